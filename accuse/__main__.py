@@ -1,0 +1,3 @@
+from accuse.cli import main
+
+main()

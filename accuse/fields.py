@@ -1,0 +1,73 @@
+"""The CDC data dictionary (accuse/data/champs.toml): one Field per template column."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+from accuse.text import header_key
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    element: str
+    parent: str
+    id: str
+    label: str
+    type: str
+    obligatoire: bool = False
+    nillable: bool = False
+    min: int | None = None
+    max: int | None = None
+    longueur: int | None = None
+    borne_min: int | None = None
+    borne_max: int | None = None
+    valeurs: tuple[str, ...] = ()
+    alias: tuple[str, ...] = field(default=())
+
+
+@cache
+def dictionary() -> tuple[Field, ...]:
+    """Every field of the dictionary, in template column order."""
+    raw = tomllib.loads(resources.files("accuse").joinpath("data/champs.toml").read_text("utf-8"))
+    fields = []
+    for entry in raw["champ"]:
+        entry = dict(entry)
+        entry["valeurs"] = tuple(entry.get("valeurs", ()))
+        entry["alias"] = tuple(entry.get("alias", ()))
+        fields.append(Field(**entry))
+    return tuple(fields)
+
+
+@cache
+def by_key() -> dict[str, Field]:
+    return {f.key: f for f in dictionary()}
+
+
+@cache
+def _header_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for f in dictionary():
+        for spelling in (f.key, f.label, *f.alias):
+            index.setdefault(header_key(spelling), f.key)
+    for f in dictionary():
+        # The dictionary id ("8.1") wins over everything: it is unambiguous.
+        index[header_key(f.id)] = f.key
+    return index
+
+
+def field_for_header(header: object) -> str | None:
+    """The dictionary key a column header stands for, or None when it is not one of ours."""
+    if header is None:
+        return None
+    text = str(header).strip()
+    if not text:
+        return None
+    return _header_index().get(header_key(text))
+
+
+def is_dictionary_id(value: object) -> bool:
+    return isinstance(value, str) and header_key(value) in {f.id for f in dictionary()}

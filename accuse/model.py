@@ -1,0 +1,99 @@
+"""What the tool reads and what it concludes, as plain data (no I/O, no printing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+ReceiptShape = Literal["passages", "rejet_fichier"]
+SourceKind = Literal["xlsx", "csv", "flux"]
+SourceLayout = Literal["plat", "modele_v1.4", "flux"]
+# A cell as read: text, a number the user typed, a date, or empty.
+CellValue = str | int | float | bool | dt.date | dt.datetime | None
+
+
+@dataclass(frozen=True)
+class RejectedPassage:
+    """One PassagesKO/passage of a per-passage receipt."""
+
+    idTechnique: str
+    message: str
+    line: int | None = None  # line of <passage> in the receipt, for the user's own checks
+
+
+@dataclass(frozen=True)
+class FileError:
+    """One rapport/erreurs/erreur of a whole-file rejection receipt."""
+
+    type: str
+    message: str
+    ligne: int | None
+    colonne: int | None
+
+    @property
+    def code_technique(self) -> str | None:
+        """The Xerces code before " : " (cvc-enumeration-valid, ...), when the message has one."""
+        head, sep, _ = self.message.partition(" : ")
+        head = head.strip()
+        if sep and head and " " not in head:
+            return head
+        return None
+
+
+@dataclass
+class Receipt:
+    path: Path
+    shape: ReceiptShape
+    nomFichier: str | None = None
+    idFlux: str | None = None
+    idTraitement: str | None = None
+    idDemande: str | None = None
+    rejected: list[RejectedPassage] = field(default_factory=list)
+    accepted_ids: list[str] = field(default_factory=list)
+    file_errors: list[FileError] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """A row of the user's file, kept whole only when the analysis needs it (rejected rows)."""
+
+    position: int  # spreadsheet row as Excel shows it, csv line, or <passageCertification> line
+    idTechnique: str
+    values: tuple[CellValue, ...]
+    end_line: int | None = None  # flux XML only: the line of </passageCertification>
+
+    def get(self, columns: dict[str, int], key: str) -> CellValue:
+        index = columns.get(key)
+        return None if index is None or index >= len(self.values) else self.values[index]
+
+
+@dataclass
+class Source:
+    """The user's file: its columns, where each idTechnique sits, and the rows worth keeping."""
+
+    path: Path
+    kind: SourceKind
+    layout: SourceLayout
+    sheet: str | None
+    headers: list[str]  # the user's own header text, column by column
+    columns: dict[str, int]  # dictionary key (champs.toml) -> column index, for the known ones
+    header_row: int | None  # where the headers stand (spreadsheet row / csv line)
+    positions: dict[str, list[int]] = field(default_factory=dict)  # idTechnique -> every row
+    rows: dict[int, SourceRow] = field(default_factory=dict)  # position -> row kept whole
+    row_count: int = 0
+    # flux XML only: (start line, end line, idTechnique) of every passage, in file order
+    passage_spans: list[tuple[int, int, str]] = field(default_factory=list)
+    flux_header: dict[str, str] = field(default_factory=dict)
+
+    def row_for(self, idTechnique: str) -> SourceRow | None:
+        found = self.positions.get(idTechnique)
+        return self.rows.get(found[0]) if found else None
+
+    def value(self, row: SourceRow, key: str) -> CellValue:
+        return row.get(self.columns, key)
+
+    @property
+    def duplicate_ids(self) -> dict[str, list[int]]:
+        return {i: p for i, p in self.positions.items() if len(p) > 1}
