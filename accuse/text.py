@@ -23,3 +23,20 @@ def fold(text: str) -> str:
 def header_key(text: str) -> str:
     """A header reduced to letters, digits and dots: 'Id Technique' == 'id_technique'."""
     return re.sub(r"[^a-z0-9.]", "", fold(text))
+
+
+def _fold_char(c: str) -> str:
+    base = unicodedata.normalize("NFD", c)[0]
+    low = base.lower()
+    return low if len(low) == 1 else base
+
+
+def fold_aligned(text: str) -> str:
+    """fold() that keeps every character at its place, so a match on the folded text
+    can be cut from the original (values keep their case and accents)."""
+    return "".join(_fold_char(c) for c in text.translate(_APOSTROPHES))
+
+
+def squeeze(text: str) -> str:
+    """Runs of white space as one space, ends stripped."""
+    return _SPACES.sub(" ", text).strip()

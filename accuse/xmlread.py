@@ -1,0 +1,87 @@
+"""Safe, streaming XML reading shared by the receipt and flux parsers.
+
+Receipts and flux files are untrusted: no DTD is loaded, no entity is expanded, nothing is
+fetched from the network, and a document that declares a DOCTYPE is refused outright (neither
+CDC file has one, so a DOCTYPE can only be a mistake or an attack).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from lxml import etree
+
+from accuse.errors import InputError
+
+
+def localname(tag: object) -> str:
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def child_texts(element: etree._Element) -> dict[str, str]:
+    """Direct children's text by local name, stripped (the first occurrence wins)."""
+    texts: dict[str, str] = {}
+    for child in element:
+        name = localname(child.tag)
+        if name and name not in texts:
+            texts[name] = (child.text or "").strip()
+    return texts
+
+
+def release(element: etree._Element) -> None:
+    """Free a processed element and the siblings before it, so memory stays flat."""
+    element.clear(keep_tail=True)
+    parent = element.getparent()
+    if parent is not None:
+        while element.getprevious() is not None:
+            del parent[0]
+
+
+def open_events(path: Path, what: str, events: tuple[str, ...] = ("end",)) -> Iterator:
+    """iterparse events of a file, with safe settings and French errors.
+
+    ``what`` names the file's role for messages ("l'accusé de traitement", "le flux").
+    """
+    if not path.exists():
+        raise InputError(f"fichier introuvable ({what}).", path)
+    if path.is_dir():
+        raise InputError(f"c'est un dossier, pas un fichier ({what}).", path)
+    if path.stat().st_size == 0:
+        raise InputError(f"le fichier est vide ({what}).", path)
+    return _events(path, what, events)
+
+
+def _events(path: Path, what: str, events: tuple[str, ...]) -> Iterator:
+    context = etree.iterparse(
+        str(path),
+        events=events,
+        resolve_entities=False,
+        load_dtd=False,
+        no_network=True,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    checked = False
+    try:
+        for event, element in context:
+            if not checked:
+                checked = True
+                if element.getroottree().docinfo.doctype:
+                    raise InputError(
+                        f"le fichier déclare un DOCTYPE, ce que ne fait jamais {what} de la "
+                        "Caisse des Dépôts ; il n'est pas lu par sécurité.",
+                        path,
+                    )
+            yield event, element
+    except etree.XMLSyntaxError as error:
+        line = f" (vers la ligne {error.lineno})" if error.lineno else ""
+        raise InputError(
+            f"ce n'est pas un fichier XML lisible{line} : il est tronqué, endommagé ou d'un "
+            f"autre type. Vérifiez que c'est bien {what}.",
+            path,
+        ) from None
+    except OSError as error:
+        raise InputError(f"lecture impossible ({error.strerror or error}).", path) from None
