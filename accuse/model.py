@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 ReceiptShape = Literal["passages", "rejet_fichier"]
-SourceKind = Literal["xlsx", "csv", "flux"]
+SourceKind = Literal["tableur", "csv", "flux"]
 SourceLayout = Literal["plat", "modele_v1.4", "flux"]
 # A cell as read: text, a number the user typed, a date, or empty.
 CellValue = str | int | float | bool | dt.date | dt.datetime | None
@@ -97,3 +97,20 @@ class Source:
     @property
     def duplicate_ids(self) -> dict[str, list[int]]:
         return {i: p for i, p in self.positions.items() if len(p) > 1}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a row-level check saw that may explain a rejection (never a certainty)."""
+
+    champ: str | None  # dictionary key (champs.toml) of the field concerned, when there is one
+    message: str  # one French sentence: what was seen and why it may matter
+
+
+@dataclass(frozen=True)
+class DiagnosisContext:
+    """What the row checks may know beyond the row itself."""
+
+    accepted_ids: frozenset[str] = frozenset()  # PassagesOK of this receipt
+    source_positions: dict[str, list[int]] = field(default_factory=dict)  # id -> source rows
+    columns: frozenset[str] = frozenset()  # dictionary keys the source has a column for

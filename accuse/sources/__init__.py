@@ -1,0 +1,40 @@
+"""Readers of the user's own file: spreadsheet, csv or the deposited flux XML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from accuse.errors import InputError
+from accuse.model import Source
+from accuse.sources.csvfile import read_csv
+from accuse.sources.flux import read_flux
+from accuse.sources.spreadsheet import SUFFIXES, read_spreadsheet
+
+
+def read_source(
+    path: Path,
+    wanted: set[str] | None = None,
+    *,
+    sheet: str | None = None,
+    id_column: str | None = None,
+) -> Source:
+    """Read a source; rows whose idTechnique is in ``wanted`` are kept whole (all when None)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("fichier source introuvable.", path)
+    if path.is_dir():
+        raise InputError("c'est un dossier, pas un fichier source.", path)
+    if path.stat().st_size == 0:
+        raise InputError("le fichier source est vide.", path)
+    suffix = path.suffix.lower()
+    if suffix in SUFFIXES:
+        return read_spreadsheet(path, wanted, sheet, id_column)
+    if suffix in (".csv", ".txt", ".tsv"):
+        return read_csv(path, wanted, id_column)
+    if suffix == ".xml":
+        return read_flux(path, wanted)
+    raise InputError(
+        f"type de fichier « {path.suffix or 'sans extension'} » non pris en charge comme source : "
+        "donnez un classeur (.xlsx, .xls, .ods), un fichier .csv ou le flux XML déposé.",
+        path,
+    )

@@ -1,0 +1,135 @@
+"""The deposited flux XML as a source: one row per passageCertification, read streaming.
+
+Each row holds the certification's type and code and the passage's fields flattened by their
+dictionary key; xsi:nil elements read as "NILL", the Excel template's convention. The row's
+position is the line of its <passageCertification> start tag; its end line is kept so a
+whole-file rejection's ``ligne`` can be traced back to the passage it falls in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lxml import etree
+
+from accuse.errors import InputError
+from accuse.fields import dictionary
+from accuse.model import Source, SourceRow
+from accuse.xmlread import localname, open_events, release
+
+NAMESPACE = "urn:cdc:cpf:pc5:schema:1.0.0"
+WHAT = "le flux de dépôt"
+_XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+_PASSAGE_PARENTS = {"certification", "passage", "niveauNumerique", "resultat", "inscription",
+                    "titulaire", "dossier"}
+COLUMNS = [f.key for f in dictionary() if f.parent in _PASSAGE_PARENTS]
+_INDEX = {key: i for i, key in enumerate(COLUMNS)}
+# Inside a passage every leaf element name is unique except none: map element -> key.
+_ELEMENT_KEY = {f.element: f.key for f in dictionary() if f.parent in _PASSAGE_PARENTS - {"certification"}}
+
+
+def end_line(element: etree._Element) -> int:
+    """The line of an element's end tag, from its last descendant and the white space after it."""
+    if len(element):
+        last = element[-1]
+        # The last child's end, then the white space between it and our end tag.
+        return end_line(last) + (last.tail or "").count("\n")
+    return (element.sourceline or 0) + (element.text or "").count("\n")
+
+
+def _leaf_value(element: etree._Element) -> str:
+    if element.get(_XSI_NIL) in ("true", "1"):
+        return "NILL"
+    return (element.text or "").strip()
+
+
+def _flatten(passage: etree._Element) -> list[str | None]:
+    values: list[str | None] = [None] * len(COLUMNS)
+    for element in passage.iter():
+        if len(element):
+            continue
+        key = _ELEMENT_KEY.get(localname(element.tag))
+        if key is None:
+            continue
+        index = _INDEX[key]
+        if values[index] is None:  # several resultat: the first one is shown
+            value = _leaf_value(element)
+            values[index] = value if value != "" else None
+    return values
+
+
+def _passage_id(passage: etree._Element) -> str:
+    for child in passage:
+        if localname(child.tag) == "idTechnique":
+            return (child.text or "").strip()
+    return ""
+
+
+def read_flux(path: Path, wanted: set[str] | None) -> Source:
+    source = Source(
+        path=path, kind="flux", layout="flux", sheet=None, headers=list(COLUMNS),
+        columns=dict(_INDEX), header_row=None,
+    )
+    pending: list[tuple[int, int, list[str | None]]] = []  # rows of the certification being read
+    checked = False
+    events = open_events(path, WHAT)
+    for _, element in events:
+        if not checked:
+            checked = True
+            _check_root(element.getroottree().getroot(), path)
+        name = localname(element.tag)
+        if name == "passageCertification":
+            identifier = _passage_id(element)
+            start, end = element.sourceline or 0, end_line(element)
+            source.passage_spans.append((start, end, identifier))
+            if not identifier:
+                release(element)
+                continue
+            source.row_count += 1
+            source.positions.setdefault(identifier, []).append(start)
+            if wanted is None or identifier in wanted:
+                pending.append((start, end, _flatten(element)))
+            release(element)
+        elif name == "certification":
+            # xsd:all lets type and code come after the passages: fill them in now.
+            cert = {localname(c.tag): (c.text or "").strip() for c in element if len(c) == 0}
+            for start, end, values in pending:
+                for key in ("type", "code", "natureDeposant"):
+                    values[_INDEX[key]] = cert.get(key) or None
+                identifier = values[_INDEX["idTechnique"]] or ""
+                source.rows[start] = SourceRow(start, identifier, tuple(values), end)
+            pending.clear()
+            release(element)
+        elif name == "certificateur":
+            for child in element:
+                child_name = localname(child.tag)
+                if child_name == "idClient":
+                    source.flux_header["idClientCertificateur"] = (child.text or "").strip()
+                elif child_name == "idContrat":
+                    source.flux_header["idContrat"] = (child.text or "").strip()
+        elif name == "emetteur":
+            for child in element:
+                if localname(child.tag) == "idClient":
+                    source.flux_header["idClientEmetteur"] = (child.text or "").strip()
+        elif name in ("idFlux", "horodatage") and element.getparent() is not None \
+                and element.getparent().getparent() is None:
+            source.flux_header[name] = (element.text or "").strip()
+    if not source.passage_spans:
+        raise InputError("ce flux ne contient aucun passageCertification.", path)
+    return source
+
+
+def _check_root(root: etree._Element, path: Path) -> None:
+    name = localname(root.tag)
+    if name == "flux":
+        return
+    if name == "rapport":
+        raise InputError(
+            "ce fichier est un accusé de traitement, pas une source. Donnez l'accusé en premier "
+            "et, avec --source, le fichier que vous avez déposé (xlsx, csv ou flux XML).",
+            path,
+        )
+    raise InputError(
+        f"ce n'est pas un flux de dépôt : l'élément racine est « {name} » au lieu de « flux ».",
+        path,
+    )

@@ -1,0 +1,173 @@
+"""Header detection and row collection shared by the spreadsheet and csv readers.
+
+A reader hands over (position, cells) pairs; this module finds the header row among the first
+30, recognises the official template v1.4 (dictionary ids on one row, labels on the next,
+instruction and example rows before the data), locates the idTechnique column, and keeps whole
+only the rows the analysis asked for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import chain, islice
+from pathlib import Path
+
+from accuse.errors import InputError
+from accuse.fields import field_for_header, is_dictionary_id
+from accuse.model import CellValue, Source, SourceKind, SourceLayout, SourceRow
+from accuse.text import fold, header_key
+
+HEADER_SCAN_ROWS = 30
+_TEMPLATE_START = "commencez votre saisie"
+# Column A titles of the template's instruction rows (rows 14-18), never data.
+_TEMPLATE_ROW_TITLES = {"type champ", "obligatoire", "consigne", "exemple", "intitule", "bloc"}
+
+Row = tuple[int, list[CellValue]]
+
+
+@dataclass
+class Header:
+    row_index: int  # index in the scanned rows of the row whose text becomes the headers
+    position: int
+    headers: list[str]
+    columns: dict[str, int]
+    id_index: int
+    layout: SourceLayout
+    data_from: int  # index in the scanned rows of the first candidate data row
+
+
+def cell_text(value: CellValue) -> str:
+    """A cell as the user reads it: 1979262 not 1979262.0, dates as JJ/MM/AAAA."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d/%m/%Y %H:%M") if value.time() else value.strftime("%d/%m/%Y")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+def clean_cell(value: CellValue) -> CellValue:
+    """A cell as kept: integral floats become ints (years, ids), empty strings become None."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value == "":
+        return None
+    return value
+
+
+def find_header(
+    rows: list[Row], path: Path, id_column: str | None, where: str
+) -> Header | None:
+    """The header among the scanned rows, or None when no row names an id column."""
+    wanted = header_key(id_column) if id_column else None
+    for index, (position, cells) in enumerate(rows):
+        keys = [header_key(str(c)) if c is not None else "" for c in cells]
+        if wanted is not None:
+            id_indexes = [i for i, k in enumerate(keys) if k and k == wanted]
+        else:
+            id_indexes = [i for i, c in enumerate(cells) if field_for_header(c) == "idTechnique"]
+        if not id_indexes:
+            continue
+        if len(id_indexes) > 1:
+            names = " et ".join(f"colonne {_letter(i)}" for i in id_indexes)
+            raise InputError(
+                f"{where} : deux colonnes d'identifiant technique ({names}, ligne {position}). "
+                "Gardez-en une seule, ou désignez la bonne avec --colonne-id.",
+                path,
+            )
+        id_index = id_indexes[0]
+        if sum(1 for c in cells if is_dictionary_id(c)) >= 5 and index + 1 < len(rows):
+            return _template_header(rows, index, id_index)
+        headers = [cell_text(c).strip() for c in cells]
+        columns: dict[str, int] = {}
+        for i, cell in enumerate(cells):
+            key = field_for_header(cell)
+            if key and key not in columns:
+                columns[key] = i
+        columns["idTechnique"] = id_index
+        return Header(index, position, headers, columns, id_index, "plat", index + 1)
+    return None
+
+
+def _template_header(rows: list[Row], ids_index: int, id_index: int) -> Header:
+    _, id_cells = rows[ids_index]
+    label_position, label_cells = rows[ids_index + 1]
+    width = max(len(id_cells), len(label_cells))
+    headers = [
+        cell_text(label_cells[i]).strip() if i < len(label_cells) else "" for i in range(width)
+    ]
+    columns: dict[str, int] = {}
+    for i, cell in enumerate(id_cells):
+        key = field_for_header(cell) if is_dictionary_id(cell) else None
+        if key and key not in columns:
+            columns[key] = i
+    data_from = ids_index + 2
+    for index in range(ids_index + 2, len(rows)):
+        if any(isinstance(c, str) and fold(c).startswith(_TEMPLATE_START) for c in rows[index][1]):
+            data_from = index + 1
+            break
+    return Header(ids_index + 1, label_position, headers, columns, id_index, "modele_v1.4", data_from)
+
+
+def _letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def scan(rows: Iterator[Row]) -> list[Row]:
+    return list(islice(rows, HEADER_SCAN_ROWS))
+
+
+def collect(
+    *,
+    path: Path,
+    kind: SourceKind,
+    sheet: str | None,
+    header: Header,
+    scanned: list[Row],
+    rest: Iterable[Row],
+    wanted: set[str] | None,
+) -> Source:
+    """Read every data row: all ids with their positions, whole rows for the wanted ids."""
+    source = Source(
+        path=path,
+        kind=kind,
+        layout=header.layout,
+        sheet=sheet,
+        headers=header.headers,
+        columns=header.columns,
+        header_row=header.position,
+    )
+    id_index = header.id_index
+    template = header.layout == "modele_v1.4"
+    positions = source.positions
+    kept = source.rows
+    count = 0
+    for position, cells in chain(scanned[header.data_from :], rest):
+        raw = cells[id_index] if id_index < len(cells) else None
+        if raw is None or raw == "":
+            continue
+        identifier = cell_text(raw).strip()
+        if not identifier:
+            continue
+        if template and cells and isinstance(cells[0], str) and fold(cells[0]) in _TEMPLATE_ROW_TITLES:
+            continue
+        count += 1
+        found = positions.get(identifier)
+        if found is None:
+            positions[identifier] = [position]
+        else:
+            found.append(position)
+        if wanted is None or identifier in wanted:
+            kept[position] = SourceRow(position, identifier, tuple(clean_cell(c) for c in cells))
+    source.row_count = count
+    return source
