@@ -136,7 +136,9 @@ def user_catalogue_path() -> Path:
     return base / "accuse" / "catalogue.toml"
 
 
-def load_catalogue(user_file: Path | None = None, *, use_default_user_file: bool = True) -> Catalogue:
+def load_catalogue(
+    user_file: Path | None = None, *, use_default_user_file: bool = True
+) -> Catalogue:
     """The shipped catalogue, with the user's entries (added or overriding by code) in front."""
     text = resources.files("accuse").joinpath("data/catalogue.toml").read_text("utf-8")
     shipped = _parse(tomllib.loads(text), "accuse", partial=False)
@@ -158,7 +160,9 @@ def load_catalogue(user_file: Path | None = None, *, use_default_user_file: bool
     own = _parse(raw, str(user_file), partial=True, base=shipped)
     own_codes = {e.code for e in own.entries}
     merged = own.entries + tuple(e for e in shipped.entries if e.code not in own_codes)
-    return Catalogue(shipped.version, shipped.mis_a_jour, merged, (*shipped.sources, str(user_file)))
+    return Catalogue(
+        shipped.version, shipped.mis_a_jour, merged, (*shipped.sources, str(user_file))
+    )
 
 
 def _parse(raw: dict, origin: str, *, partial: bool, base: Catalogue | None = None) -> Catalogue:
@@ -214,11 +218,14 @@ def _entry(item: dict, origin: str, inherited: CatalogueEntry | None) -> Catalog
         raise fail("portee", f"« {portee} » n'est pas permis : valeurs possibles passage, fichier.")
     gravite = text("gravite")
     if gravite not in _GRAVITES:
-        raise fail("gravite", f"« {gravite} » n'est pas permis : valeurs possibles {', '.join(_GRAVITES)}.")
+        raise fail(
+            "gravite", f"« {gravite} » n'est pas permis : valeurs possibles {', '.join(_GRAVITES)}."
+        )
     redeposer = text("redeposer")
     if redeposer not in _REDEPOSER:
         raise fail(
-            "redeposer", f"« {redeposer} » n'est pas permis : valeurs possibles {', '.join(_REDEPOSER)}."
+            "redeposer",
+            f"« {redeposer} » n'est pas permis : valeurs possibles {', '.join(_REDEPOSER)}.",
         )
     champs = texts("champs")
     unknown = [c for c in champs if c not in by_key()]

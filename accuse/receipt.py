@@ -13,6 +13,7 @@ from pathlib import Path
 
 from accuse.errors import InputError
 from accuse.model import FileError, Receipt, RejectedPassage
+from accuse.progress import SILENT, Progress
 from accuse.xmlread import child_texts, localname, open_events, release
 
 WHAT = "l'accusé de traitement"
@@ -27,13 +28,13 @@ def _as_int(text: str) -> int | None:
         return None
 
 
-def parse_receipt(path: Path) -> Receipt:
+def parse_receipt(path: Path, progress: Progress = SILENT) -> Receipt:
     path = Path(path)
     receipt = Receipt(path=path, shape="passages")
     seen: set[str] = set()
     root_checked = False
 
-    for _, element in open_events(path, WHAT):
+    for _, element in open_events(path, WHAT, progress):
         if not root_checked:
             root_checked = True
             _check_root(element.getroottree().getroot(), path)

@@ -13,6 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from accuse.errors import InputError
+from accuse.progress import SILENT, CountingReader, Progress
 
 
 def localname(tag: object) -> str:
@@ -38,7 +39,9 @@ def release(element: etree._Element) -> None:
             del parent[0]
 
 
-def open_events(path: Path, what: str, events: tuple[str, ...] = ("end",)) -> Iterator:
+def open_events(
+    path: Path, what: str, progress: Progress = SILENT, events: tuple[str, ...] = ("end",)
+) -> Iterator:
     """iterparse events of a file, with safe settings and French errors.
 
     ``what`` names the file's role for messages ("l'accusé de traitement", "le flux").
@@ -49,12 +52,18 @@ def open_events(path: Path, what: str, events: tuple[str, ...] = ("end",)) -> It
         raise InputError(f"c'est un dossier, pas un fichier ({what}).", path)
     if path.stat().st_size == 0:
         raise InputError(f"le fichier est vide ({what}).", path)
-    return _events(path, what, events)
+    return _events(path, what, events, progress)
 
 
-def _events(path: Path, what: str, events: tuple[str, ...]) -> Iterator:
+def _events(path: Path, what: str, events: tuple[str, ...], progress: Progress) -> Iterator:
+    try:
+        raw = path.open("rb")
+    except OSError as error:
+        raise InputError(f"lecture impossible ({error.strerror or error}).", path) from None
+    progress.start(f"Lecture de {path.name}", path.stat().st_size)
+    reader = CountingReader(raw, progress)
     context = etree.iterparse(
-        str(path),
+        reader,
         events=events,
         resolve_entities=False,
         load_dtd=False,
@@ -85,3 +94,6 @@ def _events(path: Path, what: str, events: tuple[str, ...]) -> Iterator:
         ) from None
     except OSError as error:
         raise InputError(f"lecture impossible ({error.strerror or error}).", path) from None
+    finally:
+        reader.close()
+        progress.finish()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from accuse.errors import InputError
 from accuse.model import Source
+from accuse.progress import SILENT, Progress
 from accuse.sources.csvfile import read_csv
 from accuse.sources.flux import read_flux
 from accuse.sources.spreadsheet import SUFFIXES, read_spreadsheet
@@ -17,8 +18,12 @@ def read_source(
     *,
     sheet: str | None = None,
     id_column: str | None = None,
+    lines: list[int] | None = None,
+    progress: Progress = SILENT,
 ) -> Source:
-    """Read a source; rows whose idTechnique is in ``wanted`` are kept whole (all when None)."""
+    """Read a source; rows whose idTechnique is in ``wanted`` are kept whole (all when None).
+
+    ``lines`` (flux XML only) also keeps the passages enclosing those lines of the file."""
     path = Path(path)
     if not path.exists():
         raise InputError("fichier source introuvable.", path)
@@ -28,11 +33,11 @@ def read_source(
         raise InputError("le fichier source est vide.", path)
     suffix = path.suffix.lower()
     if suffix in SUFFIXES:
-        return read_spreadsheet(path, wanted, sheet, id_column)
+        return read_spreadsheet(path, wanted, sheet, id_column, progress)
     if suffix in (".csv", ".txt", ".tsv"):
-        return read_csv(path, wanted, id_column)
+        return read_csv(path, wanted, id_column, progress)
     if suffix == ".xml":
-        return read_flux(path, wanted)
+        return read_flux(path, wanted, lines, progress)
     raise InputError(
         f"type de fichier « {path.suffix or 'sans extension'} » non pris en charge comme source : "
         "donnez un classeur (.xlsx, .xls, .ods), un fichier .csv ou le flux XML déposé.",

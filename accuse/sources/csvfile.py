@@ -9,7 +9,15 @@ from pathlib import Path
 
 from accuse.errors import InputError
 from accuse.model import Source
-from accuse.sources.table import HEADER_SCAN_ROWS, Row, collect, find_header, scan
+from accuse.progress import SILENT, Progress
+from accuse.sources.table import (
+    HEADER_SCAN_ROWS,
+    Row,
+    collect,
+    find_header,
+    id_column_wanted,
+    scan,
+)
 
 _SNIFF_BYTES = 64 * 1024
 
@@ -36,34 +44,46 @@ def _delimiter(sample: str) -> str:
     return best[1] if best[0] else ";"
 
 
-def _rows(handle: io.TextIOBase, delimiter: str) -> Iterator[Row]:
+def _rows(handle: io.TextIOWrapper, delimiter: str, progress: Progress) -> Iterator[Row]:
     reader = csv.reader(handle, delimiter=delimiter)
     line = 1
     for cells in reader:
+        if not line % 2048:
+            progress.update(handle.buffer.tell())
         # A quoted cell may span lines: the row sits at the line where it starts.
         yield line, [c if c != "" else None for c in cells]
         line = reader.line_num + 1
 
 
-def read_csv(path: Path, wanted: set[str] | None, id_column: str | None) -> Source:
+def read_csv(
+    path: Path, wanted: set[str] | None, id_column: str | None, progress: Progress = SILENT
+) -> Source:
     encoding = _encoding(path)
     try:
         with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
             delimiter = _delimiter(handle.read(_SNIFF_BYTES))
             handle.seek(0)
-            rows = _rows(handle, delimiter)
+            progress.start(f"Lecture de {path.name}", path.stat().st_size)
+            rows = _rows(handle, delimiter, progress)
             scanned = scan(rows)
             header = find_header(scanned, path, id_column, "fichier csv")
             if header is None:
-                target = f"« {id_column} »" if id_column else "d'identifiant technique (idTechnique, Id Technique, 5.1…)"
                 raise InputError(
-                    f"aucune colonne {target} dans les {HEADER_SCAN_ROWS} premières lignes. "
+                    f"aucune colonne {id_column_wanted(id_column)} dans les "
+                    f"{HEADER_SCAN_ROWS} premières lignes. "
                     "Indiquez la colonne avec --colonne-id.",
                     path,
                 )
             return collect(
-                path=path, kind="csv", sheet=None, header=header, scanned=scanned, rest=rows,
+                path=path,
+                kind="csv",
+                sheet=None,
+                header=header,
+                scanned=scanned,
+                rest=rows,
                 wanted=wanted,
             )
     except csv.Error as error:
         raise InputError(f"fichier csv illisible ({error}).", path) from None
+    finally:
+        progress.finish()

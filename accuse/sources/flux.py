@@ -8,6 +8,7 @@ whole-file rejection's ``ligne`` can be traced back to the passage it falls in.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from pathlib import Path
 
 from lxml import etree
@@ -15,17 +16,27 @@ from lxml import etree
 from accuse.errors import InputError
 from accuse.fields import dictionary
 from accuse.model import Source, SourceRow
+from accuse.progress import SILENT, Progress
 from accuse.xmlread import localname, open_events, release
 
 NAMESPACE = "urn:cdc:cpf:pc5:schema:1.0.0"
 WHAT = "le flux de dépôt"
 _XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
-_PASSAGE_PARENTS = {"certification", "passage", "niveauNumerique", "resultat", "inscription",
-                    "titulaire", "dossier"}
+_PASSAGE_PARENTS = {
+    "certification",
+    "passage",
+    "niveauNumerique",
+    "resultat",
+    "inscription",
+    "titulaire",
+    "dossier",
+}
 COLUMNS = [f.key for f in dictionary() if f.parent in _PASSAGE_PARENTS]
 _INDEX = {key: i for i, key in enumerate(COLUMNS)}
 # Inside a passage every leaf element name is unique except none: map element -> key.
-_ELEMENT_KEY = {f.element: f.key for f in dictionary() if f.parent in _PASSAGE_PARENTS - {"certification"}}
+_ELEMENT_KEY = {
+    f.element: f.key for f in dictionary() if f.parent in _PASSAGE_PARENTS - {"certification"}
+}
 
 
 def end_line(element: etree._Element) -> int:
@@ -65,14 +76,27 @@ def _passage_id(passage: etree._Element) -> str:
     return ""
 
 
-def read_flux(path: Path, wanted: set[str] | None) -> Source:
+def read_flux(
+    path: Path,
+    wanted: set[str] | None,
+    lines: list[int] | None = None,
+    progress: Progress = SILENT,
+) -> Source:
+    """Read a flux; passages whose id is in ``wanted``, or that enclose one of ``lines``,
+    are kept whole (every passage when both are None)."""
+    wanted_lines = sorted(lines or [])
     source = Source(
-        path=path, kind="flux", layout="flux", sheet=None, headers=list(COLUMNS),
-        columns=dict(_INDEX), header_row=None,
+        path=path,
+        kind="flux",
+        layout="flux",
+        sheet=None,
+        headers=list(COLUMNS),
+        columns=dict(_INDEX),
+        header_row=None,
     )
     pending: list[tuple[int, int, list[str | None]]] = []  # rows of the certification being read
     checked = False
-    events = open_events(path, WHAT)
+    events = open_events(path, WHAT, progress)
     for _, element in events:
         if not checked:
             checked = True
@@ -87,7 +111,12 @@ def read_flux(path: Path, wanted: set[str] | None) -> Source:
                 continue
             source.row_count += 1
             source.positions.setdefault(identifier, []).append(start)
-            if wanted is None or identifier in wanted:
+            keep_all = wanted is None and not wanted_lines
+            if (
+                keep_all
+                or (wanted is not None and identifier in wanted)
+                or _encloses(wanted_lines, start, end)
+            ):
                 pending.append((start, end, _flatten(element)))
             release(element)
         elif name == "certification":
@@ -111,12 +140,20 @@ def read_flux(path: Path, wanted: set[str] | None) -> Source:
             for child in element:
                 if localname(child.tag) == "idClient":
                     source.flux_header["idClientEmetteur"] = (child.text or "").strip()
-        elif name in ("idFlux", "horodatage") and element.getparent() is not None \
-                and element.getparent().getparent() is None:
+        elif (
+            name in ("idFlux", "horodatage")
+            and element.getparent() is not None
+            and element.getparent().getparent() is None
+        ):
             source.flux_header[name] = (element.text or "").strip()
     if not source.passage_spans:
         raise InputError("ce flux ne contient aucun passageCertification.", path)
     return source
+
+
+def _encloses(lines: list[int], start: int, end: int) -> bool:
+    index = bisect_left(lines, start)
+    return index < len(lines) and lines[index] <= end
 
 
 def _check_root(root: etree._Element, path: Path) -> None:

@@ -9,16 +9,30 @@ from python_calamine import CalamineWorkbook
 
 from accuse.errors import InputError
 from accuse.model import Source
-from accuse.sources.table import HEADER_SCAN_ROWS, Row, collect, find_header, scan
+from accuse.progress import SILENT, Progress
+from accuse.sources.table import (
+    HEADER_SCAN_ROWS,
+    Row,
+    collect,
+    find_header,
+    id_column_wanted,
+    scan,
+)
 
 SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 
 
-def _rows(sheet) -> Iterator[Row]:
+def _rows(sheet, progress: Progress) -> Iterator[Row]:
     # calamine starts the range at the first used cell; Excel numbers rows from 1.
     first = sheet.start[0] + 1 if sheet.start else 1
-    for offset, cells in enumerate(sheet.iter_rows()):
-        yield first + offset, cells
+    progress.start(f"Lecture de la feuille « {sheet.name} »", sheet.height)
+    try:
+        for offset, cells in enumerate(sheet.iter_rows()):
+            if not offset % 2048:
+                progress.update(offset)
+            yield first + offset, cells
+    finally:
+        progress.finish()
 
 
 def _open(path: Path) -> CalamineWorkbook:
@@ -33,7 +47,11 @@ def _open(path: Path) -> CalamineWorkbook:
 
 
 def read_spreadsheet(
-    path: Path, wanted: set[str] | None, sheet_name: str | None, id_column: str | None
+    path: Path,
+    wanted: set[str] | None,
+    sheet_name: str | None,
+    id_column: str | None,
+    progress: Progress = SILENT,
 ) -> Source:
     workbook = _open(path)
     names = list(workbook.sheet_names)
@@ -47,7 +65,7 @@ def read_spreadsheet(
     for name in candidates:
         try:
             sheet = workbook.get_sheet_by_name(name)
-            rows = _rows(sheet)
+            rows = _rows(sheet, progress if sheet_name or len(candidates) == 1 else SILENT)
             scanned = scan(rows)
         except Exception as error:
             raise InputError(
@@ -57,13 +75,18 @@ def read_spreadsheet(
         if header is None:
             continue
         return collect(
-            path=path, kind="tableur", sheet=name, header=header, scanned=scanned,
-            rest=rows, wanted=wanted,
+            path=path,
+            kind="tableur",
+            sheet=name,
+            header=header,
+            scanned=scanned,
+            rest=rows,
+            wanted=wanted,
         )
-    target = f"« {id_column} »" if id_column else "d'identifiant technique (idTechnique, Id Technique, 5.1…)"
     where = f"la feuille « {sheet_name} » n'a pas" if sheet_name else "aucune feuille n'a"
     raise InputError(
-        f"{where} de colonne {target} dans ses {HEADER_SCAN_ROWS} premières lignes. "
+        f"{where} de colonne {id_column_wanted(id_column)} dans ses "
+        f"{HEADER_SCAN_ROWS} premières lignes. "
         "Indiquez la colonne avec --colonne-id, ou la feuille avec --feuille.",
         path,
     )

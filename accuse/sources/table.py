@@ -60,9 +60,7 @@ def clean_cell(value: CellValue) -> CellValue:
     return value
 
 
-def find_header(
-    rows: list[Row], path: Path, id_column: str | None, where: str
-) -> Header | None:
+def find_header(rows: list[Row], path: Path, id_column: str | None, where: str) -> Header | None:
     """The header among the scanned rows, or None when no row names an id column."""
     wanted = header_key(id_column) if id_column else None
     for index, (position, cells) in enumerate(rows):
@@ -111,7 +109,16 @@ def _template_header(rows: list[Row], ids_index: int, id_index: int) -> Header:
         if any(isinstance(c, str) and fold(c).startswith(_TEMPLATE_START) for c in rows[index][1]):
             data_from = index + 1
             break
-    return Header(ids_index + 1, label_position, headers, columns, id_index, "modele_v1.4", data_from)
+    return Header(
+        ids_index + 1, label_position, headers, columns, id_index, "modele_v1.4", data_from
+    )
+
+
+def id_column_wanted(id_column: str | None) -> str:
+    """How the missing id column is named in messages."""
+    if id_column:
+        return f"« {id_column} »"
+    return "d'identifiant technique (idTechnique, Id Technique, 5.1…)"
 
 
 def _letter(index: int) -> str:
@@ -159,7 +166,12 @@ def collect(
         identifier = cell_text(raw).strip()
         if not identifier:
             continue
-        if template and cells and isinstance(cells[0], str) and fold(cells[0]) in _TEMPLATE_ROW_TITLES:
+        if (
+            template
+            and cells
+            and isinstance(cells[0], str)
+            and fold(cells[0]) in _TEMPLATE_ROW_TITLES
+        ):
             continue
         count += 1
         found = positions.get(identifier)
