@@ -1,0 +1,177 @@
+"""The pipeline of `accuse analyse`: read the receipt, read the source, join, classify, diagnose.
+
+Everything the commands show or write is computed here once; renderers only present it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from accuse.catalogue import Catalogue, CatalogueEntry, Classification, load_catalogue
+from accuse.diagnosis import diagnose
+from accuse.join import join, locate_file_errors
+from accuse.model import (
+    CellValue,
+    DiagnosisContext,
+    FileError,
+    Finding,
+    Receipt,
+    Source,
+    SourceRow,
+)
+from accuse.progress import SILENT, Progress
+from accuse.receipt import parse_receipt
+from accuse.sources import read_source
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A rejected passage with its family, its source row (when found) and the row findings."""
+
+    idTechnique: str
+    message: str
+    classification: Classification
+    row: SourceRow | None
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def code(self) -> str:
+        return self.classification.code
+
+    @property
+    def fixable(self) -> bool:
+        """Worth correcting and depositing again (a DOUBLON of a stored passage is not)."""
+        return self.classification.entry.redeposer != "non"
+
+
+@dataclass(frozen=True)
+class LocatedFileError:
+    """A whole-file rejection error, its family, and the passage it falls in (flux source)."""
+
+    error: FileError
+    classification: Classification
+    idTechnique: str | None = None
+    passage_line: int | None = None
+    row: SourceRow | None = None
+
+
+@dataclass
+class Analysis:
+    receipt: Receipt
+    source: Source | None
+    catalogue: Catalogue
+    rejected: list[RejectedRow] = field(default_factory=list)
+    file_errors: list[LocatedFileError] = field(default_factory=list)
+    unmatched_ids: list[str] = field(default_factory=list)
+    absent: list[tuple[int, str]] = field(default_factory=list)
+    duplicates: dict[str, list[int]] = field(default_factory=dict)
+    analysed_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().astimezone())
+
+    @property
+    def rejected_count(self) -> int:
+        return len(self.receipt.rejected)
+
+    @property
+    def accepted_count(self) -> int:
+        return len(self.receipt.accepted_ids)
+
+    @property
+    def matched_count(self) -> int:
+        return sum(1 for r in self.rejected if r.row is not None)
+
+    @property
+    def has_rejections(self) -> bool:
+        return bool(self.receipt.rejected or self.receipt.file_errors)
+
+    def families(self) -> list[tuple[CatalogueEntry, int]]:
+        """Families present, most frequent first (ties in catalogue order)."""
+        if self.receipt.shape == "rejet_fichier":
+            counts = Counter(e.classification.code for e in self.file_errors)
+        else:
+            counts = Counter(r.code for r in self.rejected)
+        order = {e.code: i for i, e in enumerate(self.catalogue.entries)}
+        codes = sorted(counts, key=lambda c: (-counts[c], order.get(c, 0)))
+        return [(self.catalogue.get(c), counts[c]) for c in codes]  # type: ignore[misc]
+
+    def row_values(self, row: SourceRow) -> dict[str, CellValue]:
+        """A source row by dictionary key, for the columns the source has."""
+        assert self.source is not None
+        return {key: row.get(self.source.columns, key) for key in self.source.columns}
+
+
+def analyse(
+    receipt_path: Path,
+    source_path: Path | None = None,
+    *,
+    sheet: str | None = None,
+    id_column: str | None = None,
+    catalogue: Catalogue | None = None,
+    progress: Progress = SILENT,
+) -> Analysis:
+    catalogue = catalogue or load_catalogue()
+    receipt = parse_receipt(Path(receipt_path), progress)
+    source = None
+    if source_path is not None:
+        wanted = {p.idTechnique for p in receipt.rejected}
+        lines = [e.ligne for e in receipt.file_errors if e.ligne is not None]
+        source = read_source(
+            Path(source_path),
+            wanted,
+            sheet=sheet,
+            id_column=id_column,
+            lines=lines,
+            progress=progress,
+        )
+    analysis = Analysis(receipt=receipt, source=source, catalogue=catalogue)
+    if receipt.shape == "rejet_fichier":
+        _file_errors(analysis)
+    else:
+        _passages(analysis)
+    return analysis
+
+
+def _passages(analysis: Analysis) -> None:
+    receipt, source, catalogue = analysis.receipt, analysis.source, analysis.catalogue
+    joined = join(receipt, source) if source is not None else None
+    if joined is not None:
+        analysis.unmatched_ids = joined.unmatched_ids
+        analysis.absent = joined.absent
+        analysis.duplicates = joined.duplicates
+    context = DiagnosisContext(
+        accepted_ids=frozenset(receipt.accepted_ids),
+        source_positions=source.positions if source is not None else {},
+        columns=frozenset(source.columns) if source is not None else frozenset(),
+    )
+    cache: dict[str, Classification] = {}
+    for passage in receipt.rejected:
+        classification = cache.get(passage.message)
+        if classification is None:
+            classification = cache[passage.message] = catalogue.classify(passage.message)
+        row = joined.rows.get(passage.idTechnique) if joined is not None else None
+        findings: tuple[Finding, ...] = ()
+        if row is not None or classification.code == "DOUBLON":
+            values = analysis.row_values(row) if row is not None else {}
+            findings = tuple(diagnose(classification.code, passage.idTechnique, values, context))
+        analysis.rejected.append(
+            RejectedRow(passage.idTechnique, passage.message, classification, row, findings)
+        )
+
+
+def _file_errors(analysis: Analysis) -> None:
+    receipt, source, catalogue = analysis.receipt, analysis.source, analysis.catalogue
+    located = (
+        locate_file_errors(receipt.file_errors, source)
+        if source is not None and source.kind == "flux"
+        else [None] * len(receipt.file_errors)
+    )
+    for error, where in zip(receipt.file_errors, located, strict=True):
+        classification = catalogue.classify(error.message, "fichier")
+        if where is None:
+            analysis.file_errors.append(LocatedFileError(error, classification))
+            continue
+        line, identifier = where
+        row = source.rows.get(line) if source is not None else None
+        analysis.file_errors.append(LocatedFileError(error, classification, identifier, line, row))

@@ -1,0 +1,307 @@
+"""The `accuse` command line: thin commands that parse options, call the pipeline, present."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from accuse import __version__
+from accuse.errors import InputError
+from accuse.progress import SILENT
+from accuse.progress import Progress as ProgressSink
+
+app = typer.Typer(
+    name="accuse",
+    help=(
+        "Lit l'accusé de traitement de la Caisse des Dépôts, retrouve chaque passage refusé "
+        "dans votre fichier et explique quoi corriger.\n\n"
+        "Exemple : accuse analyse « Accusé de traitement_monflux.xml » --source titulaires.xlsx"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+EXIT_OK, EXIT_REJECTED, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
+
+
+class OutputFormat(StrEnum):
+    texte = "texte"
+    json = "json"
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+class _Bar:
+    """Rich progress bar on stderr, shown only when stderr is a terminal."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
+        self._task: int | None = None
+
+    def start(self, label: str, total: int | None) -> None:
+        self._progress.start()
+        self._task = self._progress.add_task(label, total=total)
+
+    def update(self, done: int) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, completed=done)
+
+    def finish(self) -> None:
+        if self._task is not None:
+            self._progress.remove_task(self._task)
+            self._task = None
+        self._progress.stop()
+
+
+def _progress() -> ProgressSink:
+    console = _stderr()
+    return _Bar(console) if console.is_terminal else SILENT
+
+
+def _fail(error: InputError) -> NoReturn:
+    _stderr().print(Text("Erreur : " + error.render(), style="bold red"))
+    raise typer.Exit(EXIT_INPUT)
+
+
+def _guarded(debug: bool, action: Callable[[], int]) -> NoReturn:
+    """Run a command: user errors exit 2 with their sentence, bugs exit 3 with an apology."""
+    try:
+        code = action()
+    except InputError as error:
+        _fail(error)
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception:
+        if debug:
+            raise
+        _stderr().print(
+            Text(
+                "Désolé, accuse a rencontré une erreur inattendue. Relancez la même commande "
+                "avec --debug pour voir le détail technique, et transmettez-le à l'équipe "
+                "d'accuse.",
+                style="bold red",
+            )
+        )
+        raise typer.Exit(EXIT_BUG) from None
+    raise typer.Exit(code)
+
+
+DebugOption = Annotated[
+    bool, typer.Option("--debug", help="Affiche le détail technique d'une erreur inattendue.")
+]
+CatalogueOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--catalogue",
+        help=(
+            "Votre propre catalogue (TOML), ajouté au catalogue fourni et prioritaire sur lui. "
+            "Par défaut : la variable ACCUSE_CATALOGUE, sinon ~/.config/accuse/catalogue.toml "
+            "(%APPDATA%\\accuse\\catalogue.toml sous Windows) s'il existe."
+        ),
+        dir_okay=False,
+    ),
+]
+
+
+@app.command("analyse")
+def analyse_command(
+    recu: Annotated[
+        Path,
+        typer.Argument(
+            help="L'accusé de traitement (XML) reçu de la Caisse des Dépôts.", show_default=False
+        ),
+    ],
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--source",
+            "-s",
+            help=(
+                "Le fichier que vous avez déposé ou dont il est tiré : classeur (.xlsx, .xls, "
+                ".ods, y compris le modèle Excel officiel v1.4), .csv, ou le flux XML déposé. "
+                "Sans lui, l'analyse porte sur l'accusé seul."
+            ),
+        ),
+    ] = None,
+    format: Annotated[
+        OutputFormat,
+        typer.Option("--format", "-f", help="texte : résumé lisible ; json : document complet."),
+    ] = OutputFormat.texte,
+    colonne_id: Annotated[
+        str | None,
+        typer.Option(
+            "--colonne-id",
+            help="Nom de la colonne qui contient l'identifiant technique, s'il n'est pas reconnu.",
+        ),
+    ] = None,
+    feuille: Annotated[
+        str | None,
+        typer.Option(
+            "--feuille",
+            help="Feuille du classeur à lire (par défaut : la première qui a une colonne d'id).",
+        ),
+    ] = None,
+    lignes: Annotated[
+        int,
+        typer.Option("--lignes", min=1, help="Nombre de refus montrés par famille (texte)."),
+    ] = 10,
+    catalogue: CatalogueOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Analyse un accusé de traitement : combien de passages acceptés et refusés, pourquoi, et
+    à quelle ligne de votre fichier se trouve chaque refus.
+
+    Code de sortie : 0 si rien n'est refusé, 1 si des passages (ou le fichier) sont refusés,
+    2 si un fichier donné est inutilisable.
+    """
+
+    def run() -> int:
+        from accuse.analysis import analyse
+        from accuse.catalogue import load_catalogue
+
+        result = analyse(
+            recu,
+            source,
+            sheet=feuille,
+            id_column=colonne_id,
+            catalogue=load_catalogue(catalogue),
+            progress=_progress(),
+        )
+        if format is OutputFormat.json:
+            from accuse.json_report import build
+
+            sys.stdout.write(json.dumps(build(result), ensure_ascii=False, indent=2) + "\n")
+        else:
+            from accuse.terminal import render
+
+            render(result, Console(highlight=False), rows_per_family=lignes)
+        return EXIT_REJECTED if result.has_rejections else EXIT_OK
+
+    _guarded(debug, run)
+
+
+@app.command("catalogue")
+def catalogue_command(
+    code: Annotated[
+        str | None,
+        typer.Argument(
+            help="Le code d'une famille à montrer en entier (ex. DOUBLON).", show_default=False
+        ),
+    ] = None,
+    message: Annotated[
+        str | None,
+        typer.Option(
+            "--message", "-m", help="Un message du portail : dit à quelle famille il correspond."
+        ),
+    ] = None,
+    fichier: Annotated[
+        bool,
+        typer.Option(
+            "--fichier",
+            help="Avec --message : le message vient d'un rejet du fichier entier (erreurs XSD).",
+        ),
+    ] = False,
+    catalogue: CatalogueOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Montre le catalogue des messages du portail : la liste des familles, une famille en
+    entier, ou la famille qui correspond à un message donné."""
+
+    def run() -> int:
+        from accuse.catalogue import load_catalogue
+
+        loaded = load_catalogue(catalogue)
+        console = Console(highlight=False)
+        if message is not None:
+            scope = "fichier" if fichier or " : " in message.split("'")[0] else "passage"
+            found = loaded.classify(message, scope)  # type: ignore[arg-type]
+            console.print(Text(f"Famille : {found.code} — {found.entry.titre}", style="bold"))
+            console.print(Text(f"Pourquoi : {found.reason}"))
+            if found.captures:
+                for name, value in found.captures.items():
+                    console.print(Text(f"  {name} = {value}"))
+            if found.hint:
+                console.print(Text(f"Indice : {found.hint}"))
+            return EXIT_OK
+        if code is not None:
+            entry = loaded.get(code.strip().upper())
+            if entry is None:
+                raise InputError(
+                    f"aucune famille « {code} » dans le catalogue. `accuse catalogue` les liste."
+                )
+            _show_entry(console, entry)
+            return EXIT_OK
+        table = Table(title=f"Catalogue {loaded.version} (mis à jour le {loaded.mis_a_jour})")
+        table.add_column("Code")
+        table.add_column("Portée")
+        table.add_column("Titre")
+        table.add_column("Motifs", justify="right")
+        for entry in loaded.entries:
+            patterns = len(entry.motifs) + len(entry.codes_techniques)
+            table.add_row(entry.code, entry.portee, entry.titre, str(patterns))
+        console.print(table)
+        return EXIT_OK
+
+    _guarded(debug, run)
+
+
+def _show_entry(console: Console, entry) -> None:
+    console.print(Text(f"{entry.code} — {entry.titre}", style="bold"))
+    console.print(
+        Text(f"Portée : {entry.portee} ; gravité : {entry.gravite} ; redéposer : {entry.redeposer}")
+    )
+    console.print(Text(" ".join(entry.explication.split())))
+    console.print(Text("Que faire :", style="bold"))
+    for number, action in enumerate(entry.actions, start=1):
+        console.print(Text(f"  {number}. {action}"))
+    if entry.redeposer_detail:
+        console.print(Text(f"Redépôt : {entry.redeposer_detail}"))
+    if entry.champs:
+        console.print(Text("Champs à vérifier : " + ", ".join(entry.champs)))
+    for pattern in entry.codes_techniques:
+        console.print(Text(f"Code technique : {pattern}", style="dim"))
+    for pattern in entry.motifs:
+        console.print(Text(f"Motif : {pattern.pattern}", style="dim"))
+    if entry.origine != "accuse":
+        console.print(Text(f"Défini dans : {entry.origine}", style="dim"))
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"accuse {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Affiche la version."),
+    ] = False,
+) -> None:
+    pass
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,83 @@
+"""Sentences and counts shared by every presentation (terminal, JSON, HTML, worksheet)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from accuse.analysis import Analysis
+
+# C0/C1 controls and the bidirectional overrides that could disguise text in a terminal.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f]")
+
+
+def inert(text: object) -> str:
+    """User data made safe to show: control and direction characters become visible marks."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", "" if text is None else str(text))
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    word = singular if count in (0, 1) else (plural_form or singular + "s")
+    return f"{count} {word}"
+
+
+@dataclass(frozen=True)
+class Totals:
+    ok: int
+    ko: int
+    ko_rapproches: int
+    ko_introuvables: int
+    lignes_source: int | None
+    absents_accuse: int | None
+    a_corriger: int
+    deja_enregistres: int
+    doublons_source: int
+    erreurs_fichier: int
+
+
+def totals(analysis: Analysis) -> Totals:
+    source = analysis.source
+    fixable = sum(1 for r in analysis.rejected if r.fixable)
+    return Totals(
+        ok=analysis.accepted_count,
+        ko=analysis.rejected_count,
+        ko_rapproches=analysis.matched_count,
+        ko_introuvables=len(analysis.unmatched_ids),
+        lignes_source=source.row_count if source is not None else None,
+        absents_accuse=len(analysis.absent) if source is not None else None,
+        a_corriger=fixable,
+        deja_enregistres=len(analysis.rejected) - fixable,
+        doublons_source=len(analysis.duplicates),
+        erreurs_fichier=len(analysis.receipt.file_errors),
+    )
+
+
+def verdict(analysis: Analysis) -> str:
+    """One sentence anyone understands."""
+    t = totals(analysis)
+    if analysis.receipt.shape == "rejet_fichier":
+        return (
+            "Le fichier entier a été refusé par la Caisse des Dépôts "
+            f"({plural(t.erreurs_fichier, 'erreur')} de structure) : aucun passage n'a été "
+            "enregistré. Corrigez ces erreurs puis redéposez tout le fichier."
+        )
+    total = t.ok + t.ko
+    if total == 0:
+        return "Cet accusé de traitement ne mentionne aucun passage."
+    if t.ko == 0:
+        if total == 1:
+            return "Le passage a été accepté par la Caisse des Dépôts : rien à corriger."
+        return f"Les {total} passages ont été acceptés par la Caisse des Dépôts : rien à corriger."
+    one = t.ko == 1
+    sentence = (
+        f"{t.ko} {'passage' if one else 'passages'} sur {total} "
+        f"{'a été refusé' if one else 'ont été refusés'} par la Caisse des Dépôts"
+    )
+    if t.deja_enregistres == 0:
+        return f"{sentence} ; {'il est' if one else 'tous sont'} à corriger et à redéposer."
+    if t.a_corriger == 0:
+        already = "il était déjà enregistré" if one else "tous étaient déjà enregistrés"
+        return f"{sentence} ; {already} : rien à redéposer."
+    to_fix = f"{t.a_corriger} {'est' if t.a_corriger == 1 else 'sont'} à corriger et à redéposer"
+    stored = "était déjà enregistré" if t.deja_enregistres == 1 else "étaient déjà enregistrés"
+    return f"{sentence} ; {to_fix}, {t.deja_enregistres} {stored}."
