@@ -175,3 +175,34 @@ def _file_errors(analysis: Analysis) -> None:
         line, identifier = where
         row = source.rows.get(line) if source is not None else None
         analysis.file_errors.append(LocatedFileError(error, classification, identifier, line, row))
+
+
+WORKSHEET_NAME = "corrections.xlsx"
+REPORT_NAME = "rapport.html"
+
+
+def default_output_folder(receipt_path: Path) -> Path:
+    """``accuse-<receipt name>`` in the current folder."""
+    return Path.cwd() / f"accuse-{Path(receipt_path).stem}"
+
+
+def input_paths(analysis: Analysis) -> list[Path]:
+    paths = [analysis.receipt.path]
+    if analysis.source is not None:
+        paths.append(analysis.source.path)
+    return paths
+
+
+def write_outputs(analysis: Analysis, folder: Path) -> list[Path]:
+    """The correction worksheet and the HTML report, written atomically into ``folder``."""
+    from accuse.output import prepare_folder
+    from accuse.report import write_report
+    from accuse.worksheet import write_worksheet
+
+    inputs = input_paths(analysis)
+    folder = prepare_folder(folder, inputs)
+    worksheet = folder / WORKSHEET_NAME
+    report = folder / REPORT_NAME
+    write_worksheet(analysis, worksheet, inputs)
+    write_report(analysis, report, inputs)
+    return [worksheet, report]

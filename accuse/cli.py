@@ -166,6 +166,23 @@ def analyse_command(
         int,
         typer.Option("--lignes", min=1, help="Nombre de refus montrés par famille (texte)."),
     ] = 10,
+    sortie: Annotated[
+        Path | None,
+        typer.Option(
+            "--sortie",
+            "-o",
+            help=(
+                "Dossier où écrire la feuille de corrections (corrections.xlsx) et le rapport "
+                "(rapport.html). Par défaut : « accuse-<nom de l'accusé> » dans le dossier "
+                "courant ; créé s'il n'existe pas ; vos fichiers d'entrée ne sont jamais modifiés."
+            ),
+            file_okay=False,
+        ),
+    ] = None,
+    sans_sortie: Annotated[
+        bool,
+        typer.Option("--sans-sortie", help="N'écrit aucun fichier : affichage seulement."),
+    ] = False,
     catalogue: CatalogueOption = None,
     debug: DebugOption = False,
 ) -> None:
@@ -177,7 +194,7 @@ def analyse_command(
     """
 
     def run() -> int:
-        from accuse.analysis import analyse
+        from accuse.analysis import analyse, default_output_folder, write_outputs
         from accuse.catalogue import load_catalogue
 
         result = analyse(
@@ -188,14 +205,24 @@ def analyse_command(
             catalogue=load_catalogue(catalogue),
             progress=_progress(),
         )
+        written: list[Path] = []
+        if not sans_sortie:
+            written = write_outputs(result, sortie or default_output_folder(recu))
         if format is OutputFormat.json:
             from accuse.json_report import build
 
-            sys.stdout.write(json.dumps(build(result), ensure_ascii=False, indent=2) + "\n")
+            document = build(result)
+            document["fichiers_ecrits"] = [str(path) for path in written]
+            sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
         else:
             from accuse.terminal import render
 
-            render(result, Console(highlight=False), rows_per_family=lignes)
+            console = Console(highlight=False)
+            render(result, console, rows_per_family=lignes)
+            if written:
+                console.print()
+                for path in written:
+                    console.print(Text(f"Écrit : {path}", style="green"))
         return EXIT_REJECTED if result.has_rejections else EXIT_OK
 
     _guarded(debug, run)
