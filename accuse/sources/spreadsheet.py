@@ -23,14 +23,24 @@ SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 
 
 def _rows(sheet, progress: Progress) -> Iterator[Row]:
-    # calamine starts the range at the first used cell; Excel numbers rows from 1.
-    first = sheet.start[0] + 1 if sheet.start else 1
-    progress.start(f"Lecture de la feuille « {sheet.name} »", sheet.height)
+    """(Excel row number, cells) for every row of the sheet."""
+    # python-calamine 0.9 iter_rows() starts at row 1 even when the used range starts lower
+    # (dimastbk/python-calamine#177), while its columns start at the range. A fix would start
+    # at the range: the first yielded row then holds a used cell. Tell the two apart on it.
+    start_row = sheet.start[0] if sheet.start else 0
+    progress.start(f"Lecture de la feuille « {sheet.name} »", sheet.total_height)
+    rows = sheet.iter_rows()
     try:
-        for offset, cells in enumerate(sheet.iter_rows()):
+        first = next(rows, None)
+        if first is None:
+            return
+        absolute = start_row > 0 and all(c == "" or c is None for c in first)
+        number = 1 if absolute else start_row + 1
+        yield number, first
+        for offset, cells in enumerate(rows, start=number + 1):
             if not offset % 2048:
                 progress.update(offset)
-            yield first + offset, cells
+            yield offset, cells
     finally:
         progress.finish()
 

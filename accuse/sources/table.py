@@ -62,10 +62,10 @@ def clean_cell(value: CellValue) -> CellValue:
 
 def find_header(rows: list[Row], path: Path, id_column: str | None, where: str) -> Header | None:
     """The header among the scanned rows, or None when no row names an id column."""
-    wanted = header_key(id_column) if id_column else None
+    wanted = _loose_key(id_column) if id_column else None
     for index, (position, cells) in enumerate(rows):
-        keys = [header_key(str(c)) if c is not None else "" for c in cells]
         if wanted is not None:
+            keys = [_loose_key(str(c)) if c is not None else "" for c in cells]
             id_indexes = [i for i, k in enumerate(keys) if k and k == wanted]
         else:
             id_indexes = [i for i, c in enumerate(cells) if field_for_header(c) == "idTechnique"]
@@ -112,6 +112,11 @@ def _template_header(rows: list[Row], ids_index: int, id_index: int) -> Header:
     return Header(
         ids_index + 1, label_position, headers, columns, id_index, "modele_v1.4", data_from
     )
+
+
+def _loose_key(text: str) -> str:
+    """A header as --colonne-id compares it: "Réf. passage" == "ref passage"."""
+    return header_key(text).replace(".", "")
 
 
 def id_column_wanted(id_column: str | None) -> str:

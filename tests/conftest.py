@@ -1,0 +1,24 @@
+"""Shared test helpers: paths to the committed fixtures and to ../shared/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+SHARED = ROOT.parent / "shared" / "cdc"
+
+
+@pytest.fixture
+def shared() -> Path:
+    """../shared/cdc, or a skip when this checkout has no shared folder beside it."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared/cdc est absent : test des fichiers officiels ignoré")
+    return SHARED
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
