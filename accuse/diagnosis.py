@@ -1,0 +1,1007 @@
+"""Row-level checks that point at the likely culprit of a rejected passage.
+
+`diagnose(code, idTechnique, values, context)` looks at the user's source row of a KO passage
+and returns Findings: what was seen and why it MAY explain the rejection, in plain French.
+The checks follow the portal's matching funnel (FORMAT.md §2.1): level 1 = birth name,
+first first-name, sex, birth year; level 2 adds day and month; level 3 adds the birthplace and
+every optional item. A family only gets the checks of the data its level looks at.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from accuse import geo
+from accuse.model import CellValue, DiagnosisContext, Finding
+from accuse.text import fold
+
+# How each field is named to the user, with its article.
+NOMS = {
+    "nomNaissance": "le nom de naissance",
+    "nomUsage": "le nom d'usage",
+    "prenom1": "le premier prénom",
+    "prenom2": "le deuxième prénom",
+    "prenom3": "le troisième prénom",
+    "anneeNaissance": "l'année de naissance",
+    "moisNaissance": "le mois de naissance",
+    "jourNaissance": "le jour de naissance",
+    "sexe": "le sexe",
+    "codeInsee": "le code INSEE de la commune de naissance",
+    "codePostal": "le code postal de la commune de naissance",
+    "libelleCommuneNaissance": "le libellé de la commune de naissance",
+    "codePaysNaissance": "le code pays de naissance",
+    "libellePaysNaissance": "le libellé du pays de naissance",
+    "type": "le type de certification",
+    "code": "le code de la certification",
+    "dateDebutValidite": "la date de début de validité",
+    "dateFinValidite": "la date de fin de validité",
+    "dateDebutExamen": "la date de début d'examen",
+    "dateFinExamen": "la date de fin d'examen",
+    "nomTitulaire": "le nom du titulaire (dossier de formation)",
+    "prenom1Titulaire": "le prénom du titulaire (dossier de formation)",
+}
+EMPTY_MARKERS = {"NILL", "NIL"}  # the template's "empty on purpose"
+LEVEL1 = ("nomNaissance", "prenom1", "sexe", "anneeNaissance")
+LEVEL2 = ("moisNaissance", "jourNaissance")
+GENERIC_MANDATORY = (*LEVEL1, "type", "code", "dateDebutValidite")
+MIN_AGE = 15
+
+
+# --- Reading the row ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    values: Mapping[str, CellValue]
+    context: DiagnosisContext
+
+    def raw(self, key: str) -> CellValue:
+        value = self.values.get(key)
+        return None if _is_empty(value) else value
+
+    def text(self, key: str) -> str | None:
+        return _as_text(self.raw(key))
+
+    def has_column(self, key: str) -> bool:
+        return key in self.values or key in self.context.columns
+
+    def columns_known(self) -> bool:
+        """Whether the source was read at all: without it, absent columns prove nothing."""
+        return bool(self.values) or bool(self.context.columns)
+
+
+def _is_empty(value: CellValue) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip() or value.strip().upper() in EMPTY_MARKERS
+    return False
+
+
+def _as_text(value: CellValue) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date):
+        return value.strftime("%d/%m/%Y")
+    return str(value).strip()
+
+
+def _as_int(value: CellValue) -> int | None:
+    """An integer typed as 5, 5.0, '05' or ' 1985 '; None for anything else (dates included)."""
+    if isinstance(value, bool | dt.date):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str) and re.fullmatch(r"\d+(\.0+)?", value.strip()):
+        return int(float(value.strip()))
+    return None
+
+
+_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y")
+
+
+def _as_date(value: CellValue) -> dt.date | None:
+    """A date as read: date objects, 'JJ/MM/AAAA' (csv) or 'AAAA-MM-JJ' (flux XML)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        return None
+    text = re.split(r"[T ]", value.strip(), maxsplit=1)[0]
+    for pattern in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _jjmmaaaa(day: dt.date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def _said(key: str) -> str:
+    return NOMS.get(key, key)
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _de(name: str | None) -> str:
+    """'de Toulouse', "d'Ajaccio", 'du Havre': French elision before a place name."""
+    name = name or ""
+    folded = fold(name)
+    if folded.startswith("le "):
+        return "du " + name[3:]
+    if folded.startswith("les "):
+        return "des " + name[4:]
+    return ("d'" if folded[:1] in tuple("aeiouyh") else "de ") + name
+
+
+# --- Missing data ---------------------------------------------------------------------------
+
+
+def _missing(row: Row, keys: Iterable[str], why: str) -> list[Finding]:
+    """Empty or absent fields. An absent column is only reported when the source was read."""
+    found = []
+    for key in keys:
+        if row.raw(key) is not None:
+            continue
+        if row.has_column(key):
+            shown = _marker(row.values.get(key))
+            found.append(Finding(key, f"{_cap(_said(key))} est vide{shown} : {why}"))
+        elif row.columns_known():
+            found.append(
+                Finding(key, f"Votre fichier n'a pas de colonne pour {_said(key)} : {why}")
+            )
+    return found
+
+
+def _marker(value: CellValue) -> str:
+    if isinstance(value, str) and value.strip().upper() in EMPTY_MARKERS:
+        return f" (« {value.strip()} »)"
+    return ""
+
+
+def _uses_dossier(row: Row) -> bool:
+    """Block 9 (CPF dossier number) identifies the holder instead of block 8."""
+    return row.text("idDossier") is not None and row.text("nomNaissance") is None
+
+
+def _missing_level1(row: Row) -> list[Finding]:
+    if _uses_dossier(row):
+        why = "il est obligatoire quand le titulaire est identifié par son dossier de formation."
+        return _missing(row, ("nomTitulaire", "prenom1Titulaire"), why)
+    keys = list(LEVEL1)
+    if row.text("nomUsage") is not None:
+        keys.remove("nomNaissance")  # _names says it better
+    why = "c'est une donnée obligatoire pour retrouver le titulaire, ce qui peut expliquer le " \
+        "refus."
+    return _missing(row, keys, why)
+
+
+def _missing_level2(row: Row) -> list[Finding]:
+    why = (
+        "le portail s'en sert pour départager les personnes de même nom, prénom, sexe et "
+        "année de naissance, ce qui peut expliquer le refus."
+    )
+    return _missing(row, LEVEL2, why)
+
+
+def _missing_place(row: Row) -> list[Finding]:
+    if row.raw("codeInsee") is not None or row.raw("codePostal") is not None:
+        return []
+    return [
+        Finding(
+            "codeInsee",
+            "Ni le code INSEE ni le code postal de la commune de naissance ne sont renseignés : "
+            "le lieu de naissance sert à départager les homonymes, ce qui peut expliquer le refus.",
+        )
+    ]
+
+
+def _discriminators(row: Row) -> list[Finding]:
+    """For 'Plusieurs titulaires': data that would single the holder out."""
+    why = "l'ajouter aiderait le portail à distinguer le titulaire parmi ses homonymes."
+    found = _missing(row, LEVEL2, why)
+    if row.raw("codeInsee") is None and row.raw("codePostal") is None:
+        found.append(
+            Finding(
+                "codeInsee",
+                f"Le code INSEE de la commune de naissance n'est pas renseigné : {why}",
+            )
+        )
+    if row.raw("prenom2") is None:
+        found.append(
+            Finding(
+                "prenom2",
+                "Aucun deuxième prénom n'est renseigné : si le titulaire en a un, "
+                "l'ajouter aiderait à le distinguer.",
+            )
+        )
+    return found
+
+
+def _generic_missing(row: Row) -> list[Finding]:
+    """For unknown messages: only mandatory fields left empty in an existing column."""
+    found = []
+    for key in GENERIC_MANDATORY:
+        if key in row.values and row.raw(key) is None:
+            found.append(
+                Finding(
+                    key,
+                    f"{_cap(_said(key))} est vide{_marker(row.values.get(key))} : c'est une "
+                    "donnée obligatoire, ce qui peut expliquer le refus.",
+                )
+            )
+    return found
+
+
+# --- Names ----------------------------------------------------------------------------------
+
+_SPOUSE_WORDS = {"epouse", "epse", "ep", "nee", "veuve", "vve", "divorcee", "dite"}
+_ODD_CHARS = re.compile(r"[^\w\s'’-]|\d|_")
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z]+", fold(text))
+
+
+def _names(row: Row) -> list[Finding]:
+    if _uses_dossier(row):
+        return []
+    birth, usage = row.text("nomNaissance"), row.text("nomUsage")
+    if birth is None:
+        if usage is None:
+            return []
+        return [
+            Finding(
+                "nomNaissance",
+                f"Le nom de naissance est vide alors que le nom d'usage « {usage} » est rempli : "
+                "le portail cherche le titulaire par son nom de naissance, indiquez-le même s'il "
+                "diffère du nom d'usage.",
+            )
+        ]
+    found = []
+    if _SPOUSE_WORDS & set(_words(birth)):
+        found.append(
+            Finding(
+                "nomNaissance",
+                f"Le nom de naissance « {birth} » semble contenir aussi un nom d'épouse ou une "
+                "mention (épouse, née…) : n'y laissez que le nom de naissance et mettez l'autre "
+                "nom dans le nom d'usage.",
+            )
+        )
+    elif usage is not None:
+        found.extend(_birth_vs_usage(row, birth, usage))
+    if _ODD_CHARS.search(birth):
+        found.append(_odd_characters("nomNaissance", birth))
+    return found
+
+
+def _birth_vs_usage(row: Row, birth: str, usage: str) -> list[Finding]:
+    same = _words(birth) == _words(usage)
+    if same and (row.text("sexe") or "").upper() == "F":
+        return [
+            Finding(
+                "nomNaissance",
+                f"Le nom de naissance et le nom d'usage sont identiques (« {birth} ») : si la "
+                "titulaire porte le nom de son conjoint, vérifiez que ce n'est pas ce nom qui a "
+                "été mis comme nom de naissance.",
+            )
+        ]
+    birth_words, usage_words = _words(birth), _words(usage)
+    if not same and usage_words and _contains(birth_words, usage_words):
+        return [
+            Finding(
+                "nomNaissance",
+                f"Le nom de naissance « {birth} » contient le nom d'usage « {usage} » : "
+                "vérifiez qu'il s'agit bien du nom de naissance et non d'un nom d'usage composé.",
+            )
+        ]
+    return []
+
+
+def _contains(words: list[str], part: list[str]) -> bool:
+    n = len(part)
+    return any(words[i : i + n] == part for i in range(len(words) - n + 1))
+
+
+def _odd_characters(key: str, value: str) -> Finding:
+    return Finding(
+        key,
+        f"{_cap(_said(key))} « {value} » contient des chiffres ou des signes inattendus : "
+        "vérifiez-le sur une pièce d'état civil.",
+    )
+
+
+# --- First names ----------------------------------------------------------------------------
+
+# Compound first names usually written with a hyphen (folded). The matching counts hyphens.
+COMPOSES = frozenset(
+    """
+    jean-pierre jean-paul jean-louis jean-marc jean-luc jean-michel jean-claude jean-francois
+    jean-baptiste jean-jacques jean-charles jean-philippe jean-yves jean-marie jean-christophe
+    jean-noel jean-guy jean-daniel jean-sebastien jean-eudes jean-rene jean-bernard jean-max
+    pierre-yves pierre-alexandre pierre-louis pierre-antoine pierre-marie pierre-henri
+    paul-henri paul-emile louis-marie charles-henri francois-xavier marc-antoine
+    marie-claire marie-christine marie-france marie-laure marie-pierre marie-therese
+    marie-helene marie-josee marie-noelle marie-paule marie-line marie-anne marie-ange
+    marie-louise marie-odile marie-agnes marie-jeanne marie-madeleine marie-eve marie-lou
+    marie-amelie marie-caroline marie-sophie marie-alix marie-charlotte marie-christelle
+    anne-marie anne-sophie anne-laure anne-claire anne-lise anne-charlotte anne-cecile
+    anne-catherine anne-so lou-anne
+    """.split()  # noqa: SIM905
+)
+# First parts that make a compound name likely even when the pair is not listed.
+COMPOSE_STARTS = frozenset({"jean", "marie", "anne", "pierre", "louis", "paul"})
+_LIST_SEPARATORS = re.compile(r"[,;/+&]")
+
+
+def _first_names(row: Row) -> list[Finding]:
+    if _uses_dossier(row):
+        return []
+    first = row.text("prenom1")
+    if first is None:
+        return []
+    found = []
+    second = row.text("prenom2")
+    parts = first.split()
+    if re.search(r"\s-|-\s", first):
+        found.append(
+            Finding(
+                "prenom1",
+                f"Le premier prénom « {first} » a des espaces autour du tiret : écrivez-le comme "
+                "à l'état civil, sans espace (« " + re.sub(r"\s*-\s*", "-", first) + " »).",
+            )
+        )
+    elif _LIST_SEPARATORS.search(first) or len(parts) >= 3:
+        head = re.split(r"[\s,;/+&]+", first)[0]
+        found.append(
+            Finding(
+                "prenom1",
+                f"Le premier prénom « {first} » semble contenir plusieurs prénoms : n'y mettez "
+                f"que le premier (« {head} ») ; les suivants vont dans le deuxième et le "
+                "troisième prénom.",
+            )
+        )
+    elif second is not None and len(_words(first)) > 1 and _ends_with(first, second):
+        found.append(
+            Finding(
+                "prenom1",
+                f"Le premier prénom « {first} » contient aussi le deuxième prénom « {second} » : "
+                "le portail compare le premier prénom seul, vérifiez-le.",
+            )
+        )
+    elif len(parts) == 2:
+        found.append(_space_in_first_name(first, parts))
+    elif "-" in first and second is None:
+        found.extend(_hyphen_in_first_name(first))
+    if _ODD_CHARS.search(first.replace(",", "").replace(";", "").replace("/", "")):
+        found.append(_odd_characters("prenom1", first))
+    return found
+
+
+def _ends_with(first: str, second: str) -> bool:
+    return _contains(_words(first), _words(second))
+
+
+def _space_in_first_name(first: str, parts: list[str]) -> Finding:
+    hyphenated = "-".join(parts)
+    key = "-".join(_words(first))
+    if key in COMPOSES or fold(parts[0]) in COMPOSE_STARTS:
+        return Finding(
+            "prenom1",
+            f"Le premier prénom « {first} » est écrit avec une espace : ce prénom composé "
+            f"s'écrit d'ordinaire avec un tiret (« {hyphenated} »), et le portail tient compte "
+            "des tirets ; vérifiez l'orthographe exacte sur une pièce d'état civil.",
+        )
+    return Finding(
+        "prenom1",
+        f"Le premier prénom « {first} » contient une espace : s'il s'agit d'un prénom composé, "
+        f"l'état civil l'écrit peut-être avec un tiret (« {hyphenated} ») ; s'il s'agit de deux "
+        f"prénoms, mettez seulement « {parts[0]} » ici et « {parts[1]} » en deuxième prénom.",
+    )
+
+
+def _hyphen_in_first_name(first: str) -> list[Finding]:
+    words = _words(first)
+    if "-".join(words) in COMPOSES or (words and words[0] in COMPOSE_STARTS):
+        return []
+    head = first.split("-")[0]
+    return [
+        Finding(
+            "prenom1",
+            f"Le premier prénom « {first} » contient un tiret : c'est juste s'il s'agit d'un "
+            "prénom composé à l'état civil ; s'il s'agit de deux prénoms distincts, mettez "
+            f"seulement « {head} » ici et l'autre en deuxième prénom.",
+        )
+    ]
+
+
+def _optional_first_names(row: Row) -> list[Finding]:
+    """Level 3 compares every item sent: a wrong optional one may spoil the match."""
+    first, second, third = row.text("prenom1"), row.text("prenom2"), row.text("prenom3")
+    found = []
+    if first and second and _words(first) == _words(second):
+        found.append(
+            Finding(
+                "prenom2",
+                f"Le deuxième prénom reprend le premier (« {second} ») : s'il n'y a pas d'autre "
+                "prénom, laissez-le vide, une donnée facultative fausse peut faire échouer la "
+                "recherche.",
+            )
+        )
+    elif second and third is None and (_LIST_SEPARATORS.search(second) or len(second.split()) > 1):
+        found.append(
+            Finding(
+                "prenom2",
+                f"Le deuxième prénom « {second} » semble contenir plusieurs prénoms : le "
+                "suivant va dans le troisième prénom.",
+            )
+        )
+    return found
+
+
+# --- Sex, birth date ------------------------------------------------------------------------
+
+_SEXES = {
+    "h": "M", "homme": "M", "masculin": "M", "1": "M", "mr": "M", "m.": "M", "garcon": "M",
+    "femme": "F", "feminin": "F", "2": "F", "mme": "F", "mlle": "F", "fille": "F",
+}
+
+
+def _sexe(row: Row) -> list[Finding]:
+    value = row.text("sexe")
+    if value is None or value in ("M", "F"):
+        return []
+    folded = fold(value)
+    if folded in ("m", "f"):
+        return [
+            Finding("sexe", f"Le sexe « {value} » est en minuscule : la valeur attendue est "
+                    f"{folded.upper()}, en majuscule.")
+        ]
+    guess = _SEXES.get(folded)
+    hint = f" : indiquez plutôt {guess}" if guess else " (M pour un homme, F pour une femme)"
+    return [
+        Finding("sexe", f"Le sexe « {value} » n'est pas une valeur attendue (M ou F){hint}.")
+    ]
+
+
+def _reference_date(row: Row) -> tuple[dt.date, str]:
+    start = _as_date(row.raw("dateDebutValidite"))
+    if start is not None:
+        return start, f"à la date de début de validité ({_jjmmaaaa(start)})"
+    return dt.date.today(), "aujourd'hui"
+
+
+def _birth_year(row: Row) -> list[Finding]:
+    raw = row.raw("anneeNaissance")
+    if raw is None or _uses_dossier(row):
+        return []
+    year = _as_int(raw)
+    shown = _as_text(raw)
+    if year is None:
+        return [Finding("anneeNaissance", f"L'année de naissance « {shown} » n'est pas une "
+                        "année sur 4 chiffres (par exemple 1985).")]
+    if year < 100:
+        return [Finding("anneeNaissance", f"L'année de naissance « {shown} » est écrite sur "
+                        "2 chiffres : elle doit l'être sur 4 (par exemple 1985).")]
+    if not 1900 <= year <= 2099:
+        return [Finding("anneeNaissance", f"L'année de naissance {year} est hors de la plage "
+                        "acceptée (1900 à 2099) : vérifiez-la.")]
+    reference, when = _reference_date(row)
+    if year > reference.year:
+        later = "est postérieure " + when if when.startswith("à") else "est dans le futur"
+        return [Finding("anneeNaissance", f"L'année de naissance {year} {later} : vérifiez-la.")]
+    if reference.year - year < MIN_AGE:
+        return [
+            Finding(
+                "anneeNaissance",
+                f"L'année de naissance {year} donnerait au titulaire moins de {MIN_AGE} ans "
+                f"{when} : vérifiez qu'il ne s'agit pas de l'année de l'examen ou d'une autre "
+                "date.",
+            )
+        ]
+    return []
+
+
+def _day_month(row: Row, swap: bool) -> list[Finding]:
+    """Invalid day or month, impossible dates (31/02), and, for level 2, a possible swap."""
+    raw_day, raw_month = row.raw("jourNaissance"), row.raw("moisNaissance")
+    day, month = _as_int(raw_day), _as_int(raw_month)
+    found = []
+    for key, raw, value in (("jourNaissance", raw_day, day), ("moisNaissance", raw_month, month)):
+        if raw is not None and value is None:
+            found.append(Finding(key, f"{_cap(_said(key))} « {_as_text(raw)} » n'est pas un "
+                                 "nombre : indiquez-le en chiffres."))
+    if found or day is None or month is None:
+        return found
+    if not 1 <= month <= 12:
+        if 1 <= day <= 12 and month <= 31:
+            return [Finding("moisNaissance", f"Le mois de naissance ({month}) n'existe pas, "
+                            f"alors que le jour ({day}) pourrait être un mois : le jour et le "
+                            "mois ont sans doute été inversés.")]
+        return [Finding("moisNaissance", f"Le mois de naissance ({month}) n'est pas un mois "
+                        "valide (1 à 12).")]
+    year = _as_int(row.raw("anneeNaissance"))
+    leap_safe = year if year is not None and 1 <= year <= 9999 else 2000
+    if not 1 <= day <= calendar.monthrange(leap_safe, month)[1]:
+        return [Finding("jourNaissance", f"La date de naissance {day:02d}/{month:02d} n'existe "
+                        "pas : vérifiez le jour et le mois.")]
+    if swap and day <= 12 and day != month:
+        return [
+            Finding(
+                "jourNaissance",
+                f"Le jour ({day}) et le mois ({month}) de naissance pourraient être inversés : "
+                f"vérifiez sur une pièce d'état civil si la date est le {day:02d}/{month:02d} "
+                f"ou le {month:02d}/{day:02d}.",
+            )
+        ]
+    return []
+
+
+# --- Birthplace -----------------------------------------------------------------------------
+
+FRANCE_CODES = {"100", "99100", "FR", "FRA", "XXX", "XXXXX"}
+# Whole-city codes whose births are recorded by arrondissement.
+PLM = {"75056": ("Paris", "75101 à 75120"), "69123": ("Lyon", "69381 à 69389"),
+       "13055": ("Marseille", "13201 à 13216")}
+_INSEE_SHAPE = re.compile(r"(\d{2}|2[AB])\d{3}")
+
+
+@dataclass(frozen=True)
+class PlaceCode:
+    code: str
+    shown: str  # how to name it to the user, with a word on the lost leading zero
+
+
+def _place_code(raw: CellValue) -> PlaceCode | None:
+    text = _as_text(raw)
+    if text is None:
+        return None
+    code = re.sub(r"\s", "", text).upper()
+    if re.fullmatch(r"\d{4}", code):
+        # A spreadsheet stored 01053 as the number 1053.
+        padded = code.zfill(5)
+        why = (
+            "le tableur a sans doute effacé le zéro initial"
+            if isinstance(raw, int | float)
+            else "complété d'un zéro initial"
+        )
+        return PlaceCode(padded, f"{padded} (saisi « {text} » : {why})")
+    return PlaceCode(code, code)
+
+
+def _foreign_country(row: Row) -> tuple[str | None, str | None]:
+    """(3-digit country code, label) when the row says the holder was born outside France."""
+    code = _as_text(row.raw("codePaysNaissance"))
+    if code is not None:
+        code = re.sub(r"\s", "", code).upper()
+        code = code.zfill(3) if code.isdigit() and len(code) < 3 else code
+        code = code[2:] if re.fullmatch(r"99\d{3}", code) else code
+    label = row.text("libellePaysNaissance")
+    foreign_code = code if code is not None and code not in FRANCE_CODES else None
+    foreign_label = label if label is not None and not geo.is_french_country_label(label) else None
+    if foreign_code is None and foreign_label is None:
+        return None, None
+    return foreign_code, foreign_label
+
+
+def _country_hint(code3: str | None, label: str | None) -> str:
+    """'99350 pour MAROC' from whatever the row gives."""
+    code = f"99{code3}" if code3 and code3.isdigit() else None
+    if code is None and label is not None:
+        code = geo.country_code_for_label(label)
+    name = geo.country_label(code) if code else None
+    if code and name:
+        return f" (ici {code} pour {name})"
+    return ""
+
+
+def _birthplace(row: Row) -> list[Finding]:
+    place = _place_code(row.raw("codeInsee"))
+    if place is None:
+        postal = _as_text(row.raw("codePostal"))
+        return _postal_only(row, postal) if postal else []
+    if not _INSEE_SHAPE.fullmatch(place.code):
+        return [Finding("codeInsee", f"Le code de naissance « {place.shown} » n'a pas la forme "
+                        "d'un code INSEE (5 caractères, par exemple 31555 ou 2A004).")]
+    if place.code.startswith("99"):
+        return _abroad(row, place)
+    code3, label = _foreign_country(row)
+    if code3 or label:
+        country = label or code3
+        return [
+            Finding(
+                "codeInsee",
+                f"Le pays de naissance indiqué (« {country} ») n'est pas la France, mais le code "
+                f"de naissance {place.shown} est celui d'une commune française : pour une "
+                "naissance à l'étranger, le code INSEE attendu est celui du pays, 5 chiffres "
+                f"commençant par 99{_country_hint(code3, label)}.",
+            )
+        ]
+    if geo.is_commune_code(place.code):
+        return _known_commune(row, place)
+    return _unknown_commune(row, place)
+
+
+def _abroad(row: Row, place: PlaceCode) -> list[Finding]:
+    code = place.code
+    if code == "99100":
+        return [Finding("codeInsee", "Le code de naissance 99100 désigne la France : pour une "
+                        "naissance en France, indiquez le code INSEE de la commune.")]
+    if not geo.is_country_code(code):
+        return [Finding("codeInsee", f"Le code de naissance {place.shown} commence par 99 mais "
+                        "n'est pas un code pays INSEE connu : vérifiez-le.")]
+    name = geo.country_label(code) or ""
+    found = []
+    code3, label = _foreign_country(row)
+    if code3 is not None and code3 != code[2:]:
+        found.append(
+            Finding(
+                "codePaysNaissance",
+                f"Le code pays ({code3}) ne correspond pas au code INSEE du pays de naissance "
+                f"({code}, {name}) : pour une naissance à l'étranger, le code pays reprend ses "
+                f"3 derniers chiffres ({code[2:]}).",
+            )
+        )
+    label = row.text("libellePaysNaissance")
+    if label is not None:
+        expected = geo.country_code_for_label(label)
+        if geo.is_french_country_label(label) or (expected is not None and expected != code):
+            found.append(
+                Finding(
+                    "libellePaysNaissance",
+                    f"Le pays de naissance « {label} » ne correspond pas au code {code} "
+                    f"({name}) : vérifiez lequel des deux est juste.",
+                )
+            )
+    return found
+
+
+def _known_commune(row: Row, place: PlaceCode) -> list[Finding]:
+    code = place.code
+    found = []
+    if code in PLM:
+        city, span = PLM[code]
+        found.append(
+            Finding(
+                "codeInsee",
+                f"Le code {place.shown} désigne {city} dans son ensemble : pour une naissance à "
+                f"{city}, l'état civil retient l'arrondissement, dont le code INSEE va de {span} ; "
+                "indiquer l'arrondissement peut aider à retrouver le titulaire.",
+            )
+        )
+    label = row.text("libelleCommuneNaissance")
+    if label is not None and not geo.commune_matches(code, label):
+        found.append(_name_mismatch(place, label))
+    return found
+
+
+def _name_mismatch(place: PlaceCode, label: str) -> Finding:
+    code = place.code
+    actual = geo.commune_label(code)
+    arrondissement = geo.arrondissement_for_postal(code)
+    if arrondissement and geo.commune_matches(arrondissement, label):
+        return Finding(
+            "codeInsee",
+            f"Le code {place.shown} est le code INSEE {_de(actual)}, mais aussi le code postal de "
+            f"« {label} » : le code INSEE {_de(geo.commune_label(arrondissement))} est "
+            f"{arrondissement}.",
+        )
+    return Finding(
+        "libelleCommuneNaissance",
+        f"La commune de naissance « {label} » ne correspond pas au code INSEE {place.shown}, "
+        f"qui est celui {_de(actual)}{_codes_hint(label, code[:2])} : vérifiez lequel des deux "
+        "est juste.",
+    )
+
+
+def _codes_hint(label: str, department: str | None) -> str:
+    """' ; « Toulouse » a pour code INSEE 31555' when the name leads to few communes."""
+    codes = geo.codes_for_name(label, department) if department else ()
+    codes = codes or geo.codes_for_name(label)
+    if not codes or len(codes) > 3:
+        return ""
+    return f" (« {label} » a pour code INSEE {' ou '.join(codes)})"
+
+
+def _department(code: str) -> str:
+    return code[:3] if code.startswith("97") else code[:2]
+
+
+def _unknown_commune(row: Row, place: PlaceCode) -> list[Finding]:
+    code, label = place.code, row.text("libelleCommuneNaissance")
+    if geo.looks_like_postal_code(code):
+        arrondissement = geo.arrondissement_for_postal(code)
+        if arrondissement:
+            hint = f" ; celui {_de(geo.commune_label(arrondissement))} est {arrondissement}"
+        elif label and (codes := geo.codes_for_name(label, _department(code))):
+            hint = f" ; celui {_de(label)} est {' ou '.join(codes[:3])}"
+        else:
+            hint = " (par exemple Toulouse : 31555, et non 31000)"
+        corsica = " (en Corse, il commence par 2A ou 2B)" if code.startswith("20") else ""
+        return [
+            Finding(
+                "codeInsee",
+                f"Le code {place.shown} n'est pas un code INSEE de commune mais ressemble à un "
+                f"code postal : le code INSEE est différent{corsica}{hint}.",
+            )
+        ]
+    return [
+        Finding(
+            "codeInsee",
+            f"Le code {place.shown} ne figure pas dans la liste des communes INSEE fournie avec "
+            "le modèle de la Caisse des Dépôts : vérifiez-le.",
+        )
+    ]
+
+
+def _postal_only(row: Row, postal: str) -> list[Finding]:
+    code3, label = _foreign_country(row)
+    if code3 or label:
+        return [
+            Finding(
+                "codeInsee",
+                f"Le pays de naissance indiqué (« {label or code3} ») n'est pas la France : "
+                "pour une naissance à l'étranger, mettez dans le code INSEE de naissance le code "
+                f"du pays, 5 chiffres commençant par 99{_country_hint(code3, label)}, plutôt "
+                "qu'un code postal.",
+            )
+        ]
+    commune = row.text("libelleCommuneNaissance")
+    hint = ""
+    digits = re.sub(r"\s", "", postal)
+    arrondissement = geo.arrondissement_for_postal(digits)
+    if arrondissement:
+        hint = f" ({geo.commune_label(arrondissement)} : {arrondissement})"
+    elif commune and re.fullmatch(r"\d{5}", digits):
+        codes = geo.codes_for_name(commune, _department(digits))
+        hint = f" (« {commune} » : {' ou '.join(codes[:3])})" if codes else ""
+    return [
+        Finding(
+            "codePostal",
+            f"Le lieu de naissance n'est donné que par un code postal ({postal}) : la Caisse des "
+            f"Dépôts recommande le code INSEE de la commune{hint}, plus sûr pour retrouver le "
+            "titulaire.",
+        )
+    ]
+
+
+# --- Dates, certification, duplicates -------------------------------------------------------
+
+DATE_PAIRS = (
+    ("dateDebutValidite", "dateFinValidite", "validité"),
+    ("dateDebutExamen", "dateFinExamen", "d'examen"),
+)
+
+
+def _dates(row: Row) -> list[Finding]:
+    found: list[Finding] = []
+    pairs = []
+    for start_key, end_key, what in DATE_PAIRS:
+        start, end = _read_date(row, start_key, found), _read_date(row, end_key, found)
+        if start and end:
+            pairs.append((start_key, end_key, what, start, end))
+    for _start_key, end_key, what, start, end in pairs:
+        if end < start:
+            of = "de " + what if what == "validité" else what
+            tail = ", ou vide si la certification n'expire pas." if what == "validité" else "."
+            found.append(
+                Finding(
+                    end_key,
+                    f"La date de fin {of} ({_jjmmaaaa(end)}) est antérieure à la date de début "
+                    f"{of} ({_jjmmaaaa(start)}) : ce qui correspond à ce refus ; la fin doit "
+                    f"être égale ou postérieure au début{tail}",
+                )
+            )
+    if not found and pairs:
+        found.append(_dates_in_order(pairs))
+    return found
+
+
+def _read_date(row: Row, key: str, found: list[Finding]) -> dt.date | None:
+    raw = row.raw(key)
+    if raw is None:
+        return None
+    value = _as_date(raw)
+    if value is None:
+        found.append(Finding(key, f"{_cap(_said(key))} « {_as_text(raw)} » n'est pas une date "
+                              "lisible (attendu JJ/MM/AAAA)."))
+    return value
+
+
+def _swapped(day: dt.date) -> dt.date | None:
+    try:
+        return day.replace(day=day.month, month=day.day) if day.day <= 12 else None
+    except ValueError:
+        return None
+
+
+def _dates_in_order(pairs: list[tuple[str, str, str, dt.date, dt.date]]) -> Finding:
+    """The file looks right: the deposited file may differ, e.g. day and month swapped."""
+    for start_key, end_key, _what, start, end in pairs:
+        for key, candidate in ((start_key, _swapped(start)), (end_key, _swapped(end))):
+            if candidate is None:
+                continue
+            s, e = (candidate, end) if key == start_key else (start, candidate)
+            if e < s:
+                return Finding(
+                    key,
+                    f"Dans votre fichier, {_said(key)} se lit "
+                    f"{_jjmmaaaa(start if key == start_key else end)} et les dates sont dans le "
+                    "bon ordre ; lue avec le jour et le mois inversés, elles ne le seraient plus : "
+                    "vérifiez le format des dates du fichier déposé.",
+                )
+    return Finding(
+        None,
+        "Dans votre fichier, les dates de début et de fin de ce passage sont dans le bon ordre : "
+        "vérifiez que le fichier déposé contenait bien ces dates (une conversion a pu les "
+        "modifier).",
+    )
+
+
+_CERT_CODE = re.compile(r"(?P<prefix>rncp|rs)(?P<sep>[^0-9a-z]*)(?P<number>\d+)", re.IGNORECASE)
+
+
+def _certification(row: Row) -> list[Finding]:
+    raw = row.raw("code")
+    kind = row.text("type")
+    if raw is None:
+        return _missing(row, ("code",), "le portail ne peut pas reconnaître la certification.")
+    written = _as_text(raw) or ""
+    original = raw if isinstance(raw, str) else written
+    compact = re.sub(r"\s", "", written)
+    found = []
+    if original != original.strip() or compact != written:
+        found.append(Finding("code", f"Le code de la certification « {original} » contient des "
+                             f"espaces : écrivez-le sans espace (« {compact} »)."))
+    match = _CERT_CODE.fullmatch(compact)
+    if compact.isdigit():
+        found.append(_no_prefix(compact, kind))
+    elif match is None:
+        found.append(Finding("code", f"Le code « {written} » ne ressemble pas à un code de "
+                             "certification (RNCP ou RS suivi du numéro, par exemple "
+                             "RNCP34567 ou RS5678)."))
+    else:
+        found.extend(_prefix_checks(match, kind))
+    found.extend(_type_checks(kind, match))
+    if not found:
+        found.append(
+            Finding(
+                "code",
+                f"Le code « {written} » et le type « {kind} » sont bien écrits : vérifiez sur "
+                "France compétences que cette certification est active et rattachée à votre "
+                "habilitation.",
+            )
+        )
+    return found
+
+
+def _no_prefix(number: str, kind: str | None) -> Finding:
+    prefix = (kind or "").strip().upper()
+    example = f"ici « {prefix}{number} »" if prefix in ("RNCP", "RS") else (
+        f"par exemple RNCP{number} ou RS{number}")
+    return Finding(
+        "code",
+        f"Le code de la certification « {number} » n'a pas de préfixe : le portail attend RNCP "
+        f"ou RS suivi du numéro France compétences ({example}).",
+    )
+
+
+def _prefix_checks(match: re.Match[str], kind: str | None) -> list[Finding]:
+    prefix, sep, number = match["prefix"], match["sep"], match["number"]
+    good = f"{prefix.upper()}{number}"
+    found = []
+    if sep:
+        found.append(Finding("code", f"Le code « {match[0]} » contient un séparateur entre le "
+                             f"préfixe et le numéro : écrivez « {good} »."))
+    if prefix != prefix.upper():
+        found.append(Finding("code", f"Le préfixe du code « {match[0]} » est en minuscules : "
+                             f"écrivez « {good} »."))
+    type_word = fold(kind or "").upper()
+    if type_word in ("RNCP", "RS") and type_word != prefix.upper():
+        found.append(
+            Finding(
+                "type",
+                f"Le type « {kind} » ne correspond pas au préfixe du code « {match[0]} » : un "
+                "code RNCP va avec le type RNCP, un code RS avec le type RS.",
+            )
+        )
+    return found
+
+
+def _type_checks(kind: str | None, match: re.Match[str] | None) -> list[Finding]:
+    if kind is None:
+        return [Finding("type", "Le type de certification est vide : indiquez RNCP ou RS.")]
+    if kind in ("RNCP", "RS"):
+        return []
+    upper = fold(kind).upper()
+    if upper in ("RNCP", "RS"):
+        return [Finding("type", f"Le type « {kind} » doit s'écrire exactement {upper}, en "
+                        "majuscules et sans espace.")]
+    expected = f" (ici {match['prefix'].upper()})" if match else ""
+    return [Finding("type", f"Le type « {kind} » n'est pas l'une des valeurs attendues, RNCP ou "
+                    f"RS{expected}.")]
+
+
+def _doublon(row: Row, id_technique: str) -> list[Finding]:
+    context = row.context
+    found = []
+    if id_technique in context.accepted_ids:
+        found.append(
+            Finding(
+                "idTechnique",
+                "Ce passage figure aussi parmi les passages acceptés de cet accusé : il est déjà "
+                "enregistré, rien à renvoyer.",
+            )
+        )
+    positions = context.source_positions.get(id_technique, [])
+    if len(positions) > 1:
+        lines = ", ".join(str(p) for p in positions)
+        found.append(
+            Finding(
+                "idTechnique",
+                f"Cet identifiant technique apparaît {len(positions)} fois dans votre fichier "
+                f"(lignes {lines}) : une seule de ces lignes a pu être enregistrée ; si ce sont "
+                "des passages différents, donnez à chacun un identifiant distinct.",
+            )
+        )
+    if not found:
+        found.append(
+            Finding(
+                "idTechnique",
+                "Cet identifiant technique n'apparaît qu'une fois dans ce dépôt : il a donc sans "
+                "doute été enregistré lors d'un dépôt précédent ; s'il s'agit du même passage, "
+                "rien à renvoyer, sinon donnez-lui un nouvel identifiant.",
+            )
+        )
+    return found
+
+
+# --- Families -------------------------------------------------------------------------------
+
+Check = Callable[[Row], list[Finding]]
+IDENTITY: tuple[Check, ...] = (_missing_level1, _names, _first_names, _sexe, _birth_year)
+LEVEL2_CHECKS: tuple[Check, ...] = (_missing_level2, lambda row: _day_month(row, swap=True))
+PLACE_CHECKS: tuple[Check, ...] = (_missing_place, _birthplace, _optional_first_names)
+FAMILIES: dict[str, tuple[Check, ...]] = {
+    "TITULAIRE_INTROUVABLE_N1": IDENTITY,
+    "TITULAIRE_INTROUVABLE_N2": (*IDENTITY, *LEVEL2_CHECKS),
+    "TITULAIRE_INTROUVABLE_N3": (
+        *IDENTITY, _missing_level2, lambda row: _day_month(row, swap=False), *PLACE_CHECKS,
+    ),
+    "TITULAIRES_MULTIPLES": (
+        *IDENTITY, _discriminators, lambda row: _day_month(row, swap=False), _birthplace,
+        _optional_first_names,
+    ),
+    "DATES_INCOHERENTES": (_dates,),
+    "CERTIFICATION_INCONNUE": (_certification,),
+}
+
+
+def diagnose(
+    code: str, idTechnique: str, values: Mapping[str, CellValue], context: DiagnosisContext
+) -> list[Finding]:
+    """Findings for one rejected passage of family `code`, from its source row `values`
+    (dictionary key -> cell as read). Unknown families only get empty mandatory fields."""
+    row = Row(values, context)
+    if code == "DOUBLON":
+        return _doublon(row, idTechnique)
+    found: list[Finding] = []
+    for check in FAMILIES.get(code, (_generic_missing,)):
+        for finding in check(row):
+            if finding not in found:
+                found.append(finding)
+    return found

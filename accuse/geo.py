@@ -1,0 +1,180 @@
+"""INSEE communes and countries, as shipped in the CDC template (built by tools/extract_insee.py).
+
+Codes are 5-character strings: "01053", "2A004", "75115"; countries "99xxx".
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from accuse.text import fold
+
+COMMUNES_FILE = "data/insee-communes.csv.gz"
+PAYS_FILE = "data/insee-pays.csv.gz"
+FRANCE = "XXXXX"  # INSEE's own marker for France and its territories in the country list
+
+
+@dataclass(frozen=True)
+class Commune:
+    code: str
+    type: str  # COM (commune), ARM (arrondissement municipal), COMD (déléguée), COMA (associée)
+    libelle: str
+    parent: str  # for ARM/COMD/COMA: the code of the commune it belongs to
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    raw = resources.files("accuse").joinpath(name).read_bytes()
+    return list(csv.DictReader(io.StringIO(gzip.decompress(raw).decode("utf-8")), delimiter=";"))
+
+
+@cache
+def _communes() -> dict[str, tuple[Commune, ...]]:
+    """Code -> its entries, the commune itself (COM/ARM) first: a code may also name a
+    delegated commune (Arboys en Bugey 01015 is also the old Arbignieu)."""
+    by_code: dict[str, list[Commune]] = {}
+    for row in _rows(COMMUNES_FILE):
+        by_code.setdefault(row["code"], []).append(Commune(**row))
+    order = {"COM": 0, "ARM": 0, "COMD": 1, "COMA": 1}
+    return {c: tuple(sorted(v, key=lambda e: order.get(e.type, 2))) for c, v in by_code.items()}
+
+
+@cache
+def _countries() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Code -> (actualité, libellé) pairs, the current country (actualité 1) first."""
+    by_code: dict[str, list[tuple[str, str]]] = {}
+    for row in _rows(PAYS_FILE):
+        by_code.setdefault(row["code"], []).append((row["actuel"], row["libelle"]))
+    return {c: tuple(sorted(v, key=lambda e: e[0] != "1")) for c, v in by_code.items()}
+
+
+def communes(code: str) -> tuple[Commune, ...]:
+    return _communes().get(code.strip().upper(), ())
+
+
+def commune_label(code: str) -> str | None:
+    found = communes(code)
+    return found[0].libelle if found else None
+
+
+def is_commune_code(code: str) -> bool:
+    return bool(communes(code))
+
+
+def country_label(code: str) -> str | None:
+    found = _countries().get(code.strip())
+    return found[0][1] if found and code.strip() != FRANCE else None
+
+
+def country_labels(code: str) -> tuple[str, ...]:
+    return tuple(label for _, label in _countries().get(code.strip(), ()))
+
+
+def is_country_code(code: str) -> bool:
+    return code.strip() != FRANCE and code.strip() in _countries()
+
+
+def is_french_country_label(label: str) -> bool:
+    """'France', 'Réunion', 'Guadeloupe'...: a birth there takes a commune code, not 99xxx."""
+    wanted = place_key(label)
+    return wanted in {"france", "fr", "fra"} or any(
+        place_key(name) == wanted for name in country_labels(FRANCE)
+    )
+
+
+def country_code_for_label(label: str) -> str | None:
+    """The 99xxx code of a country written in full ('Maroc' -> '99350'), when unambiguous."""
+    wanted = place_key(label)
+    found = {
+        code
+        for code, entries in _countries().items()
+        if code != FRANCE and any(place_key(name) == wanted for _, name in entries)
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+# Postal codes of Paris, Lyon and Marseille arrondissements, and their INSEE codes.
+_PLM_POSTAL = (
+    (re.compile(r"750(0[1-9]|1[0-9]|20)"), "751"),
+    (re.compile(r"6900[1-9]"), "6938"),
+    (re.compile(r"130(0[1-9]|1[0-6])"), "132"),
+)
+
+
+def arrondissement_for_postal(code: str) -> str | None:
+    """INSEE code of the arrondissement a Paris/Lyon/Marseille postal code stands for:
+    75015 -> 75115, 69003 -> 69383, 13008 -> 13208."""
+    code = code.strip()
+    for pattern, prefix in _PLM_POSTAL:
+        if pattern.fullmatch(code):
+            return prefix + code[len(prefix) :]
+    return None
+
+
+def looks_like_postal_code(code: str) -> bool:
+    """Five digits that are no INSEE code but fit a French postal code: department prefix
+    (20 for Corsica, whose INSEE codes use 2A/2B) and not a country code."""
+    code = code.strip()
+    if not re.fullmatch(r"\d{5}", code) or is_commune_code(code):
+        return False
+    dep = int(code[:2])
+    if dep == 97:
+        return code[2] in "123456"
+    return 1 <= dep <= 95
+
+
+_PARENS = re.compile(r"\(.*?\)")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+_ORDINAL = re.compile(r"\b(\d+)(?:er|ere|eme|e|nd|nde)?\b")
+_SAINTS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+# Articles and little words users add or drop ("Les Sables-d'Olonne", "Sables d Olonne").
+_SMALL_WORDS = {"le", "la", "les", "l", "d", "de", "du", "des", "arrondissement", "arr", "cedex"}
+
+
+def place_key(label: str) -> str:
+    """A place name reduced for comparison: 'ST-ÉTIENNE (42)' == 'Saint Etienne',
+    'Paris 15e Arrondissement' == 'PARIS 15'."""
+    text = _NOT_ALNUM.sub(" ", fold(_PARENS.sub(" ", label)))
+    text = _ORDINAL.sub(r"\1", text)
+    words = [_SAINTS.get(w, w) for w in text.split()]
+    return " ".join(w for w in words if w not in _SMALL_WORDS)
+
+
+def commune_matches(code: str, label: str) -> bool:
+    """Whether a written commune name fits the code: the commune itself, a delegated or
+    associated commune sharing the code, or the city of an arrondissement ('Paris' for 75115)."""
+    wanted = place_key(label)
+    if not wanted:
+        return True
+    names = []
+    for entry in communes(code):
+        names.append(entry.libelle)
+        if entry.type == "ARM" and entry.parent:
+            names.extend(e.libelle for e in communes(entry.parent))
+    return any(place_key(name) == wanted for name in names)
+
+
+@cache
+def _codes_by_name() -> dict[str, tuple[str, ...]]:
+    index: dict[str, list[str]] = {}
+    for code, entries in _communes().items():
+        for entry in entries:
+            codes = index.setdefault(place_key(entry.libelle), [])
+            if code not in codes:
+                codes.append(code)
+    return {name: tuple(codes) for name, codes in index.items()}
+
+
+def codes_for_name(label: str, department: str | None = None) -> tuple[str, ...]:
+    """INSEE codes of the communes with that name, within a department when given
+    ('31' or '2A'; '20' stands for both Corsican departments)."""
+    codes = _codes_by_name().get(place_key(label), ())
+    if department is None:
+        return codes
+    prefixes = ("2A", "2B") if department == "20" else (department,)
+    return tuple(c for c in codes if c.startswith(prefixes))
