@@ -375,7 +375,7 @@ def _first_names(row: Row) -> list[Finding]:
                 "troisième prénom.",
             )
         )
-    elif second is not None and len(_words(first)) > 1 and _ends_with(first, second):
+    elif second is not None and len(_words(first)) > 1 and _includes(first, second):
         found.append(
             Finding(
                 "prenom1",
@@ -392,7 +392,7 @@ def _first_names(row: Row) -> list[Finding]:
     return found
 
 
-def _ends_with(first: str, second: str) -> bool:
+def _includes(first: str, second: str) -> bool:
     return _contains(_words(first), _words(second))
 
 
