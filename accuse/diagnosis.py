@@ -959,12 +959,18 @@ def _doublon(row: Row, id_technique: str) -> list[Finding]:
             )
         )
     if not found:
+        # Without a source, only the receipt is known: say nothing about the user's file.
+        seen = (
+            "Cet identifiant technique n'apparaît qu'une fois dans votre fichier et pas parmi "
+            "les passages acceptés de cet accusé"
+            if positions
+            else "Cet identifiant technique ne figure pas parmi les passages acceptés de cet accusé"
+        )
         found.append(
             Finding(
                 "idTechnique",
-                "Cet identifiant technique n'apparaît qu'une fois dans ce dépôt : il a donc sans "
-                "doute été enregistré lors d'un dépôt précédent ; s'il s'agit du même passage, "
-                "rien à renvoyer, sinon donnez-lui un nouvel identifiant.",
+                f"{seen} : il a donc sans doute été enregistré lors d'un dépôt précédent ; s'il "
+                "s'agit du même passage, rien à renvoyer, sinon donnez-lui un nouvel identifiant.",
             )
         )
     return found
