@@ -42,7 +42,7 @@ class OutputFormat(StrEnum):
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class _Bar:

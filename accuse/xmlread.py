@@ -15,6 +15,10 @@ from lxml import etree
 from accuse.errors import InputError
 from accuse.progress import SILENT, CountingReader, Progress
 
+# libxml2's own limits without XML_PARSE_HUGE (lxml huge_tree=False), stated for users.
+MAX_DEPTH = 256
+MAX_TEXT_MB = 10
+
 
 def localname(tag: object) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
@@ -86,14 +90,37 @@ def _events(path: Path, what: str, events: tuple[str, ...], progress: Progress) 
                     )
             yield event, element
     except etree.XMLSyntaxError as error:
-        line = f" (vers la ligne {error.lineno})" if error.lineno else ""
-        raise InputError(
-            f"ce n'est pas un fichier XML lisible{line} : il est tronqué, endommagé ou d'un "
-            f"autre type. Vérifiez que c'est bien {what}.",
-            path,
-        ) from None
+        raise InputError(_syntax_message(error, what), path) from None
     except OSError as error:
         raise InputError(f"lecture impossible ({error.strerror or error}).", path) from None
     finally:
         reader.close()
         progress.finish()
+
+
+def _syntax_message(error: etree.XMLSyntaxError, what: str) -> str:
+    """libxml2's reason, told in French with what the user can do about it."""
+    reason = (error.msg or "").lower()
+    line = f" (ligne {error.lineno})" if error.lineno else ""
+    if "encoding" in reason or "utf-8" in reason:
+        return (
+            f"caractères illisibles{line} : l'encodage annoncé en tête du fichier ne correspond "
+            "pas à son contenu (par exemple un fichier enregistré en Latin-1 mais déclaré UTF-8). "
+            "Récupérez le fichier d'origine sans le modifier."
+        )
+    if "depth" in reason:
+        return (
+            f"le fichier imbrique plus de {MAX_DEPTH} niveaux d'éléments{line}, ce qu'aucun "
+            f"fichier de la Caisse des Dépôts ne fait : il n'est pas lu. Vérifiez que c'est "
+            f"bien {what}."
+        )
+    if "text node too long" in reason or "huge" in reason:
+        return (
+            f"le fichier contient un texte de plus de {MAX_TEXT_MB} Mo d'un seul tenant{line}, ce "
+            f"qu'aucun fichier de la Caisse des Dépôts ne contient : il n'est pas lu. Vérifiez "
+            f"que c'est bien {what}."
+        )
+    return (
+        f"ce n'est pas un fichier XML lisible{line} : il est tronqué, endommagé ou d'un autre "
+        f"type. Vérifiez que c'est bien {what}, tel que reçu."
+    )
