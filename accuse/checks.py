@@ -1,0 +1,244 @@
+"""Per-field XSD checks: a cell as the user wrote it, turned into the XSD's lexical form.
+
+The same conversion serves the pre-export checks (every format) and the flux writer, so a row
+that passes the checks is written exactly as checked. The Excel template v1.4 spellings
+(OUI/NON, NILL, TIERS_DE_CONFIANCE, EQUIVALENCE_(DIPLOME_ETRANGER)) are accepted and mapped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from accuse.fields import Field, by_key
+from accuse.model import CellValue
+from accuse.sources.table import cell_text
+
+NIL = object()  # the value of a nillable element written xsi:nil="true"
+
+_DATE = re.compile(r"(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])")
+_FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_ISO_PREFIX = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?")
+_INTEGER = re.compile(r"[+-]?\d+")
+_TRUE = {"true", "1", "oui", "vrai", "o", "yes"}
+_FALSE = {"false", "0", "non", "faux", "n", "no"}
+# The template's spellings that differ from the XSD (FORMAT.md §3.1).
+TEMPLATE_TO_XSD = {
+    "TIERS_DE_CONFIANCE": "TIERS_CONFIANCE",
+    "EQUIVALENCE_(DIPLOME_ETRANGER)": "EQUIVALENCE_DIPLOME_ETRANGER",
+}
+XSD_TO_TEMPLATE = {xsd: template for template, xsd in TEMPLATE_TO_XSD.items()}
+# Excel's day 0 (1900 date system, with its leap-year bug already folded in).
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+# Codes Excel turned into numbers lose their leading zero: 1234 was "01234".
+_PADDED = {"codeInsee": 5, "codePostal": 5, "codePostalCentreExamen": 5}
+
+
+class FieldError(ValueError):
+    """Why a value cannot be written for a field, as a French sentence."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A value the portal would reject, found before writing."""
+
+    position: int | None  # the source row
+    idTechnique: str
+    champ: str  # dictionary key
+    raison: str
+
+    def render(self) -> str:
+        where = f"ligne {self.position}" if self.position is not None else "ligne ?"
+        label = by_key()[self.champ].label if self.champ in by_key() else self.champ
+        return f"{where} (id {self.idTechnique or '?'}), {label} [{self.champ}] : {self.raison}"
+
+
+def is_empty(value: CellValue) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def is_nill(value: CellValue) -> bool:
+    return isinstance(value, str) and value.strip().upper() in ("NILL", "NIL")
+
+
+def as_date(value: CellValue) -> dt.date | None:
+    """A date however it was written: a date cell, JJ/MM/AAAA, AAAA-MM-JJ or an Excel serial."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        # A date cell that lost its format: plausible serials only (1950..2099).
+        if 18264 <= value <= 73050:
+            return _EXCEL_EPOCH + dt.timedelta(days=int(value))
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        for pattern, order in ((_FRENCH_DATE, (3, 2, 1)), (_ISO_PREFIX, (1, 2, 3))):
+            match = pattern.fullmatch(text)
+            if match:
+                try:
+                    return dt.date(*(int(match.group(i)) for i in order))
+                except ValueError:
+                    return None
+    return None
+
+
+def xsd_value(key: str, value: CellValue) -> str | object | None:
+    """The XSD lexical value of a cell: a string, NIL, or None when the element is left out.
+
+    Raises FieldError with a French reason when the portal would reject it."""
+    field = by_key()[key]
+    if is_empty(value):
+        if field.obligatoire and field.nillable:
+            return NIL
+        if field.obligatoire:
+            raise FieldError("champ obligatoire vide.")
+        return None
+    if is_nill(value):
+        if field.nillable:
+            return NIL
+        if not field.obligatoire:
+            return None  # the template writes NILL in optional columns too: leave it out
+        raise FieldError("champ obligatoire : « NILL » (vide) n'est pas permis ici.")
+    return _convert(field, value)
+
+
+def _convert(field: Field, value: CellValue) -> str:
+    if field.type == "booleen":
+        return _boolean(value)
+    if field.type == "date":
+        return _date(value)
+    if field.type == "entier":
+        return _integer(field, value)
+    if field.type == "enum":
+        return _enumeration(field, value)
+    return _text(field, value)
+
+
+def _boolean(value: CellValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = cell_text(value).strip().lower()
+    if text in _TRUE:
+        return "true"
+    if text in _FALSE:
+        return "false"
+    raise FieldError(f"« {cell_text(value)} » n'est pas un oui/non : attendu OUI ou NON.")
+
+
+def _date(value: CellValue) -> str:
+    date = as_date(value)
+    if date is None:
+        raise FieldError(f"« {cell_text(value)} » n'est pas une date (JJ/MM/AAAA).")
+    text = date.isoformat()
+    if not _DATE.fullmatch(text):
+        raise FieldError(f"date {date:%d/%m/%Y} hors des années 1900 à 2099.")
+    return text
+
+
+def _integer(field: Field, value: CellValue) -> str:
+    text = cell_text(value).strip()
+    if isinstance(value, bool) or not _INTEGER.fullmatch(text):
+        raise FieldError(f"« {text} » n'est pas un nombre entier.")
+    number = int(text)
+    low, high = field.borne_min, field.borne_max
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise FieldError(f"{number} hors des bornes permises ({low} à {high}).")
+    return text
+
+
+def _enumeration(field: Field, value: CellValue) -> str:
+    text = cell_text(value).strip()
+    text = TEMPLATE_TO_XSD.get(text, text)
+    if text not in field.valeurs:
+        upper = TEMPLATE_TO_XSD.get(text.upper(), text.upper())
+        if upper in field.valeurs:
+            return upper
+        raise FieldError(f"« {text} » n'est pas une valeur permise : {', '.join(field.valeurs)}.")
+    return text
+
+
+def _text(field: Field, value: CellValue) -> str:
+    text = cell_text(value).strip()
+    width = _PADDED.get(field.key)
+    if width and isinstance(value, int) and not isinstance(value, bool) and len(text) < width:
+        text = text.zfill(width)
+    length = len(text)
+    if field.longueur is not None and length != field.longueur:
+        raise FieldError(
+            f"« {text} » fait {length} caractère(s) ; il en faut exactement {field.longueur}."
+        )
+    if field.min is not None and length < field.min:
+        raise FieldError(f"« {text} » est trop court (au moins {field.min} caractère(s)).")
+    if field.max is not None and length > field.max:
+        raise FieldError(f"{length} caractères ; au plus {field.max} sont permis.")
+    return text
+
+
+def branch(values: dict[str, CellValue]) -> str:
+    """Which identificationTitulaire branch a row fills: "titulaire" or "dossierFormation"."""
+    person = ("nomNaissance", "prenom1", "anneeNaissance", "sexe")
+    has_person = any(not is_empty(values.get(k)) for k in person)
+    if not has_person and not is_empty(values.get("idDossier")):
+        return "dossierFormation"
+    return "titulaire"
+
+
+def _branch_keys(choice: str) -> set[str]:
+    parent = "titulaire" if choice == "titulaire" else "dossier"
+    return {f.key for f in by_key().values() if f.parent == parent}
+
+
+_PASSAGE_PARENTS = ("certification", "passage", "niveauNumerique", "resultat", "inscription")
+_REQUIRED_IN_BRANCH = {
+    "titulaire": set(),
+    "dossierFormation": {"idDossier", "nomTitulaire", "prenom1Titulaire"},
+}
+
+
+def converted(
+    values: dict[str, CellValue], position: int | None, identifier: str
+) -> tuple[dict[str, str | object | None], list[Problem]]:
+    """A row's passage fields in XSD form, and the problems that keep some from it."""
+    choice = branch(values)
+    keys = [f.key for f in by_key().values() if f.parent in _PASSAGE_PARENTS]
+    keys += sorted(_branch_keys(choice), key=list(by_key()).index)
+    result: dict[str, str | object | None] = {}
+    problems: list[Problem] = []
+    for key in keys:
+        value = values.get(key)
+        try:
+            if key in _REQUIRED_IN_BRANCH[choice] and is_empty(value):
+                raise FieldError("champ obligatoire vide (bloc dossier de formation).")
+            if key in ("codeInsee", "codePostal"):
+                result[key] = _birthplace(key, values)
+            else:
+                result[key] = xsd_value(key, value)
+        except FieldError as error:
+            problems.append(Problem(position, identifier, key, str(error)))
+    return result, problems
+
+
+def _birthplace(key: str, values: dict[str, CellValue]) -> str | object | None:
+    """codeInsee wins over codePostal (CDC advice); with neither, codePostal is nil."""
+    insee = values.get("codeInsee")
+    has_insee = not is_empty(insee) and not is_nill(insee)
+    if key == "codeInsee":
+        return _convert(by_key()["codeInsee"], insee) if has_insee else None
+    if has_insee:
+        return None
+    postal = values.get("codePostal")
+    if is_empty(postal) or is_nill(postal):
+        return NIL
+    return _convert(by_key()["codePostal"], postal)
+
+
+def header_value(key: str, value: CellValue) -> str:
+    """An émetteur/certificateur/contrat id, checked; raises FieldError."""
+    if is_empty(value) or is_nill(value):
+        raise FieldError("champ obligatoire vide.")
+    return _text(by_key()[key], value)

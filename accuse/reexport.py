@@ -1,0 +1,535 @@
+"""`accuse reexporter`: the rows the user corrected in corrections.xlsx, back to xlsx, csv or XML.
+
+A row counts as corrected when one of its source cells differs from the original kept in the
+hidden bookkeeping sheet (compared by meaning: a date retyped to the same day is no change).
+Every exported row is checked field by field against the XSD rules first; nothing is written
+while a row would be rejected, unless the user forces it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+from accuse.checks import (
+    FieldError,
+    Problem,
+    converted,
+    header_value,
+    is_empty,
+)
+from accuse.errors import InputError
+from accuse.fields import by_key
+from accuse.fluxwriter import FluxHeader, build_flux, serialise, validation_errors
+from accuse.model import CellValue
+from accuse.output import atomic_target, check_not_input
+from accuse.sources.table import cell_text, clean_cell
+from accuse.text import fold
+from accuse.worksheet import (
+    BOOK_ROWS_MARK,
+    DATE_FORMAT,
+    FORMAT_VERSION,
+    KEY_HEADER,
+    SHEET_BOOK,
+    SHEET_FIX,
+    _Formats,
+    fingerprint,
+    write_value,
+)
+
+ExportFormat = Literal["xlsx", "csv", "xml"]
+_DEFAULT_FORMAT: dict[str, ExportFormat] = {"tableur": "xlsx", "csv": "csv", "flux": "xml"}
+_FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00)?)?")
+_TEMPLATE_START = "commencez votre saisie"
+_SHOWN_PROBLEMS = 50
+HEADER_KEYS = ("idClientEmetteur", "idClientCertificateur", "idContrat")
+
+
+@dataclass
+class ExportRow:
+    position: int
+    idTechnique: str
+    values: list[CellValue]  # in the source's column order
+    families: tuple[str, ...] = ()
+
+
+@dataclass
+class Result:
+    worksheet: Path
+    format: ExportFormat
+    target: Path | None = None
+    exported: list[ExportRow] = field(default_factory=list)
+    untouched: list[tuple[int, str]] = field(default_factory=list)
+    never: int = 0  # rejected passages already stored (DOUBLON): never sent again
+    whole_file: bool = False
+    warnings: list[str] = field(default_factory=list)
+    forced_problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def written(self) -> bool:
+        return self.target is not None
+
+
+@dataclass
+class _Worksheet:
+    meta: dict
+    originals: dict[int, tuple[str, tuple[str, ...], list[CellValue]]]
+    edited: list[tuple[int, list[CellValue]]]  # (source position, source cells) per visible row
+
+
+# --- reading the worksheet ---------------------------------------------------------------------
+
+
+def _cells(row: list, width: int, start: int = 0) -> list[CellValue]:
+    cells = [clean_cell(c) for c in row[start : start + width]]
+    return cells + [None] * (width - len(cells))
+
+
+def read_worksheet(path: Path) -> _Worksheet:
+    not_ours = InputError(
+        "ce classeur n'est pas une feuille de corrections produite par « accuse analyse » "
+        "(feuille de suivi absente ou abîmée).",
+        path,
+    )
+    if not path.is_file():
+        raise InputError("feuille de corrections introuvable.", path)
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        names = list(book.sheet_names)
+        if SHEET_BOOK not in names or SHEET_FIX not in names:
+            raise not_ours
+        hidden = book.get_sheet_by_name(SHEET_BOOK).to_python()
+        visible = book.get_sheet_by_name(SHEET_FIX).to_python()
+    except InputError:
+        raise
+    except Exception as error:  # calamine raises one type per format
+        raise InputError(f"classeur illisible ({type(error).__name__}).", path) from None
+    meta: dict = {}
+    index = 0
+    try:
+        while index < len(hidden) and hidden[index][0] != BOOK_ROWS_MARK:
+            meta[str(hidden[index][0])] = json.loads(hidden[index][1])
+            index += 1
+    except (ValueError, IndexError):
+        raise not_ours from None
+    if meta.get("format") != FORMAT_VERSION or "prefixe" not in meta:
+        raise not_ours
+    source = meta.get("source")
+    width = len(source["entetes"]) if source else 0
+    originals = {}
+    for row in hidden[index + 1 :]:
+        if row and isinstance(row[0], int | float) and row[0] != "":
+            families = tuple(c for c in str(row[2]).split(",") if c)
+            originals[int(row[0])] = (str(row[1]), families, _cells(row, width, 3))
+    prefix = int(meta["prefixe"])
+    edited = []
+    if visible and source:
+        _check_columns(visible[0], prefix, source["entetes"], path)
+        key_column = visible[0].index(KEY_HEADER)
+        for row in visible[1:]:
+            key = row[key_column] if key_column < len(row) else None
+            if isinstance(key, int | float) and not isinstance(key, bool):
+                edited.append((int(key), _cells(row, width, prefix)))
+    return _Worksheet(meta, originals, edited)
+
+
+def _check_columns(header: list, prefix: int, expected: list[str], path: Path) -> None:
+    shown = [str(c) for c in header[prefix : prefix + len(expected)]]
+    wanted = [h or f"Colonne {prefix + i + 1}" for i, h in enumerate(expected)]
+    if KEY_HEADER not in header or shown != wanted:
+        raise InputError(
+            f"les colonnes de la feuille « {SHEET_FIX} » ne sont plus celles de la source : "
+            "ne supprimez, n'insérez ni ne déplacez de colonne (modifiez seulement les valeurs).",
+            path,
+        )
+
+
+# --- what changed ------------------------------------------------------------------------------
+
+
+def canonical(value: CellValue) -> str:
+    """A cell by meaning: 30/06/2024, 2024-06-30 and a date cell are the same; 42 == 42.0."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    french = _FRENCH_DATE.fullmatch(text)
+    if french:
+        day, month, year = (int(g) for g in french.groups())
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    iso = _ISO_DATE.fullmatch(text)
+    if iso:
+        return "-".join(iso.groups())
+    return text
+
+
+def _changed(original: list[CellValue], now: list[CellValue]) -> bool:
+    return any(canonical(a) != canonical(b) for a, b in zip(original, now, strict=True))
+
+
+def corrected_rows(sheet: _Worksheet, id_index: int | None) -> tuple[list[ExportRow], list]:
+    """Rows whose cells differ from the originals; rows left as they were."""
+    changed: dict[int, ExportRow] = {}
+    conflicts: list[Problem] = []
+    for position, cells in sheet.edited:
+        original = sheet.originals.get(position)
+        if original is None:
+            continue
+        identifier, families, values = original
+        if not _changed(values, cells):
+            continue
+        if id_index is not None and not is_empty(cells[id_index]):
+            identifier = cell_text(cells[id_index]).strip()
+        previous = changed.get(position)
+        if previous is not None and _changed(previous.values, cells):
+            conflicts.append(
+                Problem(
+                    position,
+                    identifier,
+                    "idTechnique",
+                    "la même ligne source apparaît plusieurs fois avec des corrections "
+                    "différentes : gardez les mêmes valeurs sur chacune.",
+                )
+            )
+            continue
+        changed[position] = ExportRow(position, identifier, cells, families)
+    if conflicts:
+        raise _refusal(conflicts, forced=False)
+    return sorted(changed.values(), key=lambda r: r.position), []
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def reexport(
+    worksheet: Path,
+    *,
+    source: Path | None = None,
+    format: ExportFormat | None = None,
+    target: Path | None = None,
+    force: bool = False,
+    ids: dict[str, str] | None = None,
+) -> Result:
+    """Export the corrected rows; raise InputError for every refusal (nothing written then)."""
+    worksheet = Path(worksheet)
+    sheet = read_worksheet(worksheet)
+    meta = sheet.meta
+    src = meta.get("source")
+    if not src:
+        raise InputError(
+            "cette feuille a été faite sans fichier source (accusé seul) : elle n'a aucune "
+            "colonne à corriger ni à réexporter. Relancez « accuse analyse » avec --source.",
+            worksheet,
+        )
+    chosen: ExportFormat = format or _DEFAULT_FORMAT.get(src["type"], "xlsx")
+    result = Result(worksheet, chosen, whole_file=meta.get("forme") == "rejet_fichier")
+    result.never = int(meta.get("non_redeposables") or 0)
+    source_path = _locate_source(src, source, force, result)
+    columns: dict[str, int] = src["colonnes"]
+    rows, _ = corrected_rows(sheet, columns.get("idTechnique"))
+    corrected = {r.position for r in rows}
+    result.untouched = [
+        (position, identifier)
+        for position, (identifier, families, _) in sorted(sheet.originals.items())
+        if position not in corrected
+    ]
+    if not rows:
+        return result
+    if result.whole_file:
+        rows = _whole_file_rows(rows, src, source_path, worksheet)
+    result.exported = rows
+    problems = _check(rows, columns)
+    header = None
+    if chosen == "xml":
+        header, header_problems = _flux_header(rows, src, columns, ids or {})
+        problems += header_problems
+    if problems:
+        if not force:
+            raise _refusal(problems, forced=False)
+        result.forced_problems = problems
+    output = Path(target) if target else worksheet.with_name(f"{worksheet.stem}-reexport.{chosen}")
+    inputs = [worksheet, *([source_path] if source_path else []), Path(src["chemin"])]
+    check_not_input(output, inputs)
+    if output.suffix.lower() != f".{chosen}":
+        result.warnings.append(
+            f"le fichier écrit a l'extension « {output.suffix} » mais contient du {chosen}."
+        )
+    if chosen == "xml":
+        data = _xml(rows, columns, header, force, result)  # type: ignore[arg-type]
+    elif chosen == "csv":
+        data = _csv(rows, src, result)
+    else:
+        data = None
+    with atomic_target(output, inputs) as temporary:
+        if data is not None:
+            temporary.write_bytes(data)
+        else:
+            _xlsx(temporary, rows, src, source_path)
+    result.target = output
+    return result
+
+
+def _locate_source(src: dict, given: Path | None, force: bool, result: Result) -> Path | None:
+    """The source file, checked against the fingerprint taken when the worksheet was made."""
+    path = Path(given) if given else Path(src["chemin"])
+    if not path.is_file():
+        if given:
+            raise InputError("fichier source introuvable.", path)
+        result.warnings.append(
+            f"fichier source « {src['nom']} » introuvable à son emplacement d'origine : "
+            "son empreinte n'a pas pu être vérifiée (indiquez-le avec --source)."
+        )
+        return None
+    if fingerprint(path) != src["empreinte"]:
+        why = (
+            "le fichier source a changé depuis la création de la feuille de corrections : "
+            "les lignes et valeurs d'origine ne correspondent plus. Relancez « accuse analyse » "
+            "pour refaire la feuille"
+        )
+        if not force:
+            raise InputError(why + ", ou ajoutez --forcer pour réexporter quand même.", path)
+        result.warnings.append(why + " ; réexport forcé.")
+    return path
+
+
+def _whole_file_rows(
+    rows: list[ExportRow], src: dict, source_path: Path | None, worksheet: Path
+) -> list[ExportRow]:
+    """After a whole-file rejection nothing was stored: every passage goes again, corrected."""
+    if source_path is None:
+        raise InputError(
+            "l'accusé rejette le fichier entier : il faut redéposer tous les passages, donc "
+            "relire le fichier source. Indiquez-le avec --source.",
+            worksheet,
+        )
+    from accuse.sources import read_source
+
+    source = read_source(source_path, sheet=src.get("feuille"))
+    fixes = {r.position: r for r in rows}
+    width = len(src["entetes"])
+    everything = []
+    for position in sorted(source.rows):
+        fixed = fixes.get(position)
+        if fixed is not None:
+            everything.append(fixed)
+            continue
+        row = source.rows[position]
+        values = list(row.values[:width]) + [None] * (width - len(row.values))
+        everything.append(ExportRow(position, row.idTechnique, values))
+    return everything
+
+
+def _values(row: ExportRow, columns: dict[str, int]) -> dict[str, CellValue]:
+    return {key: row.values[i] for key, i in columns.items() if i < len(row.values)}
+
+
+def _check(rows: list[ExportRow], columns: dict[str, int]) -> list[Problem]:
+    problems: list[Problem] = []
+    for row in rows:
+        values = _values(row, columns)
+        problems += converted(values, row.position, row.idTechnique)[1]
+        for key in HEADER_KEYS:
+            if key in values and not is_empty(values[key]):
+                try:
+                    header_value(key, values[key])
+                except FieldError as error:
+                    problems.append(Problem(row.position, row.idTechnique, key, str(error)))
+    return problems
+
+
+def _refusal(problems: list[Problem], forced: bool) -> InputError:
+    lines = [f"  - {p.render()}" for p in problems[:_SHOWN_PROBLEMS]]
+    if len(problems) > _SHOWN_PROBLEMS:
+        lines.append(f"  … et {len(problems) - _SHOWN_PROBLEMS} autre(s).")
+    rows = len({p.position for p in problems})
+    return InputError(
+        f"{rows} ligne(s) seraient refusées par la Caisse des Dépôts ; rien n'a été écrit. "
+        "Corrigez-les dans la feuille de corrections (ou ajoutez --forcer pour écrire "
+        "quand même) :\n" + "\n".join(lines)
+    )
+
+
+# --- xml ---------------------------------------------------------------------------------------
+
+
+def _flux_header(
+    rows: list[ExportRow], src: dict, columns: dict[str, int], options: dict[str, str]
+) -> tuple[FluxHeader | None, list[Problem]]:
+    """émetteur/certificateur/contrat ids: options, then the rows' own columns, then the flux."""
+    found: dict[str, str] = {}
+    problems: list[Problem] = []
+    labels = {
+        "idClientEmetteur": "--id-client",
+        "idClientCertificateur": "--id-client-certificateur",
+        "idContrat": "--id-contrat",
+    }
+    for key in HEADER_KEYS:
+        candidates: list[CellValue] = [options.get(key)]
+        if key in columns:
+            candidates += [_values(r, columns).get(key) for r in rows]
+        candidates.append(src.get("entete_flux", {}).get(key))
+        value = next((c for c in candidates if not is_empty(c)), None)
+        try:
+            found[key] = header_value(key, value)
+        except FieldError as error:
+            reason = str(error)
+            if value is None:
+                reason = f"inconnu : ni la source ni les options ne le donnent ({labels[key]})."
+            problems.append(Problem(None, "", key, reason))
+    if problems:
+        return None, problems
+    return FluxHeader(**found), []
+
+
+def _xml(
+    rows: list[ExportRow],
+    columns: dict[str, int],
+    header: FluxHeader | None,
+    force: bool,
+    result: Result,
+) -> bytes:
+    if header is None:  # forced past a missing id: the XSD check below will say so
+        header = FluxHeader("?", "?", "?")
+    passages = [converted(_values(r, columns), r.position, r.idTechnique)[0] for r in rows]
+    data = serialise(build_flux(header, passages))
+    errors = validation_errors(data)
+    if errors:
+        message = "le flux produit n'est pas valide selon le XSD officiel :\n" + "\n".join(
+            f"  - {e}" for e in errors
+        )
+        if not force:
+            raise InputError(message + "\nRien n'a été écrit.")
+        result.warnings.append(message + "\nÉcrit quand même (--forcer) : le portail le refusera.")
+    return data
+
+
+# --- csv ---------------------------------------------------------------------------------------
+
+
+def _csv_text(value: CellValue, kind: str, style: str) -> str:
+    if isinstance(value, dt.datetime | dt.date):
+        day = value.date() if isinstance(value, dt.datetime) else value
+        return day.isoformat() if kind == "flux" else day.strftime("%d/%m/%Y")
+    if isinstance(value, bool):
+        if style == "modele":
+            return "OUI" if value else "NON"
+        return "true" if value else "false"
+    return cell_text(value)
+
+
+def _csv(rows: list[ExportRow], src: dict, result: Result) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=src.get("separateur") or ";", lineterminator="\r\n")
+    writer.writerow(src["entetes"])
+    style = src.get("orthographe", "xsd")
+    for row in rows:
+        writer.writerow([_csv_text(v, src["type"], style) for v in row.values])
+    text = buffer.getvalue()
+    encoding = src.get("encodage") or "utf-8-sig"
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError:
+        result.warnings.append(
+            f"certaines valeurs ne s'écrivent pas en {encoding} : fichier écrit en UTF-8."
+        )
+        return text.encode("utf-8-sig")
+
+
+# --- xlsx --------------------------------------------------------------------------------------
+
+
+def _xlsx(path: Path, rows: list[ExportRow], src: dict, source_path: Path | None) -> None:
+    book = xlsxwriter.Workbook(
+        str(path),
+        {
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+            "default_date_format": DATE_FORMAT,
+        },
+    )
+    formats = _Formats(book)
+    sheet = book.add_worksheet((src.get("feuille") or "Feuil1")[:31])
+    first_column = 0
+    if src["disposition"] == "modele_v1.4":
+        preamble = _template_block(source_path, src)
+        for number, cells in enumerate(preamble):
+            for column, value in enumerate(cells):
+                write_value(sheet, number, column, clean_cell(value), formats)
+        start = len(preamble)
+    else:
+        for column, title in enumerate(src["entetes"]):
+            sheet.write_string(0, first_column + column, title, formats.header)
+        start = 1
+    text_columns = _text_columns(src)
+    for offset, row in enumerate(rows):
+        for column, value in enumerate(row.values):
+            write_value(sheet, start + offset, column, value, formats, column in text_columns)
+    for column, title in enumerate(src["entetes"]):
+        sheet.set_column(column, column, min(max(len(title), 10) + 2, 40))
+    sheet.freeze_panes(start, 0)
+    book.close()
+
+
+def _text_columns(src: dict) -> set[int]:
+    return {i for key, i in src["colonnes"].items() if by_key()[key].type == "texte"}
+
+
+def _template_block(source_path: Path | None, src: dict) -> list[list]:
+    """Rows 1 to "Commencez votre saisie…" of the user's template, values only."""
+    if source_path is None:
+        raise InputError(
+            "pour réécrire le modèle Excel v1.4 avec son en-tête, le fichier source est "
+            "nécessaire : indiquez-le avec --source (ou choisissez --format csv ou xml)."
+        )
+    book = CalamineWorkbook.from_path(str(source_path))
+    rows = book.get_sheet_by_name(src["feuille"]).to_python()
+    header_row = int(src.get("ligne_entete") or 1)
+    end = header_row
+    for index in range(header_row, min(len(rows), header_row + 15)):
+        if any(isinstance(c, str) and fold(c).startswith(_TEMPLATE_START) for c in rows[index]):
+            end = index + 1
+            break
+    return [list(r) for r in rows[:end]]
+
+
+def summary_lines(result: Result) -> list[str]:
+    """What the command says, in French, one sentence a line."""
+    lines = []
+    if result.whole_file and result.exported:
+        lines.append(
+            "L'accusé rejetait le fichier entier : tous les passages de la source sont "
+            "réexportés, avec vos corrections."
+        )
+    corrected = [r for r in result.exported if r.families or not result.whole_file]
+    lines.append(f"Lignes corrigées réexportées : {len(corrected)}.")
+    if result.whole_file and result.exported:
+        lines.append(f"Passages dans le fichier réexporté : {len(result.exported)}.")
+    if result.untouched:
+        what = "réexportées telles quelles" if result.whole_file else "non réexportées"
+        shown = ", ".join(f"ligne {p} ({i})" for p, i in result.untouched[:20])
+        more = " …" if len(result.untouched) > 20 else ""
+        lines.append(f"Lignes non corrigées ({what}) : {len(result.untouched)} — {shown}{more}.")
+    if result.never:
+        lines.append(f"Passages déjà enregistrés (doublons), jamais renvoyés : {result.never}.")
+    for problem in result.forced_problems[:_SHOWN_PROBLEMS]:
+        lines.append(f"Attention (--forcer) : {problem.render()}")
+    lines += [f"Attention : {w}" for w in result.warnings]
+    return lines
