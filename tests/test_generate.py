@@ -235,3 +235,13 @@ def test_cli(tmp_path, capsys):
     facts = json.loads((tmp_path / "facts.json").read_text(encoding="utf-8"))
     assert facts["passages"] == 10 and facts["ko"] == 2 and facts["graine"] == 3
     assert "10 passages" in capsys.readouterr().err
+
+
+def test_parallel_workbooks_match(tmp_path, monkeypatch):
+    # Big sets write each workbook in its own process; the result must not change.
+    monkeypatch.setattr(gen, "PARALLEL_FROM", 10)
+    gen.generate(tmp_path, FIXTURE_ARGS["passages"], FIXTURE_ARGS["ko_rate"],
+                 FIXTURE_ARGS["seed"])
+    for name, sheet in (("source-plat.xlsx", "Titulaires"),
+                        ("source-modele.xlsx", "Tableau declaration")):
+        assert _sheet(tmp_path / name, sheet) == _sheet(FIXTURES / name, sheet), name
