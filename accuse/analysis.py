@@ -169,6 +169,9 @@ def _file_errors(analysis: Analysis) -> None:
     )
     for error, where in zip(receipt.file_errors, located, strict=True):
         classification = catalogue.classify(error.message, "fichier")
+        element = source.line_elements.get(error.ligne) if source is not None else None
+        if element and error.ligne is not None:
+            classification = classification.with_captures(element=element)
         if where is None:
             analysis.file_errors.append(LocatedFileError(error, classification))
             continue

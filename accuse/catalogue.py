@@ -35,7 +35,7 @@ class CatalogueEntry:
     redeposer_detail: str = ""
     motifs: tuple[re.Pattern[str], ...] = ()
     codes_techniques: tuple[str, ...] = ()
-    indice: str = ""
+    indices: tuple[str, ...] = ()  # hint sentences, the first whose parts are all known wins
     origine: str = "accuse"  # "accuse" or the path of the user's catalogue
 
 
@@ -51,13 +51,17 @@ class Classification:
 
     @property
     def hint(self) -> str:
-        """The entry's hint with what the message named, or "" when a part is missing."""
-        if not self.entry.indice:
-            return ""
-        try:
-            return self.entry.indice.format(**self.captures)
-        except (KeyError, IndexError, ValueError):
-            return ""
+        """The entry's first hint whose parts the message named, or ""."""
+        for template in self.entry.indices:
+            try:
+                return template.format(**self.captures)
+            except (KeyError, IndexError, ValueError):
+                continue
+        return ""
+
+    def with_captures(self, **extra: str) -> Classification:
+        """The same classification knowing more (e.g. the element found at the error line)."""
+        return Classification(self.entry, {**extra, **self.captures}, self.reason)
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,16 @@ def _parse(raw: dict, origin: str, *, partial: bool, base: Catalogue | None = No
     return Catalogue(version, updated if isinstance(updated, dt.date) else None, tuple(entries))
 
 
+def _indices(item: dict, inherited: CatalogueEntry | None, fail) -> tuple[str, ...]:
+    if "indice" not in item:
+        return inherited.indices if inherited else ()
+    value = item["indice"]
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise fail("indice", "doit être un texte ou une liste de textes.")
+    return tuple(values)
+
+
 def _entry(item: dict, origin: str, inherited: CatalogueEntry | None) -> CatalogueEntry:
     code = item["code"]
     where = Path(origin) if origin != "accuse" else None
@@ -253,6 +267,6 @@ def _entry(item: dict, origin: str, inherited: CatalogueEntry | None) -> Catalog
         redeposer_detail=text("redeposer_detail", required=False),
         motifs=motifs,
         codes_techniques=texts("codes_techniques"),
-        indice=text("indice", required=False),
+        indices=_indices(item, inherited, fail),
         origine=origin,
     )

@@ -86,6 +86,8 @@ class Source:
     # flux XML only: (start line, end line, idTechnique) of every passage, in file order
     passage_spans: list[tuple[int, int, str]] = field(default_factory=list)
     flux_header: dict[str, str] = field(default_factory=dict)
+    # flux XML only: local name of the element that stands at each asked-for line
+    line_elements: dict[int, str] = field(default_factory=dict)
 
     def row_for(self, idTechnique: str) -> SourceRow | None:
         found = self.positions.get(idTechnique)

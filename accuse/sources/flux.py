@@ -85,6 +85,7 @@ def read_flux(
     """Read a flux; passages whose id is in ``wanted``, or that enclose one of ``lines``,
     are kept whole (every passage when both are None)."""
     wanted_lines = sorted(lines or [])
+    wanted_set = set(wanted_lines)
     source = Source(
         path=path,
         kind="flux",
@@ -112,11 +113,10 @@ def read_flux(
             source.row_count += 1
             source.positions.setdefault(identifier, []).append(start)
             keep_all = wanted is None and not wanted_lines
-            if (
-                keep_all
-                or (wanted is not None and identifier in wanted)
-                or _encloses(wanted_lines, start, end)
-            ):
+            at_error = bool(wanted_lines) and _encloses(wanted_lines, start, end)
+            if at_error:
+                _note_line_elements(element, wanted_set, source.line_elements)
+            if keep_all or at_error or (wanted is not None and identifier in wanted):
                 pending.append((start, end, _flatten(element)))
             release(element)
         elif name == "certification":
@@ -149,6 +149,13 @@ def read_flux(
     if not source.passage_spans:
         raise InputError("ce flux ne contient aucun passageCertification.", path)
     return source
+
+
+def _note_line_elements(passage: etree._Element, lines: set[int], found: dict[int, str]) -> None:
+    # The innermost element starting on a line is the one an XSD error there is about.
+    for element in passage.iter():
+        if element.sourceline in lines:
+            found[element.sourceline] = localname(element.tag)
 
 
 def _encloses(lines: list[int], start: int, end: int) -> bool:
