@@ -21,7 +21,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from accuse.analysis import Analysis, RejectedRow
 from accuse.catalogue import CatalogueEntry
-from accuse.checks import XSD_TO_TEMPLATE, is_empty
+from accuse.checks import XSD_TO_TEMPLATE, as_date, is_empty
 from accuse.fields import by_key
 from accuse.model import CellValue, Source, SourceRow
 from accuse.output import atomic_target
@@ -49,6 +49,7 @@ _PREFIX_WIDTHS = {
 }
 _WRAPPED = {"Famille", "Que faire", "Constats", "Message du portail"}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_FRENCH_DATE = re.compile(r"\d{2}/\d{2}/\d{4}")
 
 
 def fingerprint(path: Path) -> str:
@@ -67,12 +68,12 @@ def display_value(key: str | None, value: CellValue, source_kind: str) -> CellVa
         return value
     if spec.type == "texte" and isinstance(value, int | float) and not isinstance(value, bool):
         return cell_text(value)  # ids stay text: 1979262, not 1979262.0 nor a number
-    flux_date = spec.type == "date" and source_kind == "flux" and isinstance(value, str)
-    if flux_date and _ISO_DATE.fullmatch(value):  # type: ignore[arg-type]
-        try:
-            return dt.date.fromisoformat(value)  # type: ignore[arg-type]
-        except ValueError:
-            return value
+    if spec.type == "date" and source_kind in ("flux", "csv") and isinstance(value, str):
+        # Text dates of a flux (AAAA-MM-JJ) or a csv (JJ/MM/AAAA) become real dates to edit.
+        text = value.strip()
+        if _ISO_DATE.fullmatch(text) or _FRENCH_DATE.fullmatch(text):
+            day = as_date(text)
+            return day if day is not None else value
     return value
 
 
