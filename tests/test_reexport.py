@@ -288,3 +288,24 @@ def test_dossier_branch_and_postal_code_are_valid_flux() -> None:
         "1234567890123"
     ]
     assert tree.xpath("//cpf:codePostalNaissance/cpf:codePostal/text()", namespaces=NS) == ["13008"]
+
+
+def test_flux_ids_from_options_win_and_missing_ones_are_named() -> None:
+    from accuse.reexport import ExportRow, _flux_header
+
+    rows = [ExportRow(2, "A", ["03VML243"])]
+    header, problems = _flux_header(rows, {}, {"idClientEmetteur": 0}, {"idContrat": "C-1"})
+    assert header is None
+    assert [(p.champ, p.raison) for p in problems] == [
+        (
+            "idClientCertificateur",
+            "inconnu : ni la source ni les options ne le donnent (--id-client-certificateur).",
+        )
+    ]
+    options = {
+        "idClientEmetteur": "11111111",
+        "idClientCertificateur": "E564ACB0",
+        "idContrat": "C-1",
+    }
+    header, problems = _flux_header(rows, {}, {"idClientEmetteur": 0}, options)
+    assert problems == [] and header.idClientEmetteur == "11111111"
