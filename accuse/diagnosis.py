@@ -185,8 +185,9 @@ def _missing_level1(row: Row) -> list[Finding]:
     keys = list(LEVEL1)
     if row.text("nomUsage") is not None:
         keys.remove("nomNaissance")  # _names says it better
-    why = "c'est une donnée obligatoire pour retrouver le titulaire, ce qui peut expliquer le " \
-        "refus."
+    why = (
+        "c'est une donnée obligatoire pour retrouver le titulaire, ce qui peut expliquer le refus."
+    )
     return _missing(row, keys, why)
 
 
@@ -456,8 +457,19 @@ def _optional_first_names(row: Row) -> list[Finding]:
 # --- Sex, birth date ------------------------------------------------------------------------
 
 _SEXES = {
-    "h": "M", "homme": "M", "masculin": "M", "1": "M", "mr": "M", "m.": "M", "garcon": "M",
-    "femme": "F", "feminin": "F", "2": "F", "mme": "F", "mlle": "F", "fille": "F",
+    "h": "M",
+    "homme": "M",
+    "masculin": "M",
+    "1": "M",
+    "mr": "M",
+    "m.": "M",
+    "garcon": "M",
+    "femme": "F",
+    "feminin": "F",
+    "2": "F",
+    "mme": "F",
+    "mlle": "F",
+    "fille": "F",
 }
 
 
@@ -468,14 +480,15 @@ def _sexe(row: Row) -> list[Finding]:
     folded = fold(value)
     if folded in ("m", "f"):
         return [
-            Finding("sexe", f"Le sexe « {value} » est en minuscule : la valeur attendue est "
-                    f"{folded.upper()}, en majuscule.")
+            Finding(
+                "sexe",
+                f"Le sexe « {value} » est en minuscule : la valeur attendue est "
+                f"{folded.upper()}, en majuscule.",
+            )
         ]
     guess = _SEXES.get(folded)
     hint = f" : indiquez plutôt {guess}" if guess else " (M pour un homme, F pour une femme)"
-    return [
-        Finding("sexe", f"Le sexe « {value} » n'est pas une valeur attendue (M ou F){hint}.")
-    ]
+    return [Finding("sexe", f"Le sexe « {value} » n'est pas une valeur attendue (M ou F){hint}.")]
 
 
 def _reference_date(row: Row) -> tuple[dt.date, str]:
@@ -492,14 +505,29 @@ def _birth_year(row: Row) -> list[Finding]:
     year = _as_int(raw)
     shown = _as_text(raw)
     if year is None:
-        return [Finding("anneeNaissance", f"L'année de naissance « {shown} » n'est pas une "
-                        "année sur 4 chiffres (par exemple 1985).")]
+        return [
+            Finding(
+                "anneeNaissance",
+                f"L'année de naissance « {shown} » n'est pas une "
+                "année sur 4 chiffres (par exemple 1985).",
+            )
+        ]
     if year < 100:
-        return [Finding("anneeNaissance", f"L'année de naissance « {shown} » est écrite sur "
-                        "2 chiffres : elle doit l'être sur 4 (par exemple 1985).")]
+        return [
+            Finding(
+                "anneeNaissance",
+                f"L'année de naissance « {shown} » est écrite sur "
+                "2 chiffres : elle doit l'être sur 4 (par exemple 1985).",
+            )
+        ]
     if not 1900 <= year <= 2099:
-        return [Finding("anneeNaissance", f"L'année de naissance {year} est hors de la plage "
-                        "acceptée (1900 à 2099) : vérifiez-la.")]
+        return [
+            Finding(
+                "anneeNaissance",
+                f"L'année de naissance {year} est hors de la plage "
+                "acceptée (1900 à 2099) : vérifiez-la.",
+            )
+        ]
     reference, when = _reference_date(row)
     if year > reference.year:
         later = "est postérieure " + when if when.startswith("à") else "est dans le futur"
@@ -523,22 +551,41 @@ def _day_month(row: Row, swap: bool) -> list[Finding]:
     found = []
     for key, raw, value in (("jourNaissance", raw_day, day), ("moisNaissance", raw_month, month)):
         if raw is not None and value is None:
-            found.append(Finding(key, f"{_cap(_said(key))} « {_as_text(raw)} » n'est pas un "
-                                 "nombre : indiquez-le en chiffres."))
+            found.append(
+                Finding(
+                    key,
+                    f"{_cap(_said(key))} « {_as_text(raw)} » n'est pas un "
+                    "nombre : indiquez-le en chiffres.",
+                )
+            )
     if found or day is None or month is None:
         return found
     if not 1 <= month <= 12:
         if 1 <= day <= 12 and month <= 31:
-            return [Finding("moisNaissance", f"Le mois de naissance ({month}) n'existe pas, "
-                            f"alors que le jour ({day}) pourrait être un mois : le jour et le "
-                            "mois ont sans doute été inversés.")]
-        return [Finding("moisNaissance", f"Le mois de naissance ({month}) n'est pas un mois "
-                        "valide (1 à 12).")]
+            return [
+                Finding(
+                    "moisNaissance",
+                    f"Le mois de naissance ({month}) n'existe pas, "
+                    f"alors que le jour ({day}) pourrait être un mois : le jour et le "
+                    "mois ont sans doute été inversés.",
+                )
+            ]
+        return [
+            Finding(
+                "moisNaissance",
+                f"Le mois de naissance ({month}) n'est pas un mois valide (1 à 12).",
+            )
+        ]
     year = _as_int(row.raw("anneeNaissance"))
     leap_safe = year if year is not None and 1 <= year <= 9999 else 2000
     if not 1 <= day <= calendar.monthrange(leap_safe, month)[1]:
-        return [Finding("jourNaissance", f"La date de naissance {day:02d}/{month:02d} n'existe "
-                        "pas : vérifiez le jour et le mois.")]
+        return [
+            Finding(
+                "jourNaissance",
+                f"La date de naissance {day:02d}/{month:02d} n'existe "
+                "pas : vérifiez le jour et le mois.",
+            )
+        ]
     if swap and day <= 12 and day != month:
         return [
             Finding(
@@ -555,8 +602,11 @@ def _day_month(row: Row, swap: bool) -> list[Finding]:
 
 FRANCE_CODES = {"100", "99100", "FR", "FRA", "XXX", "XXXXX"}
 # Whole-city codes whose births are recorded by arrondissement.
-PLM = {"75056": ("Paris", "75101 à 75120"), "69123": ("Lyon", "69381 à 69389"),
-       "13055": ("Marseille", "13201 à 13216")}
+PLM = {
+    "75056": ("Paris", "75101 à 75120"),
+    "69123": ("Lyon", "69381 à 69389"),
+    "13055": ("Marseille", "13201 à 13216"),
+}
 _INSEE_SHAPE = re.compile(r"(\d{2}|2[AB])\d{3}")
 
 
@@ -615,8 +665,13 @@ def _birthplace(row: Row) -> list[Finding]:
         postal = _as_text(row.raw("codePostal"))
         return _postal_only(row, postal) if postal else []
     if not _INSEE_SHAPE.fullmatch(place.code):
-        return [Finding("codeInsee", f"Le code de naissance « {place.shown} » n'a pas la forme "
-                        "d'un code INSEE (5 caractères, par exemple 31555 ou 2A004).")]
+        return [
+            Finding(
+                "codeInsee",
+                f"Le code de naissance « {place.shown} » n'a pas la forme "
+                "d'un code INSEE (5 caractères, par exemple 31555 ou 2A004).",
+            )
+        ]
     if place.code.startswith("99"):
         return _abroad(row, place)
     code3, label = _foreign_country(row)
@@ -639,11 +694,21 @@ def _birthplace(row: Row) -> list[Finding]:
 def _abroad(row: Row, place: PlaceCode) -> list[Finding]:
     code = place.code
     if code == "99100":
-        return [Finding("codeInsee", "Le code de naissance 99100 désigne la France : pour une "
-                        "naissance en France, indiquez le code INSEE de la commune.")]
+        return [
+            Finding(
+                "codeInsee",
+                "Le code de naissance 99100 désigne la France : pour une "
+                "naissance en France, indiquez le code INSEE de la commune.",
+            )
+        ]
     if not geo.is_country_code(code):
-        return [Finding("codeInsee", f"Le code de naissance {place.shown} commence par 99 mais "
-                        "n'est pas un code pays INSEE connu : vérifiez-le.")]
+        return [
+            Finding(
+                "codeInsee",
+                f"Le code de naissance {place.shown} commence par 99 mais "
+                "n'est pas un code pays INSEE connu : vérifiez-le.",
+            )
+        ]
     name = geo.country_label(code) or ""
     found = []
     code3, label = _foreign_country(row)
@@ -817,8 +882,13 @@ def _read_date(row: Row, key: str, found: list[Finding]) -> dt.date | None:
         return None
     value = _as_date(raw)
     if value is None:
-        found.append(Finding(key, f"{_cap(_said(key))} « {_as_text(raw)} » n'est pas une date "
-                              "lisible (attendu JJ/MM/AAAA)."))
+        found.append(
+            Finding(
+                key,
+                f"{_cap(_said(key))} « {_as_text(raw)} » n'est pas une date "
+                "lisible (attendu JJ/MM/AAAA).",
+            )
+        )
     return value
 
 
@@ -865,15 +935,25 @@ def _certification(row: Row) -> list[Finding]:
     compact = re.sub(r"\s", "", written)
     found = []
     if original != original.strip() or compact != written:
-        found.append(Finding("code", f"Le code de la certification « {original} » contient des "
-                             f"espaces : écrivez-le sans espace (« {compact} »)."))
+        found.append(
+            Finding(
+                "code",
+                f"Le code de la certification « {original} » contient des "
+                f"espaces : écrivez-le sans espace (« {compact} »).",
+            )
+        )
     match = _CERT_CODE.fullmatch(compact)
     if compact.isdigit():
         found.append(_no_prefix(compact, kind))
     elif match is None:
-        found.append(Finding("code", f"Le code « {written} » ne ressemble pas à un code de "
-                             "certification (RNCP ou RS suivi du numéro, par exemple "
-                             "RNCP34567 ou RS5678)."))
+        found.append(
+            Finding(
+                "code",
+                f"Le code « {written} » ne ressemble pas à un code de "
+                "certification (RNCP ou RS suivi du numéro, par exemple "
+                "RNCP34567 ou RS5678).",
+            )
+        )
     else:
         found.extend(_prefix_checks(match, kind))
     found.extend(_type_checks(kind, match))
@@ -891,8 +971,11 @@ def _certification(row: Row) -> list[Finding]:
 
 def _no_prefix(number: str, kind: str | None) -> Finding:
     prefix = (kind or "").strip().upper()
-    example = f"ici « {prefix}{number} »" if prefix in ("RNCP", "RS") else (
-        f"par exemple RNCP{number} ou RS{number}")
+    example = (
+        f"ici « {prefix}{number} »"
+        if prefix in ("RNCP", "RS")
+        else (f"par exemple RNCP{number} ou RS{number}")
+    )
     return Finding(
         "code",
         f"Le code de la certification « {number} » n'a pas de préfixe : le portail attend RNCP "
@@ -905,11 +988,19 @@ def _prefix_checks(match: re.Match[str], kind: str | None) -> list[Finding]:
     good = f"{prefix.upper()}{number}"
     found = []
     if sep:
-        found.append(Finding("code", f"Le code « {match[0]} » contient un séparateur entre le "
-                             f"préfixe et le numéro : écrivez « {good} »."))
+        found.append(
+            Finding(
+                "code",
+                f"Le code « {match[0]} » contient un séparateur entre le "
+                f"préfixe et le numéro : écrivez « {good} ».",
+            )
+        )
     if prefix != prefix.upper():
-        found.append(Finding("code", f"Le préfixe du code « {match[0]} » est en minuscules : "
-                             f"écrivez « {good} »."))
+        found.append(
+            Finding(
+                "code", f"Le préfixe du code « {match[0]} » est en minuscules : écrivez « {good} »."
+            )
+        )
     type_word = fold(kind or "").upper()
     if type_word in ("RNCP", "RS") and type_word != prefix.upper():
         found.append(
@@ -929,11 +1020,20 @@ def _type_checks(kind: str | None, match: re.Match[str] | None) -> list[Finding]
         return []
     upper = fold(kind).upper()
     if upper in ("RNCP", "RS"):
-        return [Finding("type", f"Le type « {kind} » doit s'écrire exactement {upper}, en "
-                        "majuscules et sans espace.")]
+        return [
+            Finding(
+                "type",
+                f"Le type « {kind} » doit s'écrire exactement {upper}, en "
+                "majuscules et sans espace.",
+            )
+        ]
     expected = f" (ici {match['prefix'].upper()})" if match else ""
-    return [Finding("type", f"Le type « {kind} » n'est pas l'une des valeurs attendues, RNCP ou "
-                    f"RS{expected}.")]
+    return [
+        Finding(
+            "type",
+            f"Le type « {kind} » n'est pas l'une des valeurs attendues, RNCP ou RS{expected}.",
+        )
+    ]
 
 
 def _doublon(row: Row, id_technique: str) -> list[Finding]:
@@ -986,10 +1086,16 @@ FAMILIES: dict[str, tuple[Check, ...]] = {
     "TITULAIRE_INTROUVABLE_N1": IDENTITY,
     "TITULAIRE_INTROUVABLE_N2": (*IDENTITY, *LEVEL2_CHECKS),
     "TITULAIRE_INTROUVABLE_N3": (
-        *IDENTITY, _missing_level2, lambda row: _day_month(row, swap=False), *PLACE_CHECKS,
+        *IDENTITY,
+        _missing_level2,
+        lambda row: _day_month(row, swap=False),
+        *PLACE_CHECKS,
     ),
     "TITULAIRES_MULTIPLES": (
-        *IDENTITY, _discriminators, lambda row: _day_month(row, swap=False), _birthplace,
+        *IDENTITY,
+        _discriminators,
+        lambda row: _day_month(row, swap=False),
+        _birthplace,
         _optional_first_names,
     ),
     "DATES_INCOHERENTES": (_dates,),
