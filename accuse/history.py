@@ -1,0 +1,583 @@
+"""The history store: every analysed receipt and its passages, in SQLite or PostgreSQL.
+
+One SQLAlchemy Core schema serves both back ends; the only per-back-end code is how the engine
+is opened (SQLite needs WAL, a busy timeout and real transactions). Writes are single
+transactions guarded by unique constraints, so two processes recording at once neither lose nor
+duplicate anything, and a process killed mid-record leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, ProgrammingError, SQLAlchemyError
+
+from accuse.analysis import Analysis
+from accuse.errors import InputError
+from accuse.model import CellValue
+from accuse.sources.table import cell_text
+
+SCHEMA_VERSION = 1
+ENV_VAR = "ACCUSE_HISTORIQUE"
+DEFAULT_NAME = "historique.sqlite"
+BUSY_SECONDS = 30  # how long a SQLite writer waits for another one before giving up
+_CHUNK = 2000  # passages per INSERT batch: bounded memory on large receipts
+
+metadata = MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+    }
+)
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    # One row per migration applied: a concurrent migration of the same step collides here.
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # The same receipt analysed twice (or by two people) is recognised by its bytes.
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("receipt_name", Text, nullable=False),
+    Column("shape", String(16), nullable=False),
+    Column("nomFichier", Text),
+    Column("idFlux", Text),
+    Column("idTraitement", Text),
+    Column("idDemande", Text),
+    Column("source_name", Text),
+    Column("analysed_at", DateTime(timezone=True), nullable=False),  # stored in UTC
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("accepted_count", Integer, nullable=False),
+    Column("rejected_count", Integer, nullable=False),
+    Column("file_error_count", Integer, nullable=False),
+)
+
+passages = Table(
+    "passages",
+    metadata,
+    Column(
+        "receipt_id",
+        Integer,
+        ForeignKey("receipts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("idTechnique", Text, primary_key=True),
+    Column("status", String(2), nullable=False),
+    Column("family", String(64)),
+    Column("family_title", Text),
+    Column("message", Text),
+    # The few source fields tracking needs, when a source was given (rejected passages only).
+    Column("nomNaissance", Text),
+    Column("prenom1", Text),
+    Column("code", Text),
+    Column("dateDebutValidite", Date),
+    CheckConstraint("status IN ('OK', 'KO')", name="status"),
+    Index(None, "idTechnique"),
+)
+
+
+def _create_v1(conn: Connection) -> None:
+    # When a later version alters these tables, freeze the version 1 definitions here.
+    metadata.create_all(conn, tables=[receipts, passages])
+
+
+# version -> step bringing the schema from version - 1 to it, run in one transaction.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _create_v1}
+
+
+# --- where the history lives --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Location:
+    url: URL
+    path: Path | None  # the SQLite file, None for a server
+    default: bool  # the per-user default, whose folder the tool may create
+
+    @property
+    def display(self) -> str:
+        if self.path is not None:
+            return str(self.path)
+        return self.url.render_as_string(hide_password=True)
+
+
+def default_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("accuse", appauthor=False)) / DEFAULT_NAME
+
+
+def resolve_location(given: str | Path | Location | None = None) -> Location:
+    """``--historique``, else ``ACCUSE_HISTORIQUE``, else the per-user data folder."""
+    if isinstance(given, Location):
+        return given
+    if given is None or str(given).strip() == "":
+        given = os.environ.get(ENV_VAR, "").strip() or None
+    if given is None:
+        path = default_path()
+        return Location(_sqlite_url(path), path, default=True)
+    text = str(given).strip()
+    if "://" in text:
+        return _server_location(text)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        path = path / DEFAULT_NAME
+    return Location(_sqlite_url(path), path, default=False)
+
+
+def _sqlite_url(path: Path) -> URL:
+    return URL.create("sqlite+pysqlite", database=str(path.absolute()))
+
+
+def _server_location(text: str) -> Location:
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        raise InputError(f"adresse d'historique illisible : « {text} ».") from None
+    backend = url.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        # psycopg 3 is the driver installed with accuse; plain postgresql:// would pick psycopg2.
+        return Location(url.set(drivername="postgresql+psycopg"), None, default=False)
+    if backend == "sqlite" and url.database:
+        path = Path(url.database).expanduser()
+        return Location(_sqlite_url(path), path, default=False)
+    raise InputError(
+        f"adresse d'historique non prise en charge : « {url.render_as_string()} ». "
+        "Donnez un chemin de fichier (SQLite) ou une adresse postgresql://."
+    )
+
+
+# --- opening ------------------------------------------------------------------------------
+
+
+def _engine(location: Location) -> Engine:
+    if location.path is None:
+        return create_engine(location.url, connect_args={"connect_timeout": 10})
+    engine = create_engine(location.url, connect_args={"timeout": BUSY_SECONDS})
+
+    # pysqlite's own transaction handling skips BEGIN before DDL and begins lazily; taking it
+    # over (the recipe of SQLAlchemy's SQLite documentation) makes migrations transactional,
+    # and BEGIN IMMEDIATE takes the write lock up front so a transaction never has to upgrade
+    # a stale read snapshot (which fails at once instead of waiting).
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_SECONDS * 1000}")
+        cursor.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+@contextlib.contextmanager
+def open_store(location: Location, *, create: bool) -> Iterator[Engine | None]:
+    """An engine on a store whose schema is current, or None when there is no store yet
+    (``create=False``). Database errors come out as InputError."""
+    if location.path is not None and not location.path.exists():
+        if not create:
+            yield None
+            return
+        folder = location.path.parent
+        if not folder.is_dir():
+            if not location.default:
+                raise InputError(
+                    "le dossier de l'historique n'existe pas ; créez-le ou choisissez un autre "
+                    "chemin avec --historique.",
+                    folder,
+                )
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise InputError(
+                    f"impossible de créer le dossier de l'historique ({error.strerror}).", folder
+                ) from None
+    engine = _engine(location)
+    try:
+        with _database_errors(location):
+            version = ensure_schema(engine, create=create)
+        yield engine if version else None
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def _database_errors(location: Location) -> Iterator[None]:
+    try:
+        yield
+    except InputError:
+        raise
+    except SQLAlchemyError as error:
+        raise _input_error(error, location) from None
+
+
+def _input_error(error: SQLAlchemyError, location: Location) -> InputError:
+    where = location.display
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    detail = lines[0] if lines else type(error).__name__
+    if location.path is not None:
+        if "locked" in detail or "busy" in detail:
+            return InputError(
+                f"l'historique {where} est occupé par une autre analyse depuis plus de "
+                f"{BUSY_SECONDS} s ; relancez la commande dans un instant."
+            )
+        if "not a database" in detail or "malformed" in detail:
+            return InputError(
+                f"{where} n'est pas un historique accuse lisible (base SQLite abîmée ou autre "
+                "fichier). Choisissez un autre chemin avec --historique."
+            )
+        return InputError(f"historique {where} inutilisable ({detail}).")
+    return InputError(
+        f"impossible d'utiliser l'historique {where} ({detail}). Vérifiez l'adresse, le "
+        "serveur PostgreSQL et vos droits."
+    )
+
+
+def ensure_schema(engine: Engine, *, create: bool) -> int:
+    """Create or migrate the schema; the version in place afterwards (0: no store)."""
+    for attempt in range(6):
+        try:
+            with engine.begin() as conn:
+                version = _version(conn)
+                if version > SCHEMA_VERSION:
+                    raise InputError(
+                        f"l'historique est au format {version}, plus récent que celui que "
+                        f"cette version d'accuse connaît ({SCHEMA_VERSION}) : il a été écrit par "
+                        "une version plus récente d'accuse. Mettez accuse à jour ; "
+                        "l'historique n'a pas été modifié."
+                    )
+                if version == SCHEMA_VERSION or (version == 0 and not create):
+                    return version
+                now = _utc_now()
+                if version == 0:
+                    schema_version.create(conn)
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    MIGRATIONS[step](conn)
+                    conn.execute(schema_version.insert().values(version=step, applied_at=now))
+            return SCHEMA_VERSION
+        except (IntegrityError, ProgrammingError):
+            # Another process created or migrated the schema at the same moment (duplicate
+            # table or version row): our transaction rolled back whole; look again.
+            if attempt == 5:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _version(conn: Connection) -> int:
+    tables = set(inspect(conn).get_table_names())
+    if schema_version.name not in tables:
+        if tables & {receipts.name, passages.name}:
+            raise InputError(
+                "cette base contient des tables « receipts » ou « passages » qui ne viennent "
+                "pas d'accuse : choisissez une autre base ou un autre fichier avec --historique."
+            )
+        return 0
+    return conn.execute(select(func.max(schema_version.c.version))).scalar_one() or 0
+
+
+# --- recording ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    new: bool  # False: the same receipt (same bytes) was already in the history
+    receipt_id: int
+    recorded_at: dt.datetime
+    accepted: int
+    rejected: int
+    location: str
+
+
+def record(analysis: Analysis, location: str | Path | Location | None = None) -> RecordOutcome:
+    """Record the receipt of an analysis and its passages, in one transaction."""
+    where = resolve_location(location)
+    digest = receipt_digest(analysis.receipt.path)
+    with open_store(where, create=True) as engine, _database_errors(where):
+        assert engine is not None
+        try:
+            with engine.begin() as conn:
+                return _insert(conn, analysis, digest, where)
+        except IntegrityError:
+            # Recorded meanwhile by another process (or before): the unique hash decided.
+            with engine.begin() as conn:
+                found = conn.execute(
+                    select(receipts).where(receipts.c.sha256 == digest)
+                ).one_or_none()
+            if found is None:
+                raise
+            return RecordOutcome(
+                new=False,
+                receipt_id=found.id,
+                recorded_at=aware(found.recorded_at),
+                accepted=found.accepted_count,
+                rejected=found.rejected_count,
+                location=where.display,
+            )
+
+
+def _insert(conn: Connection, analysis: Analysis, digest: str, where: Location) -> RecordOutcome:
+    receipt = analysis.receipt
+    now = _utc_now()
+    # First statement of the transaction is this write, so nothing was read before the lock.
+    result = conn.execute(
+        receipts.insert().values(
+            sha256=digest,
+            receipt_name=receipt.path.name,
+            shape=receipt.shape,
+            nomFichier=receipt.nomFichier,
+            idFlux=receipt.idFlux,
+            idTraitement=receipt.idTraitement,
+            idDemande=receipt.idDemande,
+            source_name=analysis.source.path.name if analysis.source is not None else None,
+            analysed_at=_to_utc(analysis.analysed_at),
+            recorded_at=now,
+            accepted_count=analysis.accepted_count,
+            rejected_count=analysis.rejected_count,
+            file_error_count=len(receipt.file_errors),
+        )
+    )
+    receipt_id = result.inserted_primary_key[0]
+    rows = passage_rows(analysis)
+    for start in range(0, len(rows), _CHUNK):
+        batch = rows[start : start + _CHUNK]
+        for row in batch:
+            row["receipt_id"] = receipt_id
+        conn.execute(passages.insert(), batch)
+        _after_batch()
+    return RecordOutcome(
+        new=True,
+        receipt_id=receipt_id,
+        recorded_at=aware(now),
+        accepted=analysis.accepted_count,
+        rejected=analysis.rejected_count,
+        location=where.display,
+    )
+
+
+def _after_batch() -> None:
+    """A seam for the tests that kill a process in the middle of a record."""
+
+
+def passage_rows(analysis: Analysis) -> list[dict[str, object]]:
+    """One row per idTechnique of the receipt (an id listed twice keeps its acceptance, or else
+    its first rejection)."""
+    by_id: dict[str, dict[str, object]] = {}
+    for rejected in analysis.rejected:
+        if rejected.idTechnique in by_id:
+            continue
+        values: dict[str, CellValue] = {}
+        if rejected.row is not None and analysis.source is not None:
+            values = analysis.row_values(rejected.row)
+        by_id[rejected.idTechnique] = {
+            "idTechnique": rejected.idTechnique,
+            "status": "KO",
+            "family": rejected.code,
+            "family_title": rejected.classification.entry.titre,
+            "message": rejected.message,
+            "nomNaissance": _text(values.get("nomNaissance")),
+            "prenom1": _text(values.get("prenom1")),
+            "code": _text(values.get("code")),
+            "dateDebutValidite": parse_date(values.get("dateDebutValidite")),
+        }
+    for identifier in analysis.receipt.accepted_ids:
+        by_id[identifier] = {
+            "idTechnique": identifier,
+            "status": "OK",
+            "family": None,
+            "family_title": None,
+            "message": None,
+            "nomNaissance": None,
+            "prenom1": None,
+            "code": None,
+            "dateDebutValidite": None,
+        }
+    return list(by_id.values())
+
+
+def receipt_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as error:
+        raise InputError(f"lecture impossible ({error.strerror}).", path) from None
+    return digest.hexdigest()
+
+
+def _text(value: CellValue) -> str | None:
+    text = cell_text(value).strip()
+    return text or None
+
+
+def parse_date(value: CellValue) -> dt.date | None:
+    """A certification date as sources hold it: a date, JJ/MM/AAAA or AAAA-MM-JJ."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    for pattern, size in (("%d/%m/%Y", 10), ("%Y-%m-%d", 10)):
+        try:
+            return dt.datetime.strptime(text[:size], pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+# --- time: stored in UTC, naive on SQLite ---------------------------------------------------
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _to_utc(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return moment.astimezone(dt.UTC)
+
+
+def aware(moment: dt.datetime) -> dt.datetime:
+    """A stored moment in local time (SQLite gives it back without its UTC zone)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone()
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordedReceipt:
+    id: int
+    receipt_name: str
+    shape: str
+    nomFichier: str | None
+    idFlux: str | None
+    idTraitement: str | None
+    idDemande: str | None
+    source_name: str | None
+    analysed_at: dt.datetime  # local time
+    recorded_at: dt.datetime
+    accepted_count: int
+    rejected_count: int
+    file_error_count: int
+
+
+@dataclass(frozen=True)
+class PassageEvent:
+    """One mention of a passage in one receipt."""
+
+    receipt_id: int
+    idTechnique: str
+    status: str
+    family: str | None
+    family_title: str | None
+    message: str | None
+    nomNaissance: str | None
+    prenom1: str | None
+    code: str | None
+    dateDebutValidite: dt.date | None
+
+
+@dataclass(frozen=True)
+class History:
+    location: str
+    receipts: list[RecordedReceipt]  # in recording order
+    events: list[PassageEvent]  # of every passage ever rejected, in recording order
+
+
+def load(location: str | Path | Location | None = None) -> History:
+    """What tracking needs: all receipts, and every mention of each passage ever rejected."""
+    where = resolve_location(location)
+    with open_store(where, create=False) as engine, _database_errors(where):
+        if engine is None:
+            return History(where.display, [], [])
+        with engine.begin() as conn:
+            found = [
+                RecordedReceipt(
+                    id=r.id,
+                    receipt_name=r.receipt_name,
+                    shape=r.shape,
+                    nomFichier=r.nomFichier,
+                    idFlux=r.idFlux,
+                    idTraitement=r.idTraitement,
+                    idDemande=r.idDemande,
+                    source_name=r.source_name,
+                    analysed_at=aware(r.analysed_at),
+                    recorded_at=aware(r.recorded_at),
+                    accepted_count=r.accepted_count,
+                    rejected_count=r.rejected_count,
+                    file_error_count=r.file_error_count,
+                )
+                for r in conn.execute(select(receipts).order_by(receipts.c.id))
+            ]
+            # Passages only ever accepted do not matter to tracking: leave them in the store.
+            ever_rejected = select(passages.c.idTechnique).where(passages.c.status == "KO")
+            query = (
+                select(passages)
+                .where(passages.c.idTechnique.in_(ever_rejected))
+                .order_by(passages.c.receipt_id, passages.c.idTechnique)
+            )
+            events = [
+                PassageEvent(
+                    receipt_id=p.receipt_id,
+                    idTechnique=p.idTechnique,
+                    status=p.status,
+                    family=p.family,
+                    family_title=p.family_title,
+                    message=p.message,
+                    nomNaissance=p.nomNaissance,
+                    prenom1=p.prenom1,
+                    code=p.code,
+                    dateDebutValidite=p.dateDebutValidite,
+                )
+                for p in conn.execute(query)
+            ]
+    return History(where.display, found, events)

@@ -1,0 +1,315 @@
+"""The history store, on SQLite and on a real PostgreSQL server: schema, recording, duplicate
+receipts, newer schemas, and two processes at once or one killed mid-record."""
+
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from accuse import history
+from accuse.errors import InputError
+from accuse.history import load, passages, receipts, record, resolve_location, schema_version
+from tests.history_support import Deposit, Holder, big_deposit, killed_worker, record_worker
+
+pytest_plugins = ["tests.postgres"]
+
+
+def _counts(store: str) -> tuple[int, int]:
+    engine = create_engine(resolve_location(store).url)
+    try:
+        with engine.connect() as conn:
+            return (
+                conn.execute(select(func.count()).select_from(receipts)).scalar_one(),
+                conn.execute(select(func.count()).select_from(passages)).scalar_one(),
+            )
+    finally:
+        engine.dispose()
+
+
+def _consistent(store: str) -> None:
+    """Every receipt has exactly the passages its counts say, and no passage is orphaned."""
+    engine = create_engine(resolve_location(store).url)
+    try:
+        with engine.connect() as conn:
+            for receipt in conn.execute(select(receipts)):
+                mentioned = conn.execute(
+                    select(passages.c.status, func.count())
+                    .where(passages.c.receipt_id == receipt.id)
+                    .group_by(passages.c.status)
+                ).all()
+                got = dict(mentioned)
+                assert got.get("OK", 0) == receipt.accepted_count
+                assert got.get("KO", 0) == receipt.rejected_count
+            orphans = conn.execute(
+                select(func.count())
+                .select_from(passages)
+                .where(passages.c.receipt_id.not_in(select(receipts.c.id)))
+            ).scalar_one()
+            assert orphans == 0
+    finally:
+        engine.dispose()
+
+
+# --- where ----------------------------------------------------------------------------------
+
+
+def test_default_location_is_the_user_data_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ACCUSE_HISTORIQUE", raising=False)
+    location = resolve_location(None)
+    assert location.default
+    assert location.path is not None
+    assert location.path.name == "historique.sqlite"
+    assert location.path.parent.name == "accuse"
+
+
+def test_environment_variable_then_argument(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ACCUSE_HISTORIQUE", str(tmp_path / "env.sqlite"))
+    assert resolve_location(None).path == tmp_path / "env.sqlite"
+    assert resolve_location(str(tmp_path / "arg.sqlite")).path == tmp_path / "arg.sqlite"
+    # A folder gets the default file name inside it.
+    assert resolve_location(str(tmp_path)).path == tmp_path / "historique.sqlite"
+
+
+def test_postgresql_url_uses_psycopg_and_hides_the_password() -> None:
+    location = resolve_location("postgresql://alice:secret@db.example.fr:5433/accuse")
+    assert location.path is None
+    assert location.url.drivername == "postgresql+psycopg"
+    assert "secret" not in location.display
+    assert resolve_location("postgres://bob@/h?host=/tmp").url.drivername == "postgresql+psycopg"
+
+
+def test_other_urls_are_refused() -> None:
+    with pytest.raises(InputError, match="non prise en charge"):
+        resolve_location("mysql://root@localhost/accuse")
+
+
+def test_missing_folder_of_an_explicit_path_is_refused(tmp_path: Path) -> None:
+    analysis = Deposit("r1", {"A": "N1"}).analyse(tmp_path)
+    with pytest.raises(InputError, match="n'existe pas"):
+        record(analysis, str(tmp_path / "absent" / "h.sqlite"))
+
+
+def test_default_folder_is_created(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("ACCUSE_HISTORIQUE", raising=False)
+    monkeypatch.setattr(history, "default_path", lambda: tmp_path / "data" / "accuse" / "h.sqlite")
+    analysis = Deposit("r1", {"A": "N1"}).analyse(tmp_path)
+    assert record(analysis).new
+    assert (tmp_path / "data" / "accuse" / "h.sqlite").is_file()
+
+
+# --- recording ------------------------------------------------------------------------------
+
+
+def test_record_keeps_receipt_identity_and_source_fields(store: str, tmp_path: Path) -> None:
+    deposit = Deposit(
+        "r1",
+        {"A": "N1", "B": "DOUBLON"},
+        ["C", "D"],
+        holders=[
+            Holder("A", "Lefebvre", "Léa", "RNCP1", "01/02/2025"),
+            Holder("B", "Martin", "Paul", "RS2", "2025-03-04"),
+        ],
+    )
+    outcome = record(deposit.analyse(tmp_path), store)
+    assert outcome.new and outcome.rejected == 2 and outcome.accepted == 2
+    loaded = load(store)
+    (receipt,) = loaded.receipts
+    assert receipt.receipt_name == "r1.xml"
+    assert (receipt.nomFichier, receipt.idFlux, receipt.idTraitement) == (
+        "flux.xml",
+        "flux-r1",
+        "r1",
+    )
+    assert receipt.shape == "passages" and receipt.source_name == "r1.csv"
+    assert receipt.analysed_at.tzinfo is not None
+    events = {e.idTechnique: e for e in loaded.events}
+    assert set(events) == {"A", "B"}  # passages only ever accepted are not loaded
+    a = events["A"]
+    assert (a.status, a.family, a.nomNaissance, a.prenom1, a.code) == (
+        "KO",
+        "TITULAIRE_INTROUVABLE_N1",
+        "Lefebvre",
+        "Léa",
+        "RNCP1",
+    )
+    assert str(a.dateDebutValidite) == "2025-02-01"
+    assert str(events["B"].dateDebutValidite) == "2025-03-04"
+    assert _counts(store) == (1, 4)
+    _consistent(store)
+
+
+def test_same_receipt_twice_is_recognised(store: str, tmp_path: Path) -> None:
+    first = Deposit("r1", {"A": "N1"}, ["B"]).analyse(tmp_path)
+    assert record(first, store).new
+    # The same bytes under another name, analysed again: not counted twice.
+    copy = tmp_path / "copie.xml"
+    shutil.copy(tmp_path / "r1.xml", copy)
+    from accuse.analysis import analyse
+
+    again = record(analyse(copy), store)
+    assert not again.new
+    assert again.rejected == 1 and again.accepted == 1
+    assert _counts(store) == (1, 2)
+
+
+def test_whole_file_rejection_is_recorded_without_passages(store: str) -> None:
+    from accuse.analysis import analyse
+    from tests.conftest import FIXTURES
+
+    outcome = record(analyse(FIXTURES / "recu-rejet.xml"), store)
+    assert outcome.new
+    (receipt,) = load(store).receipts
+    assert receipt.shape == "rejet_fichier" and receipt.file_error_count == 6
+    assert _counts(store) == (1, 0)
+
+
+def test_fixture_receipt_with_its_source(store: str) -> None:
+    from accuse.analysis import analyse
+    from tests.conftest import FIXTURES
+
+    record(analyse(FIXTURES / "recu.xml", FIXTURES / "source-plat.xlsx"), store)
+    events = {e.idTechnique: e for e in load(store).events}
+    assert len(events) == 7
+    assert events["1960071"].dateDebutValidite is not None
+    assert events["1960020"].nomNaissance
+    _consistent(store)
+
+
+def test_nothing_is_written_to_read(tmp_path: Path) -> None:
+    where = tmp_path / "h.sqlite"
+    assert load(str(where)).receipts == []
+    assert not where.exists()
+
+
+# --- schema ---------------------------------------------------------------------------------
+
+
+def test_schema_version_is_recorded(store: str, tmp_path: Path) -> None:
+    record(Deposit("r1", {"A": "N1"}).analyse(tmp_path), store)
+    engine = create_engine(resolve_location(store).url)
+    with engine.connect() as conn:
+        assert conn.execute(select(schema_version.c.version)).scalars().all() == [1]
+    engine.dispose()
+
+
+def test_newer_schema_is_refused_untouched(store: str, tmp_path: Path) -> None:
+    record(Deposit("r1", {"A": "N1"}).analyse(tmp_path), store)
+    engine = create_engine(resolve_location(store).url)
+    with engine.begin() as conn:
+        conn.execute(schema_version.insert().values(version=99, applied_at=history._utc_now()))
+    engine.dispose()
+    analysis = Deposit("r2", {"B": "N1"}).analyse(tmp_path)
+    with pytest.raises(InputError, match="plus récent") as caught:
+        record(analysis, store)
+    assert "Mettez accuse à jour" in caught.value.message
+    with pytest.raises(InputError, match="plus récent"):
+        load(store)
+    assert _counts(store) == (1, 1)
+
+
+def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.sqlite"
+    bogus.write_text("ceci n'est pas une base\n" * 100)
+    analysis = Deposit("r1", {"A": "N1"}).analyse(tmp_path)
+    with pytest.raises(InputError, match="n'est pas un historique accuse"):
+        record(analysis, str(bogus))
+
+
+def test_foreign_tables_are_not_taken_over(tmp_path: Path) -> None:
+    where = tmp_path / "autre.sqlite"
+    engine = create_engine(f"sqlite:///{where}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE receipts (x INTEGER)")
+    engine.dispose()
+    with pytest.raises(InputError, match="ne viennent pas d'accuse"):
+        record(Deposit("r1", {"A": "N1"}).analyse(tmp_path), str(where))
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
+    analysis = Deposit("r1", {"A": "N1"}).analyse(tmp_path)
+    url = f"postgresql://nobody@/nothing?host={tmp_path}"
+    with pytest.raises(InputError, match="impossible d'utiliser l'historique"):
+        record(analysis, url)
+
+
+# --- two processes at once, and a process killed --------------------------------------------
+
+
+def _run_together(deposits: list[Deposit], folder: Path, store: str) -> list[tuple]:
+    context = multiprocessing.get_context("spawn")  # no inherited connections or locks
+    barrier = context.Barrier(len(deposits))
+    results = context.Queue()
+    workers = [
+        context.Process(target=record_worker, args=(d, str(folder), store, barrier, results))
+        for d in deposits
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(90)
+        assert worker.exitcode == 0
+    return [results.get(timeout=5) for _ in workers]
+
+
+def test_two_processes_record_different_receipts(store: str, tmp_path: Path) -> None:
+    deposits = [big_deposit("p1", 3000), big_deposit("p2", 3000)]
+    outcomes = _run_together(deposits, tmp_path, store)
+    assert sorted((name, new) for name, new, _ in outcomes) == [("p1", True), ("p2", True)]
+    assert _counts(store) == (2, 6000)
+    _consistent(store)
+
+
+def test_two_processes_record_the_same_receipt(store: str, tmp_path: Path) -> None:
+    deposit = big_deposit("p1", 3000)
+    twin = Deposit(deposit.name, deposit.ko, deposit.ok)
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(2), context.Queue()
+    workers = [
+        context.Process(target=record_worker, args=(d, str(f), store, barrier, results))
+        for d, f in ((deposit, first), (twin, second))
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(90)
+        assert worker.exitcode == 0
+    outcomes = [results.get(timeout=5) for _ in workers]
+    assert sorted(new for _, new, _ in outcomes) == [False, True]
+    assert len({receipt_id for _, _, receipt_id in outcomes}) == 1
+    assert _counts(store) == (1, 3000)
+    _consistent(store)
+
+
+def test_a_process_killed_mid_record_leaves_the_history_consistent(
+    store: str, tmp_path: Path
+) -> None:
+    record(Deposit("before", {"A": "N1"}, ["B"]).analyse(tmp_path), store)
+    deposit = big_deposit("killed", 5000)  # several batches: killed after the first
+    context = multiprocessing.get_context("spawn")
+    worker = context.Process(target=killed_worker, args=(deposit, str(tmp_path), store))
+    worker.start()
+    worker.join(90)
+    assert worker.exitcode == -9
+    assert _counts(store) == (1, 2)
+    _consistent(store)
+    assert [r.receipt_name for r in load(store).receipts] == ["before.xml"]
+    # The same receipt recorded afterwards is new and whole.
+    from accuse.analysis import analyse
+
+    assert record(analyse(tmp_path / "killed.xml"), store).new
+    assert _counts(store) == (2, 5002)
+    _consistent(store)
+    if not store.startswith("postgresql"):
+        engine = create_engine(resolve_location(store).url)
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+        engine.dispose()
