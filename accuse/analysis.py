@@ -99,7 +99,11 @@ class Analysis:
     def row_values(self, row: SourceRow) -> dict[str, CellValue]:
         """A source row by dictionary key, for the columns the source has."""
         assert self.source is not None
-        return {key: row.get(self.source.columns, key) for key in self.source.columns}
+        values, width = row.values, len(row.values)
+        return {
+            key: values[index] if index < width else None
+            for key, index in self.source.columns.items()
+        }
 
 
 def analyse(

@@ -14,12 +14,6 @@ def strip_accents(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def fold(text: str) -> str:
-    """Lowercase, accent-free, single-spaced: how the portal's wording is compared."""
-    text = strip_accents(text.translate(_APOSTROPHES)).lower()
-    return _SPACES.sub(" ", text).strip()
-
-
 def header_key(text: str) -> str:
     """A header reduced to letters, digits and dots: 'Id Technique' == 'id_technique'."""
     return re.sub(r"[^a-z0-9.]", "", fold(text))
@@ -31,12 +25,29 @@ def _fold_char(c: str) -> str:
     return low if len(low) == 1 else base
 
 
+# One character for one character over Latin-1 and Latin Extended-A/B (what French text
+# uses), applied by str.translate at C speed; rarer characters go through _fold_char.
+_ALIGNED = {code: _fold_char(chr(code)) for code in range(0x250)}
+_ALIGNED.update(_APOSTROPHES)
+
+
 def fold_aligned(text: str) -> str:
     """fold() that keeps every character at its place, so a match on the folded text
     can be cut from the original (values keep their case and accents)."""
-    return "".join(_fold_char(c) for c in text.translate(_APOSTROPHES))
+    folded = text.translate(_ALIGNED)
+    if folded.isascii():
+        return folded
+    return "".join(_fold_char(c) for c in folded)
 
 
 def squeeze(text: str) -> str:
     """Runs of white space as one space, ends stripped."""
     return _SPACES.sub(" ", text).strip()
+
+
+def fold(text: str) -> str:
+    """Lowercase, accent-free, single-spaced: how the portal's wording is compared."""
+    folded = text.translate(_ALIGNED)
+    if not folded.isascii():
+        folded = strip_accents(folded).lower()
+    return _SPACES.sub(" ", folded).strip()

@@ -44,11 +44,16 @@ def release(element: etree._Element) -> None:
 
 
 def open_events(
-    path: Path, what: str, progress: Progress = SILENT, events: tuple[str, ...] = ("end",)
+    path: Path,
+    what: str,
+    progress: Progress = SILENT,
+    events: tuple[str, ...] = ("end",),
+    tags: tuple[str, ...] | None = None,
 ) -> Iterator:
     """iterparse events of a file, with safe settings and French errors.
 
-    ``what`` names the file's role for messages ("l'accusé de traitement", "le flux").
+    ``what`` names the file's role for messages ("l'accusé de traitement", "le flux");
+    ``tags`` limits the events to elements of those local names.
     """
     if not path.exists():
         raise InputError(f"fichier introuvable ({what}).", path)
@@ -56,10 +61,16 @@ def open_events(
         raise InputError(f"c'est un dossier, pas un fichier ({what}).", path)
     if path.stat().st_size == 0:
         raise InputError(f"le fichier est vide ({what}).", path)
-    return _events(path, what, events, progress)
+    return _events(path, what, events, progress, tags)
 
 
-def _events(path: Path, what: str, events: tuple[str, ...], progress: Progress) -> Iterator:
+def _events(
+    path: Path,
+    what: str,
+    events: tuple[str, ...],
+    progress: Progress,
+    tags: tuple[str, ...] | None,
+) -> Iterator:
     try:
         raw = path.open("rb")
     except OSError as error:
@@ -69,6 +80,8 @@ def _events(path: Path, what: str, events: tuple[str, ...], progress: Progress) 
     context = etree.iterparse(
         reader,
         events=events,
+        # Only these elements reach Python (any namespace): the rest is read by libxml2 alone.
+        tag=[f"{{*}}{name}" for name in tags] if tags else None,
         resolve_entities=False,
         load_dtd=False,
         no_network=True,
@@ -82,13 +95,10 @@ def _events(path: Path, what: str, events: tuple[str, ...], progress: Progress) 
         for event, element in context:
             if not checked:
                 checked = True
-                if element.getroottree().docinfo.doctype:
-                    raise InputError(
-                        f"le fichier déclare un DOCTYPE, ce que ne fait jamais {what} de la "
-                        "Caisse des Dépôts ; il n'est pas lu par sécurité.",
-                        path,
-                    )
+                _refuse_doctype(element, what, path)
             yield event, element
+        if not checked and context.root is not None:
+            _refuse_doctype(context.root, what, path)
     except etree.XMLSyntaxError as error:
         raise InputError(_syntax_message(error, what), path) from None
     except OSError as error:
@@ -96,6 +106,15 @@ def _events(path: Path, what: str, events: tuple[str, ...], progress: Progress) 
     finally:
         reader.close()
         progress.finish()
+
+
+def _refuse_doctype(element: etree._Element, what: str, path: Path) -> None:
+    if element.getroottree().docinfo.doctype:
+        raise InputError(
+            f"le fichier déclare un DOCTYPE, ce que ne fait jamais {what} de la Caisse des "
+            "Dépôts ; il n'est pas lu par sécurité.",
+            path,
+        )
 
 
 def _syntax_message(error: etree.XMLSyntaxError, what: str) -> str:

@@ -39,6 +39,17 @@ _ELEMENT_KEY = {
 }
 
 
+_EVENT_TAGS = (
+    "passageCertification",
+    "certification",
+    "certificateur",
+    "emetteur",
+    "idFlux",
+    "horodatage",
+    "rapport",
+)
+
+
 def end_line(element: etree._Element) -> int:
     """The line of an element's end tag, from its last descendant and the white space after it."""
     if len(element):
@@ -97,7 +108,7 @@ def read_flux(
     )
     pending: list[tuple[int, int, list[str | None]]] = []  # rows of the certification being read
     checked = False
-    events = open_events(path, WHAT, progress)
+    events = open_events(path, WHAT, progress, tags=_EVENT_TAGS)
     for _, element in events:
         if not checked:
             checked = True
@@ -146,6 +157,11 @@ def read_flux(
             and element.getparent().getparent() is None
         ):
             source.flux_header[name] = (element.text or "").strip()
+    if not checked:
+        raise InputError(
+            "ce n'est pas un flux de dépôt : il n'a ni élément « flux » ni passageCertification.",
+            path,
+        )
     if not source.passage_spans:
         raise InputError("ce flux ne contient aucun passageCertification.", path)
     return source

@@ -185,6 +185,6 @@ def collect(
         else:
             found.append(position)
         if wanted is None or identifier in wanted:
-            kept[position] = SourceRow(position, identifier, tuple(clean_cell(c) for c in cells))
+            kept[position] = SourceRow(position, identifier, tuple(map(clean_cell, cells)))
     source.row_count = count
     return source
