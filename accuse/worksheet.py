@@ -476,12 +476,9 @@ def source_metadata(source: Source) -> dict[str, object]:
         "orthographe": spelling(source),
     }
     if source.kind == "csv":
-        from accuse.sources.csvfile import _delimiter, _encoding  # the reader's own sniffing
+        from accuse.sources.csvfile import dialect  # the reader's own sniffing
 
-        encoding = _encoding(source.path)
-        with source.path.open("r", encoding=encoding, errors="replace", newline="") as handle:
-            meta["separateur"] = _delimiter(handle.read(64 * 1024))
-        meta["encodage"] = encoding
+        meta["encodage"], meta["separateur"] = dialect(source.path)
     return meta
 
 

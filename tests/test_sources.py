@@ -144,7 +144,49 @@ def test_receipt_given_as_source(tmp_path: Path) -> None:
 def test_unsupported_and_broken_files(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="non pris en charge"):
         read_source(write(tmp_path / "s.pdf", "%PDF"))
-    with pytest.raises(InputError, match="classeur illisible"):
-        read_source(write(tmp_path / "s.xlsx", "pas un zip"))
+    with pytest.raises(InputError, match="classeur endommagé"):
+        read_source(write(tmp_path / "s.xlsx", "pas un zip"))  # not an archive at all
     with pytest.raises(InputError, match="vide"):
         read_source(write(tmp_path / "s.csv", ""))
+
+
+def test_csv_mixed_encodings_and_ragged_rows(tmp_path: Path) -> None:
+    path = tmp_path / "mixte.csv"
+    path.write_bytes(
+        "idTechnique;nomNaissance;prenom1\n".encode()
+        + "1;Hélène;Zoé\n".encode("utf-8")
+        + "2;Jérôme;Loïc\n".encode("cp1252")
+        + b"3\n"  # ragged: a short row
+        + "4;Noël;Ève;en trop\n".encode()
+    )
+    source = read_source(path)
+    assert list(source.positions) == ["1", "2", "3", "4"]
+    assert source.value(source.rows[2], "nomNaissance") == "Hélène"
+    assert source.value(source.rows[3], "nomNaissance") == "Jérôme"
+    assert source.value(source.rows[4], "nomNaissance") is None
+    assert source.value(source.rows[5], "prenom1") == "Ève"
+
+
+def test_csv_utf16_tab_separated(tmp_path: Path) -> None:
+    path = tmp_path / "unicode.csv"
+    path.write_bytes("Id Technique\tNom Naissance\r\n0000-0042\tÉlodie\r\n".encode("utf-16"))
+    source = read_source(path)
+    assert source.positions == {"0000-0042": [2]}
+    assert source.value(source.rows[2], "nomNaissance") == "Élodie"
+
+
+def test_encrypted_and_swollen_workbooks_are_refused(tmp_path: Path) -> None:
+    import zipfile
+
+    encrypted = tmp_path / "secret.xlsx"
+    encrypted.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 512)
+    with pytest.raises(InputError, match="protégé par un mot de passe"):
+        read_source(encrypted)
+    base = _xlsx(tmp_path / "base.xlsx", [["idTechnique"], ["1"]])
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(base) as original, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        for item in original.infolist():
+            z.writestr(item, original.read(item.filename))
+        z.writestr("xl/media/padding.bin", b"\0" * (80 * 2**20))
+    with pytest.raises(InputError, match="volume anormal"):
+        read_source(bomb)

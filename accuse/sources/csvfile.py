@@ -1,11 +1,14 @@
-"""csv sources: UTF-8 (with or without BOM) or Windows-1252, ';' or ',' separated."""
+"""csv sources: UTF-8 (with or without BOM), Windows-1252 or UTF-16; ';', ',' or tab."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
+from typing import BinaryIO
 
 from accuse.errors import InputError
 from accuse.model import Source
@@ -19,20 +22,24 @@ from accuse.sources.table import (
     scan,
 )
 
-_SNIFF_BYTES = 64 * 1024
 
-
-def _encoding(path: Path) -> str:
-    """UTF-8 when the whole file decodes as UTF-8, else Windows-1252 (Excel's French csv)."""
-    decoder = io.TextIOWrapper(path.open("rb"), encoding="utf-8-sig", errors="strict")
-    try:
-        while decoder.read(1 << 20):
-            pass
-        return "utf-8-sig"
-    except UnicodeDecodeError:
-        return "cp1252"
-    finally:
-        decoder.close()
+def dialect(path: Path) -> tuple[str, str]:
+    """(encoding, separator) of a csv, for writing a file the user's tools read the same way:
+    UTF-8 (with BOM, as Excel likes it) unless some line is not UTF-8, then Windows-1252."""
+    with path.open("rb") as handle:
+        sample = "".join(islice(_decoded_lines(handle), HEADER_SCAN_ROWS))
+        handle.seek(0)
+        if handle.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return "utf-16", _delimiter(sample)
+        handle.seek(0)
+        encoding = "utf-8-sig"
+        for raw in handle:
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                encoding = "cp1252"
+                break
+    return encoding, _delimiter(sample)
 
 
 def _delimiter(sample: str) -> str:
@@ -44,12 +51,33 @@ def _delimiter(sample: str) -> str:
     return best[1] if best[0] else ";"
 
 
-def _rows(handle: io.TextIOWrapper, delimiter: str, progress: Progress) -> Iterator[Row]:
-    reader = csv.reader(handle, delimiter=delimiter)
+def _decoded_lines(handle: BinaryIO) -> Iterator[str]:
+    """Lines decoded one by one: UTF-8 where they are, Windows-1252 elsewhere, so a file
+    pasted together from two sources (a real case) reads right on every line."""
+    head = handle.read(2)
+    if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        # Excel's "texte Unicode" export.
+        handle.seek(0)
+        yield from io.TextIOWrapper(handle, encoding="utf-16", newline="")
+        return
+    handle.seek(0)
+    first = True
+    for raw in handle:
+        if first:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+            first = False
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            yield raw.decode("cp1252", errors="replace")
+
+
+def _rows(handle: BinaryIO, delimiter: str, progress: Progress) -> Iterator[Row]:
+    reader = csv.reader(_decoded_lines(handle), delimiter=delimiter)
     line = 1
     for cells in reader:
         if not line % 2048:
-            progress.update(handle.buffer.tell())
+            progress.update(handle.tell())
         # A quoted cell may span lines: the row sits at the line where it starts.
         yield line, [c if c != "" else None for c in cells]
         line = reader.line_num + 1
@@ -58,10 +86,10 @@ def _rows(handle: io.TextIOWrapper, delimiter: str, progress: Progress) -> Itera
 def read_csv(
     path: Path, wanted: set[str] | None, id_column: str | None, progress: Progress = SILENT
 ) -> Source:
-    encoding = _encoding(path)
     try:
-        with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
-            delimiter = _delimiter(handle.read(_SNIFF_BYTES))
+        with path.open("rb") as handle:
+            sample = "".join(islice(_decoded_lines(handle), HEADER_SCAN_ROWS))
+            delimiter = _delimiter(sample)
             handle.seek(0)
             progress.start(f"Lecture de {path.name}", path.stat().st_size)
             rows = _rows(handle, delimiter, progress)
@@ -85,5 +113,7 @@ def read_csv(
             )
     except csv.Error as error:
         raise InputError(f"fichier csv illisible ({error}).", path) from None
+    except UnicodeError:
+        raise InputError("fichier csv illisible : encodage UTF-16 endommagé.", path) from None
     finally:
         progress.finish()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,12 @@ from accuse.sources.table import (
 )
 
 SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+ZIP_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".ods"}
+_OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # encrypted OOXML and old .xls share it
+# A 200,000-row template sheet unpacks to ~310 MB at a ratio of ~10; bombs reach 1000.
+MAX_UNCOMPRESSED = 2 * 2**30
+_SWOLLEN_BYTES = 64 * 2**20
+_MAX_RATIO = 100
 
 
 def _rows(sheet, progress: Progress) -> Iterator[Row]:
@@ -45,7 +52,47 @@ def _rows(sheet, progress: Progress) -> Iterator[Row]:
         progress.finish()
 
 
+def _check_container(path: Path) -> None:
+    """Refuse what calamine should never be handed: encrypted files, zip bombs."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    zipped = path.suffix.lower() in ZIP_SUFFIXES
+    if head == _OLE_MAGIC and zipped:
+        raise InputError(
+            "ce classeur est protégé par un mot de passe (chiffré) : accuse ne peut pas le lire. "
+            "Ouvrez-le dans Excel, retirez le mot de passe (Fichier > Informations > Protéger "
+            "le classeur) et enregistrez-en une copie.",
+            path,
+        )
+    if not zipped:
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        raise InputError(
+            "classeur endommagé : ce n'est pas une archive xlsx valide (fichier tronqué ou "
+            "renommé). Enregistrez-le à nouveau depuis Excel ou LibreOffice.",
+            path,
+        ) from None
+    total = sum(m.file_size for m in members)
+    swollen = [
+        m
+        for m in members
+        if m.file_size > _SWOLLEN_BYTES and m.file_size > _MAX_RATIO * max(m.compress_size, 1)
+    ]
+    if total > MAX_UNCOMPRESSED or swollen:
+        raise InputError(
+            "ce classeur se décompresse en un volume anormal "
+            f"({total // 2**20} Mo pour {path.stat().st_size // 2**20 or 1} Mo sur disque) : "
+            "il n'est pas lu, par sécurité. Si c'est bien votre fichier, enregistrez-le à "
+            "nouveau depuis Excel ou exportez-le en csv.",
+            path,
+        )
+
+
 def _open(path: Path) -> CalamineWorkbook:
+    _check_container(path)
     try:
         return CalamineWorkbook.from_path(str(path))
     except Exception as error:  # calamine raises its own types, one per format
