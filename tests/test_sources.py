@@ -153,8 +153,8 @@ def test_unsupported_and_broken_files(tmp_path: Path) -> None:
 def test_csv_mixed_encodings_and_ragged_rows(tmp_path: Path) -> None:
     path = tmp_path / "mixte.csv"
     path.write_bytes(
-        "idTechnique;nomNaissance;prenom1\n".encode()
-        + "1;Hélène;Zoé\n".encode("utf-8")
+        b"idTechnique;nomNaissance;prenom1\n"
+        + "1;Hélène;Zoé\n".encode()
         + "2;Jérôme;Loïc\n".encode("cp1252")
         + b"3\n"  # ragged: a short row
         + "4;Noël;Ève;en trop\n".encode()

@@ -57,8 +57,9 @@ def _decoded_lines(handle: BinaryIO) -> Iterator[str]:
     head = handle.read(2)
     if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         # Excel's "texte Unicode" export.
+        # Rare and small: decoded whole, so the caller's file handle stays its own.
         handle.seek(0)
-        yield from io.TextIOWrapper(handle, encoding="utf-16", newline="")
+        yield from io.StringIO(handle.read().decode("utf-16"), newline="")
         return
     handle.seek(0)
     first = True
