@@ -27,17 +27,19 @@ _counter = itertools.count(1)
 
 
 def find_bindir() -> Path | None:
-    """The newest server's bin folder: ACCUSE_PG_BINDIR, Debian's layout, or the PATH."""
+    """The newest server's bin folder: Debian's layout, or the PATH; ACCUSE_PG_BINDIR, when
+    set, is the only place looked at."""
     given = os.environ.get("ACCUSE_PG_BINDIR")
-    candidates = [Path(given)] if given else []
 
     def version(path: Path) -> tuple[int, ...]:
         return tuple(int(n) for n in re.findall(r"\d+", path.parent.name))
 
-    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=version, reverse=True)
-    on_path = shutil.which("pg_ctl")
-    if on_path:
-        candidates.append(Path(on_path).parent)
+    candidates = [Path(given)] if given else []
+    if not given:
+        candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=version, reverse=True)
+        on_path = shutil.which("pg_ctl")
+        if on_path:
+            candidates.append(Path(on_path).parent)
     for folder in candidates:
         if (folder / "initdb").is_file() and (folder / "pg_ctl").is_file():
             return folder

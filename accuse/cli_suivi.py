@@ -1,0 +1,251 @@
+"""`accuse suivi` and the history note of `accuse analyse`.
+
+Registered by cli.py; imports from it only at run time (cli.py imports this module).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from accuse.summary import inert, plural
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from accuse.analysis import Analysis
+    from accuse.tracking import Tracking
+
+HISTORIQUE_HELP = (
+    "Où est l'historique des accusés : un chemin de fichier (SQLite) ou une adresse "
+    "postgresql://utilisateur@serveur/base pour un historique partagé. Par défaut : la "
+    "variable ACCUSE_HISTORIQUE, sinon historique.sqlite dans le dossier de données de "
+    "l'utilisateur (~/.local/share/accuse sous Linux, %LOCALAPPDATA%\\accuse sous Windows, "
+    "~/Library/Application Support/accuse sous macOS)."
+)
+
+HistoriqueOption = Annotated[
+    str | None,
+    typer.Option("--historique", metavar="CHEMIN|URL", help=HISTORIQUE_HELP, show_default=False),
+]
+SansHistoriqueOption = Annotated[
+    bool,
+    typer.Option(
+        "--sans-historique",
+        help="N'enregistre pas cet accusé dans l'historique (voir accuse suivi).",
+    ),
+]
+
+
+class SuiviFormat(StrEnum):
+    texte = "texte"
+    json = "json"
+
+
+def record_analysis(analysis: Analysis, historique: str | None, sans_historique: bool) -> str:
+    """Record a successful analysis; one French line for the user. A history that cannot be
+    written never spoils the analysis itself: the line then says why it was not recorded."""
+    if sans_historique:
+        return "Historique : accusé non enregistré (--sans-historique)."
+    from accuse.errors import InputError
+    from accuse.history import record
+
+    try:
+        outcome = record(analysis, historique)
+    except InputError as error:
+        return f"Historique non mis à jour : {error.render()}"
+    where = inert(outcome.location)
+    if not outcome.new:
+        when = outcome.recorded_at.strftime("%d/%m/%Y à %H:%M")
+        return (
+            f"Historique : cet accusé y figure déjà (enregistré le {when}) ; il n'est pas "
+            f"compté deux fois. ({where})"
+        )
+    if analysis.receipt.shape == "rejet_fichier":
+        counts = "fichier entier refusé"
+    else:
+        counts = f"{plural(outcome.rejected, 'refusé')}, {plural(outcome.accepted, 'accepté')}"
+    return f"Historique : accusé enregistré ({counts}) dans {where}. Voir accuse suivi."
+
+
+def suivi_command(
+    historique: HistoriqueOption = None,
+    format: Annotated[
+        SuiviFormat,
+        typer.Option("--format", "-f", help="texte : tableau lisible ; json : document complet."),
+    ] = SuiviFormat.texte,
+    sortie: Annotated[
+        Path | None,
+        typer.Option(
+            "--sortie",
+            "-o",
+            help=(
+                "Écrit aussi le suivi dans ce classeur Excel (ex. suivi.xlsx) : passages encore "
+                "refusés, passages résolus, accusés enregistrés."
+            ),
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    recus: Annotated[
+        bool,
+        typer.Option(
+            "--recus", help="Liste les accusés enregistrés (date, fichier, nombres de passages)."
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Affiche le détail technique d'une erreur inattendue.")
+    ] = False,
+) -> None:
+    """Suivi des dépôts : les passages encore refusés d'un accusé à l'autre, depuis quand, et
+    l'échéance légale (date de début de validité + 3 mois), les plus urgents d'abord.
+
+    L'historique se remplit à chaque accuse analyse. Code de sortie : 0, ou 2 si
+    l'historique est inutilisable.
+    """
+    from accuse.cli import _guarded
+
+    def run() -> int:
+        from accuse.history import load, resolve_location
+        from accuse.tracking import build_document, compute, receipts_document, write_workbook
+
+        location = resolve_location(historique)
+        tracking = compute(load(location))
+        written: Path | None = None
+        if sortie is not None:
+            if sortie.suffix.lower() != ".xlsx":
+                from accuse.errors import InputError
+
+                raise InputError("--sortie attend un classeur .xlsx (ex. suivi.xlsx).", sortie)
+            inputs = [location.path] if location.path is not None else []
+            write_workbook(tracking, sortie, inputs)
+            written = sortie
+        if format is SuiviFormat.json:
+            document = (
+                {"historique": tracking.location, "accuses": receipts_document(tracking.receipts)}
+                if recus
+                else build_document(tracking)
+            )
+            if written is not None:
+                document["fichiers_ecrits"] = [str(written)]
+            sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+            return 0
+        console = Console(highlight=False)
+        if recus:
+            render_receipts(tracking, console)
+        else:
+            render(tracking, console)
+        if written is not None:
+            console.print()
+            console.print(Text(f"Écrit : {inert(written)}", style="green"))
+        return 0
+
+    _guarded(debug, run)
+
+
+def _day(value: dt.date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value is not None else "—"
+
+
+def _days(left: int | None) -> str:
+    if left is None:
+        return ""
+    return f"{-left} j de retard" if left < 0 else f"{left} j"
+
+
+def _header(tracking: Tracking, console: Console) -> None:
+    receipts = tracking.receipts
+    line = f"Historique : {inert(tracking.location)}"
+    if receipts:
+        first, last = receipts[0].analysed_at, receipts[-1].analysed_at
+        line += f" — {plural(len(receipts), 'accusé')} enregistré{'s' if len(receipts) > 1 else ''}"
+        line += (
+            f", du {_day(first)} au {_day(last)}" if len(receipts) > 1 else f", le {_day(first)}"
+        )
+    console.print(Text(line, style="dim"))
+
+
+def render(tracking: Tracking, console: Console) -> None:
+    from accuse.tracking import DEADLINE_NOTE, URGENCY_LABEL, repeated_sentence, verdict
+
+    _header(tracking, console)
+    console.print(Text(verdict(tracking), style="bold"))
+    if not tracking.still_rejected:
+        return
+    table = Table(title="Passages encore refusés, les plus urgents d'abord", title_justify="left")
+    table.add_column("Échéance", no_wrap=True)
+    table.add_column("Reste", justify="right", no_wrap=True)
+    table.add_column("idTechnique", no_wrap=True)
+    table.add_column("Titulaire")
+    table.add_column("Famille")
+    table.add_column("Dépôts", justify="right")
+    table.add_column("1er refus", no_wrap=True)
+    table.add_column("Dernier refus", no_wrap=True)
+    styles = {"depassee": "bold red", "sous_30_jours": "yellow"}
+    for p in tracking.still_rejected:
+        style = styles.get(p.urgency, "")
+        due = _day(p.deadline) if p.deadline else URGENCY_LABEL[p.urgency]
+        deposits = Text(str(p.rejected_deposits) + (" ⚑" if p.repeated else ""))
+        if p.repeated:
+            deposits.stylize("bold magenta")
+        table.add_row(
+            Text(due, style=style),
+            Text(_days(p.days_left), style=style),
+            Text(inert(p.idTechnique)),
+            Text(inert(p.holder) or "—"),
+            Text(inert(p.family_title)),
+            deposits,
+            _day(p.first_rejected),
+            _day(p.last_rejected),
+        )
+    console.print()
+    console.print(table)
+    advice = repeated_sentence(tracking)
+    if advice:
+        console.print()
+        console.print(Text("⚑ " + advice, style="magenta"))
+    console.print()
+    console.print(Text(DEADLINE_NOTE, style="dim"))
+
+
+def render_receipts(tracking: Tracking, console: Console) -> None:
+    from accuse.tracking import receipt_kind
+
+    _header(tracking, console)
+    if not tracking.receipts:
+        console.print(
+            Text("Aucun accusé enregistré : chaque accuse analyse en ajoute un.", style="bold")
+        )
+        return
+    table = Table(title="Accusés enregistrés, du plus ancien au plus récent", title_justify="left")
+    table.add_column("Analysé le", no_wrap=True)
+    table.add_column("Accusé")
+    table.add_column("Fichier déposé")
+    table.add_column("Traitement")
+    table.add_column("Acceptés", justify="right")
+    table.add_column("Refusés", justify="right")
+    for r in tracking.receipts:
+        identity = r.idTraitement or r.idDemande or r.idFlux or ""
+        refused = (
+            Text(receipt_kind(r), style="red")
+            if r.shape == "rejet_fichier"
+            else Text(str(r.rejected_count))
+        )
+        table.add_row(
+            r.analysed_at.strftime("%d/%m/%Y %H:%M"),
+            Text(inert(r.receipt_name)),
+            Text(inert(r.nomFichier or "—")),
+            Text(inert(identity)),
+            str(r.accepted_count),
+            refused,
+        )
+    console.print()
+    console.print(table)
