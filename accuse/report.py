@@ -220,7 +220,11 @@ class _RowBuilder:
 
     def item(self, key: str, value: CellValue, marked: set[str]) -> Item:
         text = _shown(value)
-        return Item(self.labels.get(key, key), ((text or "(vide)", key in marked),))
+        if not text:
+            # Empty cell and no such column are not the same advice.
+            absent = self.source is not None and key not in self.source.columns
+            text = "(colonne absente de votre fichier)" if absent else "(vide)"
+        return Item(self.labels.get(key, key), ((text, key in marked),))
 
     def keep(self, key: str, values: dict[str, CellValue], marked: set[str]) -> bool:
         # An empty optional field is noise, unless the family asks to check it.
@@ -285,7 +289,7 @@ class _RowBuilder:
             if index:
                 parts.append(("/", False))
             parts.append((_shown(values.get(key)) or "?", key in marked))
-        return Item("Date de naissance (jour/mois/année)", tuple(parts))
+        return Item("Date (jour/mois/année)", tuple(parts))
 
 
 def _file_error(number: int, located: LocatedFileError, family: int, source: Source | None):

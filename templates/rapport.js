@@ -116,7 +116,8 @@
     if (g.lignes.length > parPage) {
       g.pagination = noeud("div", "pagination");
       g.compte = noeud("span");
-      g.plus = noeud("button", null, "Afficher " + parPage + " lignes de plus");
+      g.plus = noeud("button", null,
+        "Afficher " + nombre(parPage) + (parPage > 1 ? " lignes de plus" : " ligne de plus"));
       g.plus.type = "button";
       g.plus.addEventListener("click", function () {
         g.limite += parPage;
