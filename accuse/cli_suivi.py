@@ -1,6 +1,7 @@
 """`accuse suivi` and the history note of `accuse analyse`.
 
-Registered by cli.py; imports from it only at run time (cli.py imports this module).
+Registered by cli.py; imports from it only at run time (cli.py imports this module), and
+imports the pipeline lazily so that `accuse --help` stays quick.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-
-from accuse.summary import inert, plural
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -57,6 +56,7 @@ def record_analysis(analysis: Analysis, historique: str | None, sans_historique:
         return "Historique : accusé non enregistré (--sans-historique)."
     from accuse.errors import InputError
     from accuse.history import record
+    from accuse.summary import inert, plural
 
     try:
         outcome = record(analysis, historique)
@@ -65,9 +65,15 @@ def record_analysis(analysis: Analysis, historique: str | None, sans_historique:
     where = inert(outcome.location)
     if not outcome.new:
         when = outcome.recorded_at.strftime("%d/%m/%Y à %H:%M")
+        added = (
+            f" Les données de votre fichier source y ont été ajoutées pour "
+            f"{plural(outcome.completed, 'passage refusé', 'passages refusés')}."
+            if outcome.completed
+            else ""
+        )
         return (
             f"Historique : cet accusé y figure déjà (enregistré le {when}) ; il n'est pas "
-            f"compté deux fois. ({where})"
+            f"compté deux fois.{added} ({where})"
         )
     if analysis.receipt.shape == "rejet_fichier":
         counts = "fichier entier refusé"
@@ -115,6 +121,7 @@ def suivi_command(
 
     def run() -> int:
         from accuse.history import load, resolve_location
+        from accuse.summary import inert
         from accuse.tracking import build_document, compute, receipts_document, write_workbook
 
         location = resolve_location(historique)
@@ -162,6 +169,8 @@ def _days(left: int | None) -> str:
 
 
 def _header(tracking: Tracking, console: Console) -> None:
+    from accuse.summary import inert, plural
+
     receipts = tracking.receipts
     line = f"Historique : {inert(tracking.location)}"
     if receipts:
@@ -174,6 +183,7 @@ def _header(tracking: Tracking, console: Console) -> None:
 
 
 def render(tracking: Tracking, console: Console) -> None:
+    from accuse.summary import inert
     from accuse.tracking import DEADLINE_NOTE, URGENCY_LABEL, repeated_sentence, verdict
 
     _header(tracking, console)
@@ -217,6 +227,7 @@ def render(tracking: Tracking, console: Console) -> None:
 
 
 def render_receipts(tracking: Tracking, console: Console) -> None:
+    from accuse.summary import inert
     from accuse.tracking import receipt_kind
 
     _header(tracking, console)

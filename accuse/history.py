@@ -32,11 +32,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     create_engine,
     event,
     func,
     inspect,
     select,
+    update,
 )
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, ProgrammingError, SQLAlchemyError
@@ -285,6 +287,11 @@ def _input_error(error: SQLAlchemyError, location: Location) -> InputError:
                 f"l'historique {where} est occupé par une autre analyse depuis plus de "
                 f"{BUSY_SECONDS} s ; relancez la commande dans un instant."
             )
+        if "readonly" in detail or "unable to open" in detail:
+            return InputError(
+                f"impossible d'écrire dans l'historique {where} (droits insuffisants ou "
+                "emplacement en lecture seule). Choisissez un autre chemin avec --historique."
+            )
         if "not a database" in detail or "malformed" in detail:
             return InputError(
                 f"{where} n'est pas un historique accuse lisible (base SQLite abîmée ou autre "
@@ -351,6 +358,7 @@ class RecordOutcome:
     accepted: int
     rejected: int
     location: str
+    completed: int = 0  # passages of a known receipt given their source fields this time
 
 
 def record(analysis: Analysis, location: str | Path | Location | None = None) -> RecordOutcome:
@@ -368,8 +376,9 @@ def record(analysis: Analysis, location: str | Path | Location | None = None) ->
                 found = conn.execute(
                     select(receipts).where(receipts.c.sha256 == digest)
                 ).one_or_none()
-            if found is None:
-                raise
+                if found is None:
+                    raise
+                completed = _complete(conn, found.id, analysis)
             return RecordOutcome(
                 new=False,
                 receipt_id=found.id,
@@ -377,7 +386,48 @@ def record(analysis: Analysis, location: str | Path | Location | None = None) ->
                 accepted=found.accepted_count,
                 rejected=found.rejected_count,
                 location=where.display,
+                completed=completed,
             )
+
+
+_SOURCE_FIELDS = ("nomNaissance", "prenom1", "code", "dateDebutValidite")
+
+
+def _complete(conn: Connection, receipt_id: int, analysis: Analysis) -> int:
+    """A receipt first analysed alone, now with its source: add the source fields it lacked
+    (never overwrite what an earlier analysis recorded)."""
+    if analysis.source is None:
+        return 0
+    rows = [
+        {
+            "rid": receipt_id,
+            "pid": row["idTechnique"],
+            **{f"new_{k}": row[k] for k in _SOURCE_FIELDS},
+        }
+        for row in passage_rows(analysis)
+        if row["status"] == "KO" and any(row[k] is not None for k in _SOURCE_FIELDS)
+    ]
+    if not rows:
+        return 0
+    statement = (
+        update(passages)
+        .where(
+            passages.c.receipt_id == bindparam("rid"),
+            passages.c.idTechnique == bindparam("pid"),
+            *(passages.c[k].is_(None) for k in _SOURCE_FIELDS),
+        )
+        .values({k: bindparam(f"new_{k}") for k in _SOURCE_FIELDS})
+    )
+    completed = 0
+    for row in rows:  # one by one: executemany row counts differ between drivers
+        completed += conn.execute(statement, row).rowcount
+    if completed:
+        conn.execute(
+            update(receipts)
+            .where(receipts.c.id == receipt_id, receipts.c.source_name.is_(None))
+            .values(source_name=analysis.source.path.name)
+        )
+    return completed
 
 
 def _insert(conn: Connection, analysis: Analysis, digest: str, where: Location) -> RecordOutcome:

@@ -158,6 +158,38 @@ def test_same_receipt_twice_is_recognised(store: str, tmp_path: Path) -> None:
     assert _counts(store) == (1, 2)
 
 
+def test_same_receipt_with_its_source_later_completes_it(store: str, tmp_path: Path) -> None:
+    from accuse.analysis import analyse
+
+    deposit = Deposit(
+        "r1",
+        {"A": "N1", "B": "N2", "Z": "N1"},
+        ["C"],
+        holders=[Holder("A", "Lefebvre", "Léa", "RNCP1", "01/02/2025"), Holder("B", "Roy", "Ana")],
+    )
+    receipt, source = deposit.write(tmp_path)
+    alone = record(analyse(receipt), store)
+    assert alone.new and alone.completed == 0
+    assert {e.nomNaissance for e in load(store).events} == {None}
+
+    again = record(analyse(receipt, source), store)
+    assert not again.new and again.completed == 2  # Z is not in the source
+    events = {e.idTechnique: e for e in load(store).events}
+    assert (events["A"].nomNaissance, str(events["A"].dateDebutValidite)) == (
+        "Lefebvre",
+        "2025-02-01",
+    )
+    assert events["B"].prenom1 == "Ana" and events["Z"].nomNaissance is None
+    assert load(store).receipts[0].source_name == "r1.csv"
+
+    # Never overwritten, never counted twice.
+    other = tmp_path / "other.csv"
+    other.write_text("Id Technique;Nom de naissance;Prénom\nA;Autre;Nom\n", encoding="utf-8")
+    assert record(analyse(receipt, other), store).completed == 0
+    assert {e.idTechnique: e.nomNaissance for e in load(store).events}["A"] == "Lefebvre"
+    assert _counts(store) == (1, 4)
+
+
 def test_whole_file_rejection_is_recorded_without_passages(store: str) -> None:
     from accuse.analysis import analyse
     from tests.conftest import FIXTURES

@@ -280,3 +280,13 @@ def test_record_analysis_notes(tmp_path: Path) -> None:
     assert "y figure déjà" in note and "pas compté deux fois" in note
     note = record_analysis(analysis, str(tmp_path / "absent" / "h.sqlite"), False)
     assert note.startswith("Historique non mis à jour : ")
+
+
+def test_record_analysis_note_when_the_source_comes_later(tmp_path: Path) -> None:
+    store = str(tmp_path / "h.sqlite")
+    receipt, source = KO_THEN_FIXED[0].write(tmp_path)
+    record_analysis(analyse(receipt), store, False)
+    note = record_analysis(analyse(receipt, source), store, False)
+    assert "y ont été ajoutées pour 2 passages refusés." in note
+    # Now the deadlines are known.
+    assert [p.urgency for p in view(store).still_rejected] == ["depassee", "sous_30_jours"]
