@@ -66,6 +66,9 @@ def atomic_target(target: Path, inputs: Sequence[Path] = ()) -> Iterator[Path]:
         raise _output_error(error, target.parent) from None
     os.close(handle)
     temporary = Path(name)
+    # mkstemp makes owner-only files; outputs are ordinary documents, readable as usual.
+    with contextlib.suppress(OSError):
+        os.chmod(temporary, target.stat().st_mode & 0o777 if target.exists() else _default_mode())
     try:
         yield temporary
         os.replace(temporary, target)
@@ -74,6 +77,12 @@ def atomic_target(target: Path, inputs: Sequence[Path] = ()) -> Iterator[Path]:
     finally:
         with contextlib.suppress(OSError):
             temporary.unlink()
+
+
+def _default_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def write_bytes(target: Path, data: bytes, inputs: Sequence[Path] = ()) -> None:
