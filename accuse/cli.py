@@ -16,6 +16,12 @@ from rich.table import Table
 from rich.text import Text
 
 from accuse import __version__
+from accuse.cli_suivi import (
+    HistoriqueOption,
+    SansHistoriqueOption,
+    record_analysis,
+    suivi_command,
+)
 from accuse.errors import InputError
 from accuse.progress import SILENT
 from accuse.progress import Progress as ProgressSink
@@ -184,6 +190,8 @@ def analyse_command(
         typer.Option("--sans-sortie", help="N'écrit aucun fichier : affichage seulement."),
     ] = False,
     catalogue: CatalogueOption = None,
+    historique: HistoriqueOption = None,
+    sans_historique: SansHistoriqueOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Analyse un accusé de traitement : combien de passages acceptés et refusés, pourquoi, et
@@ -208,12 +216,14 @@ def analyse_command(
         written: list[Path] = []
         if not sans_sortie:
             written = write_outputs(result, sortie or default_output_folder(recu))
+        note = record_analysis(result, historique, sans_historique)
         if format is OutputFormat.json:
             from accuse.json_report import build
 
             document = build(result)
             document["fichiers_ecrits"] = [str(path) for path in written]
             sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+            _stderr().print(Text(note, style="dim"))
         else:
             from accuse.terminal import render
 
@@ -223,6 +233,7 @@ def analyse_command(
                 console.print()
                 for path in written:
                     console.print(Text(f"Écrit : {path}", style="green"))
+            console.print(Text(note, style="dim"))
         return EXIT_REJECTED if result.has_rejections else EXIT_OK
 
     _guarded(debug, run)
@@ -442,6 +453,9 @@ def _show_entry(console: Console, entry) -> None:
         console.print(Text(f"Motif : {pattern.pattern}", style="dim"))
     if entry.origine != "accuse":
         console.print(Text(f"Défini dans : {entry.origine}", style="dim"))
+
+
+app.command("suivi")(suivi_command)
 
 
 def _version(value: bool) -> None:
