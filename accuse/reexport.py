@@ -12,7 +12,6 @@ import csv
 import datetime as dt
 import io
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -42,14 +41,14 @@ from accuse.worksheet import (
     SHEET_BOOK,
     SHEET_FIX,
     _Formats,
+    canonical,
     fingerprint,
+    row_fingerprint,
     write_value,
 )
 
 ExportFormat = Literal["xlsx", "csv", "xml"]
 _DEFAULT_FORMAT: dict[str, ExportFormat] = {"tableur": "xlsx", "csv": "csv", "flux": "xml"}
-_FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00)?)?")
 _TEMPLATE_START = "commencez votre saisie"
 _SHOWN_PROBLEMS = 50
 HEADER_KEYS = ("idClientEmetteur", "idClientCertificateur", "idContrat")
@@ -83,7 +82,7 @@ class Result:
 @dataclass
 class _Worksheet:
     meta: dict
-    originals: dict[int, tuple[str, tuple[str, ...], list[CellValue]]]
+    originals: dict[int, tuple[str, tuple[str, ...], str]]  # position -> id, families, print
     edited: list[tuple[int, list[CellValue]]]  # (source position, source cells) per visible row
 
 
@@ -130,7 +129,7 @@ def read_worksheet(path: Path) -> _Worksheet:
     for row in hidden[index + 1 :]:
         if row and isinstance(row[0], int | float) and row[0] != "":
             families = tuple(c for c in str(row[2]).split(",") if c)
-            originals[int(row[0])] = (str(row[1]), families, _cells(row, width, 3))
+            originals[int(row[0])] = (str(row[1]), families, str(row[3]))
     prefix = int(meta["prefixe"])
     edited = []
     if visible and source:
@@ -157,30 +156,11 @@ def _check_columns(header: list, prefix: int, expected: list[str], path: Path) -
 # --- what changed ------------------------------------------------------------------------------
 
 
-def canonical(value: CellValue) -> str:
-    """A cell by meaning: 30/06/2024, 2024-06-30 and a date cell are the same; 42 == 42.0."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value).strip()
-    french = _FRENCH_DATE.fullmatch(text)
-    if french:
-        day, month, year = (int(g) for g in french.groups())
-        return f"{year:04d}-{month:02d}-{day:02d}"
-    iso = _ISO_DATE.fullmatch(text)
-    if iso:
-        return "-".join(iso.groups())
-    return text
-
-
-def _changed(original: list[CellValue], now: list[CellValue]) -> bool:
+def _changed(original: str | list[CellValue], now: list[CellValue]) -> bool:
+    """Whether ``now`` differs in meaning from the original row (its fingerprint, or the
+    cells of an earlier edit of the same source row)."""
+    if isinstance(original, str):
+        return row_fingerprint(now) != original
     return any(canonical(a) != canonical(b) for a, b in zip(original, now, strict=True))
 
 

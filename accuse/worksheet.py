@@ -21,14 +21,14 @@ from xlsxwriter.worksheet import Worksheet
 
 from accuse.analysis import Analysis, RejectedRow
 from accuse.catalogue import CatalogueEntry
-from accuse.checks import XSD_TO_TEMPLATE, as_date, is_empty
+from accuse.checks import XSD_TO_TEMPLATE, as_date
 from accuse.fields import by_key
 from accuse.model import CellValue, Source, SourceRow
 from accuse.output import atomic_target
 from accuse.sources.table import cell_text
 from accuse.summary import inert, totals, verdict
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: original rows kept as fingerprints
 SHEET_FIX = "À corriger"
 SHEET_SUMMARY = "Synthèse"
 SHEET_UNMATCHED = "Non rapprochés"
@@ -50,6 +50,8 @@ _PREFIX_WIDTHS = {
 _WRAPPED = {"Famille", "Que faire", "Constats", "Message du portail"}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _FRENCH_DATE = re.compile(r"\d{2}/\d{2}/\d{4}")
+_CANON_FRENCH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_CANON_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00)?)?")
 
 
 def fingerprint(path: Path) -> str:
@@ -75,6 +77,41 @@ def display_value(key: str | None, value: CellValue, source_kind: str) -> CellVa
             day = as_date(text)
             return day if day is not None else value
     return value
+
+
+def canonical(value: CellValue) -> str:
+    """A cell by meaning: 30/06/2024, 2024-06-30 and a date cell are the same; 42 == 42.0."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    french = _CANON_FRENCH.fullmatch(text)
+    if french:
+        day, month, year = (int(g) for g in french.groups())
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    iso = _CANON_ISO.fullmatch(text)
+    if iso:
+        return "-".join(iso.groups())
+    return text
+
+
+
+# What a cell holds once written: xlsxwriter (like Excel) stops a text at 32,767 characters.
+MAX_CELL = 32767
+
+
+def row_fingerprint(cells: Iterable[CellValue]) -> str:
+    """A row by meaning, in 64 characters: re-export compares it to tell what the user changed
+    (far cheaper than keeping every original cell in the workbook)."""
+    parts = (canonical(c[:MAX_CELL] if isinstance(c, str) else c) for c in cells)
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
 def column_keys(source: Source) -> list[str | None]:
@@ -292,6 +329,8 @@ def _fix_sheet(
         for index, key in enumerate(keys):
             value = line.row.values[index] if index < len(line.row.values) else None
             value = display_value(key, value, kind)
+            if (value is None or value == "") and key not in marked:
+                continue  # the column's own format (text where it matters) covers it
             write_value(
                 sheet,
                 number,
@@ -304,7 +343,10 @@ def _fix_sheet(
             if isinstance(value, str):
                 widths[first + index] = min(max(widths[first + index], len(value) + 2), _MAX_WIDTH)
     for column, width in enumerate(widths):
-        sheet.set_column(column, column, width)
+        index = column - first
+        # Text columns are formatted as text even where empty, so "01053" typed in stays so.
+        text = 0 <= index < len(text_columns) and text_columns[index]
+        sheet.set_column(column, column, width, formats.get("text", False) if text else None)
     sheet.freeze_panes(1, 2)
     last_column = max(len(prefix) + len(headers) - 1, 0)
     sheet.autofilter(0, 0, max(len(lines), 1), last_column)
@@ -521,8 +563,9 @@ def _book_sheet(
         sheet.write_number(row, 0, line.row.position)
         sheet.write_string(row, 1, line.idTechnique)
         sheet.write_string(row, 2, ",".join(e.code for e in line.entries))
-        for index, key in enumerate(keys):
-            value = line.row.values[index] if index < len(line.row.values) else None
-            value = display_value(key, value, source.kind)
-            if not is_empty(value) or isinstance(value, bool):
-                write_value(sheet, row, 3 + index, value, formats)
+        values = line.row.values
+        shown = (
+            display_value(key, values[index] if index < len(values) else None, source.kind)
+            for index, key in enumerate(keys)
+        )
+        sheet.write_string(row, 3, row_fingerprint(shown))
