@@ -9,9 +9,9 @@ import csv
 import gzip
 import io
 import re
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import NamedTuple
 
 from accuse.text import fold
 
@@ -20,17 +20,19 @@ PAYS_FILE = "data/insee-pays.csv.gz"
 FRANCE = "XXXXX"  # INSEE's own marker for France and its territories in the country list
 
 
-@dataclass(frozen=True)
-class Commune:
+class Commune(NamedTuple):  # a tuple: 37,000 of them are built at first use
     code: str
     type: str  # COM (commune), ARM (arrondissement municipal), COMD (déléguée), COMA (associée)
     libelle: str
     parent: str  # for ARM/COMD/COMA: the code of the commune it belongs to
 
 
-def _rows(name: str) -> list[dict[str, str]]:
+def _rows(name: str) -> list[list[str]]:
+    """The data rows, header skipped (its column order is the one the loaders expect)."""
     raw = resources.files("accuse").joinpath(name).read_bytes()
-    return list(csv.DictReader(io.StringIO(gzip.decompress(raw).decode("utf-8")), delimiter=";"))
+    rows = csv.reader(io.StringIO(gzip.decompress(raw).decode("utf-8")), delimiter=";")
+    next(rows, None)
+    return list(rows)
 
 
 @cache
@@ -38,8 +40,8 @@ def _communes() -> dict[str, tuple[Commune, ...]]:
     """Code -> its entries, the commune itself (COM/ARM) first: a code may also name a
     delegated commune (Arboys en Bugey 01015 is also the old Arbignieu)."""
     by_code: dict[str, list[Commune]] = {}
-    for row in _rows(COMMUNES_FILE):
-        by_code.setdefault(row["code"], []).append(Commune(**row))
+    for code, kind, libelle, parent in _rows(COMMUNES_FILE):
+        by_code.setdefault(code, []).append(Commune(code, kind, libelle, parent))
     order = {"COM": 0, "ARM": 0, "COMD": 1, "COMA": 1}
     return {c: tuple(sorted(v, key=lambda e: order.get(e.type, 2))) for c, v in by_code.items()}
 
@@ -48,8 +50,8 @@ def _communes() -> dict[str, tuple[Commune, ...]]:
 def _countries() -> dict[str, tuple[tuple[str, str], ...]]:
     """Code -> (actualité, libellé) pairs, the current country (actualité 1) first."""
     by_code: dict[str, list[tuple[str, str]]] = {}
-    for row in _rows(PAYS_FILE):
-        by_code.setdefault(row["code"], []).append((row["actuel"], row["libelle"]))
+    for code, actuel, libelle in _rows(PAYS_FILE):
+        by_code.setdefault(code, []).append((actuel, libelle))
     return {c: tuple(sorted(v, key=lambda e: e[0] != "1")) for c, v in by_code.items()}
 
 

@@ -20,6 +20,9 @@ from accuse.model import CellValue, Source, SourceKind, SourceLayout, SourceRow
 from accuse.text import fold, header_key
 
 HEADER_SCAN_ROWS = 30
+# Excel's own limit for one cell: a longer value cannot be written back to the correction
+# worksheet unchanged, and no field of a passage comes near it.
+MAX_CELL_CHARS = 32_767
 _TEMPLATE_START = "commencez votre saisie"
 # Column A titles of the template's instruction rows (rows 14-18), never data.
 _TEMPLATE_ROW_TITLES = {"type champ", "obligatoire", "consigne", "exemple", "intitule", "bloc"}
@@ -135,6 +138,24 @@ def _letter(index: int) -> str:
     return letters
 
 
+def check_cell_sizes(cells: Iterable[CellValue], position: int, path: Path) -> None:
+    """Refuse a cell longer than Excel allows: it would be cut short in the outputs."""
+    for index, cell in enumerate(cells):
+        if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
+            raise too_long(len(cell), f"ligne {position}, colonne {_letter(index)}", path)
+
+
+def too_long(length: int, where: str, path: Path, at_least: bool = False) -> InputError:
+    size = ("plus de " if at_least else "") + f"{length:,}".replace(",", " ")
+    limit = f"{MAX_CELL_CHARS:,}".replace(",", " ")
+    return InputError(
+        f"{where} : une valeur de {size} caractères, plus que les {limit} qu'une cellule "
+        "Excel peut contenir ; ce n'est pas une donnée de passage. Corrigez cette cellule "
+        "(dans un csv, un guillemet non fermé en est souvent la cause).",
+        path,
+    )
+
+
 def scan(rows: Iterator[Row]) -> list[Row]:
     return list(islice(rows, HEADER_SCAN_ROWS))
 
@@ -159,6 +180,7 @@ def collect(
         columns=header.columns,
         header_row=header.position,
     )
+    check_cell_sizes(header.headers, header.position, path)
     id_index = header.id_index
     template = header.layout == "modele_v1.4"
     positions = source.positions
@@ -168,13 +190,19 @@ def collect(
         raw = cells[id_index] if id_index < len(cells) else None
         if raw is None or raw == "":
             continue
-        identifier = cell_text(raw).strip()
+        # The two common cases first: this loop runs for every row of the file.
+        if type(raw) is str:
+            identifier = raw.strip()
+        elif type(raw) is float and raw.is_integer():
+            identifier = str(int(raw))
+        else:
+            identifier = cell_text(raw).strip()
         if not identifier:
             continue
         if (
             template
-            and cells
-            and isinstance(cells[0], str)
+            and cells[0]
+            and type(cells[0]) is str
             and fold(cells[0]) in _TEMPLATE_ROW_TITLES
         ):
             continue
@@ -185,6 +213,7 @@ def collect(
         else:
             found.append(position)
         if wanted is None or identifier in wanted:
+            check_cell_sizes(cells, position, path)
             kept[position] = SourceRow(position, identifier, tuple(map(clean_cell, cells)))
     source.row_count = count
     return source
