@@ -5,6 +5,7 @@ Everything the commands show or write is computed here once; renderers only pres
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
@@ -207,9 +208,16 @@ def write_outputs(analysis: Analysis, folder: Path) -> list[Path]:
     from accuse.worksheet import write_worksheet
 
     inputs = input_paths(analysis)
+    created = not Path(folder).exists()
     folder = prepare_folder(folder, inputs)
     worksheet = folder / WORKSHEET_NAME
     report = folder / REPORT_NAME
-    write_worksheet(analysis, worksheet, inputs)
-    write_report(analysis, report, inputs)
+    try:
+        write_worksheet(analysis, worksheet, inputs)
+        write_report(analysis, report, inputs)
+    except BaseException:
+        if created:  # a failed first run leaves no empty folder behind
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
     return [worksheet, report]

@@ -86,7 +86,9 @@ def _progress() -> ProgressSink:
 
 
 def _fail(error: InputError) -> NoReturn:
-    _stderr().print(Text("Erreur : " + error.render(), style="bold red"))
+    from accuse.summary import inert  # file and sheet names come from the user's files
+
+    _stderr().print(Text("Erreur : " + inert(error.render()), style="bold red"))
     raise typer.Exit(EXIT_INPUT)
 
 
@@ -182,7 +184,6 @@ def analyse_command(
                 "(rapport.html). Par défaut : « accuse-<nom de l'accusé> » dans le dossier "
                 "courant ; créé s'il n'existe pas ; vos fichiers d'entrée ne sont jamais modifiés."
             ),
-            file_okay=False,
         ),
     ] = None,
     sans_sortie: Annotated[
@@ -352,7 +353,6 @@ def reexporter_command(
                 "Fichier à écrire. Par défaut : à côté de la feuille, "
                 "« <feuille>-reexport.xlsx|csv|xml ». Un fichier d'entrée n'est jamais écrasé."
             ),
-            dir_okay=False,
         ),
     ] = None,
     forcer: Annotated[

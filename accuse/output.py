@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -49,8 +51,33 @@ def prepare_folder(folder: Path, inputs: Sequence[Path]) -> Path:
     except OSError as error:
         raise _output_error(error, folder) from None
     if not os.access(folder, os.W_OK):
-        raise InputError("impossible d'écrire dans ce dossier (droits insuffisants).", folder)
+        raise _output_error(OSError(errno.EACCES, "EACCES"), folder)
     return folder
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Temporary files of ``target`` left by runs killed mid-write (their process is gone)."""
+    pattern = re.compile(
+        rf"\.{re.escape(target.stem)}-(\d+)-[A-Za-z0-9_]+{re.escape(target.suffix)}\.tmp"
+    )
+    with contextlib.suppress(OSError):
+        for leftover in target.parent.glob(f".{glob.escape(target.stem)}-*.tmp"):
+            found = pattern.fullmatch(leftover.name)
+            if found and not _running(int(found.group(1))):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process: alive
+    return True
 
 
 @contextlib.contextmanager
@@ -58,12 +85,14 @@ def atomic_target(target: Path, inputs: Sequence[Path] = ()) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target`` at once."""
     target = Path(target)
     check_not_input(target, inputs)
+    folder = target.parent
+    _remove_leftovers(target)
     try:
-        handle, name = tempfile.mkstemp(
-            prefix=f".{target.stem}-", suffix=target.suffix + ".tmp", dir=target.parent
-        )
+        # The pid in the name lets a later run remove what a killed run left behind.
+        prefix = f".{target.stem}-{os.getpid()}-"
+        handle, name = tempfile.mkstemp(prefix=prefix, suffix=target.suffix + ".tmp", dir=folder)
     except OSError as error:
-        raise _output_error(error, target.parent) from None
+        raise _output_error(error, folder) from None
     os.close(handle)
     temporary = Path(name)
     # mkstemp makes owner-only files; outputs are ordinary documents, readable as usual.
@@ -74,6 +103,12 @@ def atomic_target(target: Path, inputs: Sequence[Path] = ()) -> Iterator[Path]:
         os.replace(temporary, target)
     except OSError as error:
         raise _output_error(error, target) from None
+    except Exception as error:
+        # Writers wrap the OS error in their own (xlsxwriter: FileCreateError(OSError)).
+        cause = next((a for a in error.args if isinstance(a, OSError)), None)
+        if cause is None:
+            raise
+        raise _output_error(cause, target) from None
     finally:
         with contextlib.suppress(OSError):
             temporary.unlink()
@@ -90,11 +125,24 @@ def write_bytes(target: Path, data: bytes, inputs: Sequence[Path] = ()) -> None:
         temporary.write_bytes(data)
 
 
+_FULL = "Libérez de la place sur le disque, ou choisissez un autre emplacement avec --sortie."
+_ELSEWHERE = "Choisissez un autre emplacement avec --sortie."
+_WHY = {
+    errno.ENOSPC: ("le disque est plein", _FULL),
+    errno.EDQUOT: ("votre espace disque (quota) est plein", _FULL),
+    errno.EFBIG: ("disque plein, ou fichier plus grand que la taille permise", _FULL),
+    errno.EACCES: ("droits insuffisants ou emplacement en lecture seule", _ELSEWHERE),
+    errno.EPERM: ("droits insuffisants ou emplacement en lecture seule", _ELSEWHERE),
+    errno.EROFS: ("emplacement en lecture seule", _ELSEWHERE),
+    errno.ENOTDIR: ("une partie de ce chemin est un fichier, pas un dossier", _ELSEWHERE),
+    errno.ENAMETOOLONG: ("le chemin est trop long", _ELSEWHERE),
+    errno.EISDIR: ("c'est un dossier ; il faut ici un nom de fichier", _ELSEWHERE),
+}
+
+
 def _output_error(error: OSError, where: Path) -> InputError:
-    if error.errno == errno.ENOSPC:
-        why = "le disque est plein"
-    elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        why = "droits insuffisants ou emplacement en lecture seule"
-    else:
-        why = error.strerror or str(error)
-    return InputError(f"écriture impossible ({why}) ; aucun fichier n'a été modifié.", where)
+    why, advice = _WHY.get(error.errno or 0, (error.strerror or str(error), _ELSEWHERE))
+    # The whole path, not only its last name: the user must find the place.
+    return InputError(
+        f"{where} : écriture impossible ({why}) ; rien n'a été écrit à cet emplacement. {advice}"
+    )

@@ -19,6 +19,12 @@ from accuse.xmlread import child_texts, localname, open_events, release
 WHAT = "l'accusé de traitement"
 _IDENTITY = ("nomFichier", "idFlux", "idTraitement", "idDemande")
 _SECTIONS = {"PassagesKO", "PassagesOK", "erreurs"}
+# What users give by mistake in the receipt's place, told by the file's first bytes.
+_SIGNATURES = {
+    b"PK\x03\x04": "un classeur (xlsx, ods) ou une autre archive zip",
+    bytes.fromhex("D0CF11E0A1B11AE1"): "un classeur Excel (xls, ou protégé par un mot de passe)",
+}
+_SOURCE_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv"}
 
 
 def _as_int(text: str) -> int | None:
@@ -30,6 +36,7 @@ def _as_int(text: str) -> int | None:
 
 def parse_receipt(path: Path, progress: Progress = SILENT) -> Receipt:
     path = Path(path)
+    _refuse_source_file(path)
     receipt = Receipt(path=path, shape="passages")
     seen: set[str] = set()
     root_checked = False
@@ -78,12 +85,33 @@ def parse_receipt(path: Path, progress: Progress = SILENT) -> Receipt:
     if not seen & (_SECTIONS | {"nomFichier"}):
         raise InputError(
             "ce fichier « rapport » ne ressemble à aucun accusé de traitement connu (ni "
-            "PassagesKO/PassagesOK, ni erreurs, ni nomFichier).",
+            "PassagesKO/PassagesOK, ni erreurs, ni nomFichier). Vérifiez que c'est bien l'accusé "
+            "reçu de la Caisse des Dépôts ; si oui, son format a changé : transmettez-le à "
+            "l'équipe d'accuse.",
             path,
         )
     if "erreurs" in seen:
         receipt.shape = "rejet_fichier"
     return receipt
+
+
+def _refuse_source_file(path: Path) -> None:
+    """A spreadsheet or csv in the receipt's place: most often the two files swapped."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError:
+        return  # open_events says why the file cannot be read
+    kind = next((k for magic, k in _SIGNATURES.items() if head.startswith(magic)), None)
+    if kind is None and path.suffix.lower() in _SOURCE_SUFFIXES:
+        kind = f"un fichier {path.suffix.lower().lstrip('.')}"
+    if kind is not None:
+        raise InputError(
+            f"ce fichier est {kind}, pas un accusé de traitement (un fichier XML reçu de la "
+            "Caisse des Dépôts). Donnez l'accusé en premier, et votre fichier source avec "
+            "--source.",
+            path,
+        )
 
 
 def _check_root(root, path: Path) -> None:
@@ -98,6 +126,6 @@ def _check_root(root, path: Path) -> None:
         )
     raise InputError(
         f"ce n'est pas un accusé de traitement : l'élément racine est « {name} » au lieu de "
-        "« rapport ».",
+        "« rapport ». Vérifiez que c'est bien l'accusé reçu de la Caisse des Dépôts.",
         path,
     )

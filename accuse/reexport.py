@@ -32,7 +32,8 @@ from accuse.fluxwriter import FluxHeader, build_flux, serialise, validation_erro
 from accuse.model import CellValue
 from accuse.output import atomic_target, check_not_input
 from accuse.sources.table import cell_text, clean_cell
-from accuse.text import fold
+from accuse.summary import inert
+from accuse.text import fold, formula_safe, looks_like_formula
 from accuse.worksheet import (
     BOOK_ROWS_MARK,
     DATE_FORMAT,
@@ -419,8 +420,31 @@ def _csv(rows: list[ExportRow], src: dict, result: Result) -> bytes:
     writer = csv.writer(buffer, delimiter=src.get("separateur") or ";", lineterminator="\r\n")
     writer.writerow(src["entetes"])
     style = src.get("orthographe", "xsd")
+    id_index = src["colonnes"].get("idTechnique")
+    guarded = 0
     for row in rows:
-        writer.writerow([_csv_text(v, src["type"], style) for v in row.values])
+        cells = [_csv_text(v, src["type"], style) for v in row.values]
+        for index, cell in enumerate(cells):
+            if not looks_like_formula(cell):
+                continue
+            if index == id_index:
+                # The portal knows the passage by this exact id: it is kept, and said.
+                result.warnings.append(
+                    f"ligne {row.position} : l'identifiant « {cell} » commence par « {cell[0]} » ; "
+                    "un tableur qui ouvrirait ce csv le prendrait pour une formule. Il est "
+                    "laissé tel quel, car c'est sous cet identifiant que la Caisse des Dépôts "
+                    "connaît le passage."
+                )
+            else:
+                cells[index] = formula_safe(cell)
+                guarded += 1
+        writer.writerow(cells)
+    if guarded:
+        result.warnings.append(
+            f"{guarded} valeur(s) commençant par =, +, - ou @ sont précédées d'une apostrophe "
+            "dans le csv, pour qu'un tableur ne les exécute pas comme des formules ; de telles "
+            "valeurs seraient de toute façon suspectes dans un nom ou un champ de passage."
+        )
     text = buffer.getvalue()
     encoding = src.get("encodage") or "utf-8-sig"
     try:
@@ -512,4 +536,4 @@ def summary_lines(result: Result) -> list[str]:
     for problem in result.forced_problems[:_SHOWN_PROBLEMS]:
         lines.append(f"Attention (--forcer) : {problem.render()}")
     lines += [f"Attention : {w}" for w in result.warnings]
-    return lines
+    return [inert(line) for line in lines]  # ids and values come from the user's files

@@ -51,3 +51,18 @@ def fold(text: str) -> str:
     if not folded.isascii():
         folded = strip_accents(folded).lower()
     return _SPACES.sub(" ", folded).strip()
+
+
+# A spreadsheet opening a csv runs a cell that starts with one of these as a formula
+# ("=cmd|' /C calc'!A0", "@SUM(1)"); a plain number such as -5 or +33 is no threat.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+
+
+def looks_like_formula(text: str) -> bool:
+    return text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text)
+
+
+def formula_safe(text: str) -> str:
+    """A csv cell a spreadsheet shows as text: a leading apostrophe before a formula start."""
+    return "'" + text if looks_like_formula(text) else text

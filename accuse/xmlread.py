@@ -7,6 +7,7 @@ CDC file has one, so a DOCTYPE can only be a mistake or an attack).
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,11 @@ from accuse.progress import SILENT, CountingReader, Progress
 # libxml2's own limits without XML_PARSE_HUGE (lxml huge_tree=False), stated for users.
 MAX_DEPTH = 256
 MAX_TEXT_MB = 10
+# The portal takes deposits of at most 200 MB; a receipt or flux five times that is not one,
+# and refusing it up front spares the user minutes of reading.
+MAX_FILE_MB = 1024
+# A DOCTYPE must come before the root element: looking this far is enough for any real prolog.
+_PROLOG_BYTES = 64 * 1024
 
 
 def localname(tag: object) -> str:
@@ -59,9 +65,33 @@ def open_events(
         raise InputError(f"fichier introuvable ({what}).", path)
     if path.is_dir():
         raise InputError(f"c'est un dossier, pas un fichier ({what}).", path)
-    if path.stat().st_size == 0:
-        raise InputError(f"le fichier est vide ({what}).", path)
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(
+            f"le fichier est vide (0 octet) : vérifiez que c'est bien {what} et qu'il a été "
+            "entièrement téléchargé.",
+            path,
+        )
+    if size > MAX_FILE_MB * 2**20:
+        raise InputError(
+            f"le fichier pèse {size // 2**20} Mo, bien plus que les 200 Mo qu'accepte le portail "
+            f"de la Caisse des Dépôts : ce ne peut pas être {what}. Vérifiez le fichier donné.",
+            path,
+        )
+    _refuse_declared_doctype(path, what)
     return _events(path, what, events, progress, tags)
+
+
+def _refuse_declared_doctype(path: Path, what: str) -> None:
+    """Refuse a DOCTYPE before libxml2 reads it: an entity bomb then costs nothing at all."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_PROLOG_BYTES)
+    except OSError as error:
+        raise InputError(f"lecture impossible ({_reason(error)}).", path) from None
+    # NUL bytes removed so that a UTF-16 prolog reads as ASCII too.
+    if b"<!DOCTYPE" in head.replace(b"\x00", b"").upper():
+        _doctype_error(what, path)
 
 
 def _events(
@@ -74,7 +104,7 @@ def _events(
     try:
         raw = path.open("rb")
     except OSError as error:
-        raise InputError(f"lecture impossible ({error.strerror or error}).", path) from None
+        raise InputError(f"lecture impossible ({_reason(error)}).", path) from None
     progress.start(f"Lecture de {path.name}", path.stat().st_size)
     reader = CountingReader(raw, progress)
     context = etree.iterparse(
@@ -102,7 +132,7 @@ def _events(
     except etree.XMLSyntaxError as error:
         raise InputError(_syntax_message(error, what), path) from None
     except OSError as error:
-        raise InputError(f"lecture impossible ({error.strerror or error}).", path) from None
+        raise InputError(f"lecture impossible ({_reason(error)}).", path) from None
     finally:
         reader.close()
         progress.finish()
@@ -110,11 +140,26 @@ def _events(
 
 def _refuse_doctype(element: etree._Element, what: str, path: Path) -> None:
     if element.getroottree().docinfo.doctype:
-        raise InputError(
-            f"le fichier déclare un DOCTYPE, ce que ne fait jamais {what} de la Caisse des "
-            "Dépôts ; il n'est pas lu par sécurité.",
-            path,
-        )
+        _doctype_error(what, path)
+
+
+def _doctype_error(what: str, path: Path) -> None:
+    raise InputError(
+        f"le fichier déclare un DOCTYPE, ce que ne fait jamais {what} de la Caisse des "
+        "Dépôts : il n'est pas lu, par sécurité. Récupérez le fichier d'origine, tel que reçu.",
+        path,
+    )
+
+
+def _reason(error: OSError) -> str:
+    """An OS error in French for the common cases (strerror is in English)."""
+    reasons = {
+        errno.EACCES: "droits insuffisants",
+        errno.EPERM: "droits insuffisants",
+        errno.EISDIR: "c'est un dossier",
+        errno.EIO: "erreur de lecture du disque",
+    }
+    return reasons.get(error.errno or 0, error.strerror or str(error))
 
 
 def _syntax_message(error: etree.XMLSyntaxError, what: str) -> str:

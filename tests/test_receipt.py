@@ -124,7 +124,7 @@ def test_flux_given_as_receipt_is_named(tmp_path: Path) -> None:
     [
         (b"", "vide"),
         (b"<rapport><nomFichier>x</nom", "XML lisible"),
-        (b"PK\x03\x04\x00\x00binary", "XML lisible"),
+        (b"PK\x03\x04\x00\x00binary", "classeur"),
         (b"<autre/>", "racine"),
         (b"<rapport><truc/></rapport>", "aucun accusé de traitement connu"),
     ],

@@ -20,6 +20,7 @@ from accuse.sources.table import (
     find_header,
     id_column_wanted,
     scan,
+    too_long,
 )
 
 
@@ -73,10 +74,24 @@ def _decoded_lines(handle: BinaryIO) -> Iterator[str]:
             yield raw.decode("cp1252", errors="replace")
 
 
-def _rows(handle: BinaryIO, delimiter: str, progress: Progress) -> Iterator[Row]:
+def _rows(handle: BinaryIO, delimiter: str, progress: Progress, path: Path) -> Iterator[Row]:
     reader = csv.reader(_decoded_lines(handle), delimiter=delimiter)
     line = 1
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            if "field larger than field limit" in str(error):
+                # The csv module stops at 131,072 characters, before the cell check can.
+                limit = csv.field_size_limit()
+                raise too_long(limit, f"ligne {line}", path, at_least=True) from None
+            raise InputError(
+                f"fichier csv illisible à la ligne {line}. Ouvrez-le dans un tableur et "
+                "enregistrez-le à nouveau au format csv.",
+                path,
+            ) from None
         if not line % 2048:
             progress.update(handle.tell())
         # A quoted cell may span lines: the row sits at the line where it starts.
@@ -93,7 +108,7 @@ def read_csv(
             delimiter = _delimiter(sample)
             handle.seek(0)
             progress.start(f"Lecture de {path.name}", path.stat().st_size)
-            rows = _rows(handle, delimiter, progress)
+            rows = _rows(handle, delimiter, progress, path)
             scanned = scan(rows)
             header = find_header(scanned, path, id_column, "fichier csv")
             if header is None:
@@ -112,9 +127,11 @@ def read_csv(
                 rest=rows,
                 wanted=wanted,
             )
-    except csv.Error as error:
-        raise InputError(f"fichier csv illisible ({error}).", path) from None
     except UnicodeError:
-        raise InputError("fichier csv illisible : encodage UTF-16 endommagé.", path) from None
+        raise InputError(
+            "fichier csv illisible : il commence comme un texte UTF-16 mais la suite est "
+            "endommagée. Enregistrez-le à nouveau depuis votre tableur (csv UTF-8).",
+            path,
+        ) from None
     finally:
         progress.finish()

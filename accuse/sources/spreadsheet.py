@@ -95,12 +95,34 @@ def _open(path: Path) -> CalamineWorkbook:
     _check_container(path)
     try:
         return CalamineWorkbook.from_path(str(path))
-    except Exception as error:  # calamine raises its own types, one per format
+    except Exception:  # calamine raises its own types, one per format
+        suffix = path.suffix.lower().lstrip(".")
+        if _looks_like_text(path):
+            # Many tools export a csv or an HTML page under a .xls name.
+            raise InputError(
+                f"ce fichier porte l'extension .{suffix} mais contient du texte (un csv ou une "
+                "page web), pas un classeur. Ouvrez-le dans Excel ou LibreOffice et enregistrez-le "
+                "en .xlsx, ou, si c'est un csv, renommez-le en .csv.",
+                path,
+            ) from None
         raise InputError(
             "classeur illisible : le fichier est endommagé, protégé par un mot de passe, ou "
-            f"n'est pas un vrai classeur {path.suffix.lstrip('.')} ({type(error).__name__}).",
+            f"n'est pas un vrai classeur {suffix}. Ouvrez-le dans Excel ou LibreOffice et "
+            "enregistrez-le à nouveau en .xlsx.",
             path,
         ) from None
+
+
+def _looks_like_text(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start > len(head) - 4  # a character cut at the end of the sample
+    return True
 
 
 def read_spreadsheet(
@@ -119,15 +141,19 @@ def read_spreadsheet(
             path,
         )
     candidates = [sheet_name] if sheet_name is not None else names
+    any_rows = False
     for name in candidates:
         try:
             sheet = workbook.get_sheet_by_name(name)
             rows = _rows(sheet, progress if sheet_name or len(candidates) == 1 else SILENT)
             scanned = scan(rows)
-        except Exception as error:
+        except Exception:  # calamine's own types
             raise InputError(
-                f"la feuille « {name} » est illisible ({type(error).__name__}).", path
+                f"la feuille « {name} » est illisible : le classeur est sans doute endommagé. "
+                "Ouvrez-le dans Excel ou LibreOffice et enregistrez-le à nouveau en .xlsx.",
+                path,
             ) from None
+        any_rows = any_rows or sheet.start is not None  # calamine: no used range, no cell
         header = find_header(scanned, path, id_column, f"feuille « {name} »")
         if header is None:
             continue
@@ -139,6 +165,13 @@ def read_spreadsheet(
             scanned=scanned,
             rest=rows,
             wanted=wanted,
+        )
+    if not any_rows:
+        where = f"la feuille « {sheet_name} » est vide" if sheet_name else "le classeur est vide"
+        raise InputError(
+            f"{where} : aucune cellule remplie. Vérifiez que c'est bien le fichier de vos "
+            "passages, enregistré après saisie.",
+            path,
         )
     where = f"la feuille « {sheet_name} » n'a pas" if sheet_name else "aucune feuille n'a"
     raise InputError(
