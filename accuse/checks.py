@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from accuse.cells import as_date
 from accuse.fields import Field, by_key
 from accuse.model import CellValue
 from accuse.sources.table import cell_text
@@ -60,31 +61,6 @@ def is_empty(value: CellValue) -> bool:
 
 def is_nill(value: CellValue) -> bool:
     return isinstance(value, str) and value.strip().upper() in ("NILL", "NIL")
-
-
-def as_date(value: CellValue) -> dt.date | None:
-    """A date however it was written: a date cell, JJ/MM/AAAA, AAAA-MM-JJ or an Excel serial."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        # A date cell that lost its format: plausible serials only (1950..2099).
-        if 18264 <= value <= 73050:
-            return _EXCEL_EPOCH + dt.timedelta(days=int(value))
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        for pattern, order in ((_FRENCH_DATE, (3, 2, 1)), (_ISO_PREFIX, (1, 2, 3))):
-            match = pattern.fullmatch(text)
-            if match:
-                try:
-                    return dt.date(*(int(match.group(i)) for i in order))
-                except ValueError:
-                    return None
-    return None
 
 
 def xsd_value(key: str, value: CellValue) -> str | object | None:

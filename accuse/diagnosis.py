@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from accuse import geo
+from accuse.cells import as_date
 from accuse.model import CellValue, DiagnosisContext, Finding
 from accuse.text import fold
 
@@ -102,26 +103,6 @@ def _as_int(value: CellValue) -> int | None:
         return int(value) if value.is_integer() else None
     if isinstance(value, str) and re.fullmatch(r"\d+(\.0+)?", value.strip()):
         return int(float(value.strip()))
-    return None
-
-
-_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y")
-
-
-def _as_date(value: CellValue) -> dt.date | None:
-    """A date as read: date objects, 'JJ/MM/AAAA' (csv) or 'AAAA-MM-JJ' (flux XML)."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if not isinstance(value, str):
-        return None
-    text = re.split(r"[T ]", value.strip(), maxsplit=1)[0]
-    for pattern in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
     return None
 
 
@@ -492,7 +473,7 @@ def _sexe(row: Row) -> list[Finding]:
 
 
 def _reference_date(row: Row) -> tuple[dt.date, str]:
-    start = _as_date(row.raw("dateDebutValidite"))
+    start = as_date(row.raw("dateDebutValidite"))
     if start is not None:
         return start, f"à la date de début de validité ({_jjmmaaaa(start)})"
     return dt.date.today(), "aujourd'hui"
@@ -880,7 +861,7 @@ def _read_date(row: Row, key: str, found: list[Finding]) -> dt.date | None:
     raw = row.raw(key)
     if raw is None:
         return None
-    value = _as_date(raw)
+    value = as_date(raw)
     if value is None:
         found.append(
             Finding(

@@ -44,6 +44,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, ProgrammingError, SQLAlchemyError
 
 from accuse.analysis import Analysis
+from accuse.cells import as_date
 from accuse.errors import InputError
 from accuse.model import CellValue
 from accuse.sources.table import cell_text
@@ -492,7 +493,7 @@ def passage_rows(analysis: Analysis) -> list[dict[str, object]]:
             "nomNaissance": _text(values.get("nomNaissance")),
             "prenom1": _text(values.get("prenom1")),
             "code": _text(values.get("code")),
-            "dateDebutValidite": parse_date(values.get("dateDebutValidite")),
+            "dateDebutValidite": as_date(values.get("dateDebutValidite")),
         }
     for identifier in analysis.receipt.accepted_ids:
         by_id[identifier] = {
@@ -523,23 +524,6 @@ def receipt_digest(path: Path) -> str:
 def _text(value: CellValue) -> str | None:
     text = cell_text(value).strip()
     return text or None
-
-
-def parse_date(value: CellValue) -> dt.date | None:
-    """A certification date as sources hold it: a date, JJ/MM/AAAA or AAAA-MM-JJ."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    for pattern, size in (("%d/%m/%Y", 10), ("%Y-%m-%d", 10)):
-        try:
-            return dt.datetime.strptime(text[:size], pattern).date()
-        except ValueError:
-            continue
-    return None
 
 
 # --- time: stored in UTC, naive on SQLite ---------------------------------------------------

@@ -21,7 +21,8 @@ from xlsxwriter.worksheet import Worksheet
 
 from accuse.analysis import Analysis, RejectedRow
 from accuse.catalogue import CatalogueEntry
-from accuse.checks import XSD_TO_TEMPLATE, as_date
+from accuse.cells import as_date
+from accuse.checks import XSD_TO_TEMPLATE
 from accuse.fields import by_key
 from accuse.model import CellValue, Source, SourceRow
 from accuse.output import atomic_target

@@ -1,0 +1,41 @@
+"""What a cell means, however the user's file holds it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from accuse.model import CellValue
+
+# JJ/MM/AAAA (csv, typed by hand, also with - or .) and AAAA-MM-JJ (flux XML, ISO), either
+# possibly followed by a time.
+_DAY_FIRST = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[T ].*)?")
+_YEAR_FIRST = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+# A date cell that lost its format shows its serial number: plausible ones only (1950..2099).
+_SERIALS = range(18264, 73051)
+
+
+def as_date(value: CellValue) -> dt.date | None:
+    """A date however it was written: a date cell, JJ/MM/AAAA, AAAA-MM-JJ or an Excel serial;
+    None for anything else, impossible dates (31/02) included."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        if float(value).is_integer() and int(value) in _SERIALS:
+            return _EXCEL_EPOCH + dt.timedelta(days=int(value))
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        for pattern, order in ((_DAY_FIRST, (3, 2, 1)), (_YEAR_FIRST, (1, 2, 3))):
+            match = pattern.fullmatch(text)
+            if match:
+                try:
+                    return dt.date(*(int(match.group(i)) for i in order))
+                except ValueError:
+                    return None
+    return None
