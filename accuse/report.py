@@ -29,7 +29,7 @@ from accuse.chart import BarChart, bar_chart
 from accuse.model import CellValue, Source, SourceRow
 from accuse.output import atomic_target
 from accuse.sources.table import cell_text
-from accuse.summary import Totals, inert, totals, verdict
+from accuse.summary import Totals, describe_source, inert, totals, verdict
 from accuse.terminal import REDEPOSER
 
 ROWS_SHOWN = 100  # rows per family written as HTML; the script pages through the rest
@@ -384,12 +384,7 @@ def _identity(analysis: Analysis) -> list[tuple[str, str]]:
         ),
     ]
     if source is not None:
-        where = f", feuille « {source.sheet} »" if source.sheet else ""
-        layout = {
-            "modele_v1.4": " (modèle Excel officiel v1.4)",
-            "flux": " (flux XML déposé)",
-        }.get(source.layout, "")
-        lines.append(("Fichier source", f"{source.path.name}{where}{layout}"))
+        lines.append(("Fichier source", describe_source(source)))
     else:
         lines.append(("Fichier source", "aucun : l'accusé a été analysé seul"))
     lines.append(("Date de l'analyse", date_fr(analysis.analysed_at)))

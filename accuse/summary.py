@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from accuse.analysis import Analysis
+from accuse.model import Source
 
 # C0/C1 controls and the bidirectional overrides that could disguise text in a terminal.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f]")
@@ -14,6 +15,15 @@ _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u20
 def inert(text: object) -> str:
     """User data made safe to show: control and direction characters become visible marks."""
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", "" if text is None else str(text))
+
+
+_LAYOUTS = {"modele_v1.4": " (modèle Excel officiel v1.4)", "flux": " (flux XML déposé)"}
+
+
+def describe_source(source: Source) -> str:
+    """'titulaires.xlsx, feuille « Titulaires »' and the layout when it is a known one."""
+    sheet = f", feuille « {source.sheet} »" if source.sheet else ""
+    return f"{source.path.name}{sheet}{_LAYOUTS.get(source.layout, '')}"
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

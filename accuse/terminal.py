@@ -11,7 +11,7 @@ from rich.text import Text
 from accuse.analysis import Analysis, RejectedRow
 from accuse.catalogue import CatalogueEntry
 from accuse.sources.table import cell_text
-from accuse.summary import inert, totals, verdict
+from accuse.summary import describe_source, inert, totals, verdict
 
 REDEPOSER = {
     "non": "non",
@@ -55,12 +55,7 @@ def _identity(analysis: Analysis) -> Panel:
             table.add_row(label, Text(inert(value)))
     source = analysis.source
     if source is not None:
-        where = f", feuille « {source.sheet} »" if source.sheet else ""
-        layout = {
-            "modele_v1.4": " (modèle Excel officiel v1.4)",
-            "flux": " (flux XML déposé)",
-        }.get(source.layout, "")
-        table.add_row("Source", Text(inert(f"{source.path.name}{where}{layout}")))
+        table.add_row("Source", Text(inert(describe_source(source))))
     else:
         table.add_row("Source", "aucune (analyse de l'accusé seul : --source pour la donner)")
     return Panel(table, title="Accusé de traitement", title_align="left", expand=False)
