@@ -136,6 +136,7 @@ _WHY = {
     errno.EROFS: ("emplacement en lecture seule", _ELSEWHERE),
     errno.ENOTDIR: ("une partie de ce chemin est un fichier, pas un dossier", _ELSEWHERE),
     errno.ENAMETOOLONG: ("le chemin est trop long", _ELSEWHERE),
+    errno.ENOENT: ("ce dossier ne peut pas être créé à cet endroit", _ELSEWHERE),
     errno.EISDIR: ("c'est un dossier ; il faut ici un nom de fichier", _ELSEWHERE),
 }
 

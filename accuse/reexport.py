@@ -31,6 +31,7 @@ from accuse.fields import by_key
 from accuse.fluxwriter import FluxHeader, build_flux, serialise, validation_errors
 from accuse.model import CellValue
 from accuse.output import atomic_target, check_not_input
+from accuse.sources.spreadsheet import SUFFIXES, check_container
 from accuse.sources.table import cell_text, clean_cell
 from accuse.summary import inert
 from accuse.text import fold, formula_safe, looks_like_formula
@@ -98,11 +99,19 @@ def _cells(row: list, width: int, start: int = 0) -> list[CellValue]:
 def read_worksheet(path: Path) -> _Worksheet:
     not_ours = InputError(
         "ce classeur n'est pas une feuille de corrections produite par « accuse analyse » "
-        "(feuille de suivi absente ou abîmée).",
+        "(feuille de suivi absente ou abîmée). Donnez le fichier corrections.xlsx écrit par "
+        "l'analyse, après y avoir fait vos corrections.",
         path,
     )
     if not path.is_file():
         raise InputError("feuille de corrections introuvable.", path)
+    if path.suffix.lower() not in SUFFIXES:
+        raise InputError(
+            "ce n'est pas une feuille de corrections : « accuse reexporter » attend le fichier "
+            "corrections.xlsx écrit par « accuse analyse ».",
+            path,
+        )
+    check_container(path)  # encrypted workbooks and zip bombs, told as for a source
     try:
         book = CalamineWorkbook.from_path(str(path))
         names = list(book.sheet_names)
@@ -112,8 +121,13 @@ def read_worksheet(path: Path) -> _Worksheet:
         visible = book.get_sheet_by_name(SHEET_FIX).to_python()
     except InputError:
         raise
-    except Exception as error:  # calamine raises one type per format
-        raise InputError(f"classeur illisible ({type(error).__name__}).", path) from None
+    except Exception:  # calamine raises one type per format
+        raise InputError(
+            "feuille de corrections illisible : le classeur est endommagé ou n'en est pas un. "
+            "Donnez le fichier corrections.xlsx écrit par « accuse analyse », enregistré par "
+            "Excel ou LibreOffice.",
+            path,
+        ) from None
     meta: dict = {}
     index = 0
     try:

@@ -52,7 +52,7 @@ def _rows(sheet, progress: Progress) -> Iterator[Row]:
         progress.finish()
 
 
-def _check_container(path: Path) -> None:
+def check_container(path: Path) -> None:
     """Refuse what calamine should never be handed: encrypted files, zip bombs."""
     with path.open("rb") as handle:
         head = handle.read(8)
@@ -92,7 +92,7 @@ def _check_container(path: Path) -> None:
 
 
 def _open(path: Path) -> CalamineWorkbook:
-    _check_container(path)
+    check_container(path)
     try:
         return CalamineWorkbook.from_path(str(path))
     except Exception:  # calamine raises its own types, one per format
