@@ -19,6 +19,10 @@ from accuse.xmlread import child_texts, localname, open_events, release
 WHAT = "l'accusé de traitement"
 _IDENTITY = ("nomFichier", "idFlux", "idTraitement", "idDemande")
 _SECTIONS = {"PassagesKO", "PassagesOK", "erreurs"}
+_ITEMS = {
+    "passage": {"idTechnique", "messageErreur"},
+    "erreur": {"type", "message", "ligne", "colonne"},
+}
 # What users give by mistake in the receipt's place, told by the file's first bytes.
 _SIGNATURES = {
     b"PK\x03\x04": "un classeur (xlsx, ods) ou une autre archive zip",
@@ -40,6 +44,7 @@ def parse_receipt(path: Path, progress: Progress = SILENT) -> Receipt:
     receipt = Receipt(path=path, shape="passages")
     seen: set[str] = set()
     root_checked = False
+    item, item_fields = None, set()
 
     for _, element in open_events(path, WHAT, progress):
         if not root_checked:
@@ -81,6 +86,19 @@ def parse_receipt(path: Path, progress: Progress = SILENT) -> Receipt:
             if name in _IDENTITY:
                 setattr(receipt, name, (element.text or "").strip() or None)
             release(element)
+        elif parent_name in _ITEMS:
+            # A field of a passage or an error, read when its parent ends: only the first of
+            # each wanted name is kept, so memory stays flat whatever a hostile file repeats.
+            if parent is not item:
+                item, item_fields = parent, set()
+            if name in _ITEMS[parent_name] and name not in item_fields:
+                item_fields.add(name)
+            else:
+                parent.remove(element)  # done with: its end tag has been read
+        elif parent_name in _SECTIONS:
+            release(element)  # an unknown element in a section
+        else:
+            element.clear(keep_tail=True)  # deeper still: nothing read there
 
     if not seen & (_SECTIONS | {"nomFichier"}):
         raise InputError(
