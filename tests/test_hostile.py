@@ -402,3 +402,56 @@ def test_reexported_csv_cells_are_inert(corpus: Path, tmp_path: Path) -> None:
     assert {r[0] for r in rows[1:]} >= set(HOSTILE_IDS) - {"id\u202e99"}
     assert "=1+1" in printed and "identifiant" in printed
     assert len(INJECTIONS) + len(HOSTILE_IDS) == len(rows) - 1
+
+
+# --- a bug of ours: an apology, never a traceback, unless --debug -----------------------------
+
+
+def _boom(*args, **kwargs):
+    raise RuntimeError("panne interne simulée")
+
+
+@pytest.mark.parametrize(
+    ("target", "args"),
+    [
+        ("accuse.analysis.analyse", ["analyse", str(FIXTURES / "recu.xml"), "--sans-sortie"]),
+        ("accuse.reexport.reexport", ["reexporter", str(FIXTURES / "source-plat.xlsx")]),
+    ],
+)
+def test_unexpected_error_apologises(monkeypatch, tmp_path: Path, target: str, args) -> None:
+    from typer.testing import CliRunner
+
+    from accuse.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ACCUSE_HISTORIQUE", str(tmp_path / "historique.sqlite"))
+    monkeypatch.setattr(target, _boom)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 3
+    assert "erreur inattendue" in result.output and "--debug" in result.output
+    assert "Traceback" not in result.output and "panne interne" not in result.output
+    debug = CliRunner().invoke(app, [*args, "--debug"])
+    assert isinstance(debug.exception, RuntimeError)
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    script = (
+        "import sys, accuse.analysis as a\n"
+        "def boom(*args, **kwargs): raise RuntimeError('panne interne simulée')\n"
+        "a.analyse = boom\n"
+        "from accuse.cli import main\n"
+        "sys.argv = ['accuse', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+    receipt = str(FIXTURES / "recu.xml")
+    plain = subprocess.run(
+        [sys.executable, "-c", script, "analyse", receipt], cwd=tmp_path, capture_output=True
+    )
+    assert plain.returncode == 3 and b"Traceback" not in plain.stderr
+    debug = subprocess.run(
+        [sys.executable, "-c", script, "analyse", receipt, "--debug"],
+        cwd=tmp_path,
+        capture_output=True,
+    )
+    assert debug.returncode != 0
+    assert "RuntimeError: panne interne simulée" in debug.stderr.decode()
