@@ -103,7 +103,6 @@ def canonical(value: CellValue) -> str:
     return text
 
 
-
 # What a cell holds once written: xlsxwriter (like Excel) stops a text at 32,767 characters.
 MAX_CELL = 32767
 

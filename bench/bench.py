@@ -79,9 +79,7 @@ FLOORS = {
 def measure(command: list[str], cwd: Path) -> tuple[float, int]:
     """(wall seconds, peak RSS in bytes) of one command run to completion."""
     start = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -117,15 +115,30 @@ def cases(folder: Path) -> dict[str, list[str]]:
         "source_csv": accuse("analyse", "recu.xml", "-s", "source.csv", *quiet),
         "source_flux": accuse("analyse", "recu.xml", "-s", "flux.xml", *quiet),
         "sortie_xlsx": accuse(
-            "analyse", "recu.xml", "-s", "source-plat.xlsx", "--sortie", "sortie",
+            "analyse",
+            "recu.xml",
+            "-s",
+            "source-plat.xlsx",
+            "--sortie",
+            "sortie",
             "--sans-historique",
         ),
         "reexport_xlsx": accuse(
-            "reexporter", "edite/corrections.xlsx", "-f", "xlsx", "-o", "reexport.xlsx",
+            "reexporter",
+            "edite/corrections.xlsx",
+            "-f",
+            "xlsx",
+            "-o",
+            "reexport.xlsx",
             "--forcer",
         ),
         "reexport_xml": accuse(
-            "reexporter", "edite/corrections.xlsx", "-f", "xml", "-o", "reexport.xml",
+            "reexporter",
+            "edite/corrections.xlsx",
+            "-f",
+            "xml",
+            "-o",
+            "reexport.xml",
             "--forcer",
         ),
     }
@@ -137,9 +150,18 @@ def edited_worksheet(folder: Path) -> None:
     if target.exists():
         return
     subprocess.run(
-        accuse("analyse", "recu.xml", "-s", "source-plat.xlsx", "--sortie", "edite",
-               "--sans-historique"),
-        cwd=folder, stdout=subprocess.DEVNULL, check=False,
+        accuse(
+            "analyse",
+            "recu.xml",
+            "-s",
+            "source-plat.xlsx",
+            "--sortie",
+            "edite",
+            "--sans-historique",
+        ),
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        check=False,
     )
     subprocess.run([sys.executable, "-c", EDIT_WORKSHEET, str(target)], check=True)
 
@@ -186,12 +208,21 @@ def table(report: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Mesure accuse à l'échelle du portail.")
-    parser.add_argument("--passages", type=int, nargs="+", default=[20_000, 50_000, 200_000],
-                        help="tailles des jeux (nombre de passages)")
+    parser.add_argument(
+        "--passages",
+        type=int,
+        nargs="+",
+        default=[20_000, 50_000, 200_000],
+        help="tailles des jeux (nombre de passages)",
+    )
     parser.add_argument("--ko", type=float, default=0.1, help="part des passages refusés")
     parser.add_argument("--repetitions", type=int, default=3, help="mesures par cas (médiane)")
-    parser.add_argument("--sortie", type=Path, default=HERE / "out",
-                        help="dossier des jeux générés et de resultats.json")
+    parser.add_argument(
+        "--sortie",
+        type=Path,
+        default=HERE / "out",
+        help="dossier des jeux générés et de resultats.json",
+    )
     args = parser.parse_args(argv)
     args.sortie.mkdir(parents=True, exist_ok=True)
     report = {

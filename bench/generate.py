@@ -65,49 +65,177 @@ Passage = dict[str, Any]  # dictionary key -> str | int | bool | date | NIL; abs
 # --- people -------------------------------------------------------------------------------
 
 _PRENOMS_F = [
-    "Marie", "Camille", "Léa", "Chloé", "Inès", "Manon", "Zoé", "Hélène", "Sophie", "Nathalie",
-    "Élodie", "Agnès", "Océane", "Gaëlle", "Maëlle", "Noémie", "Éloïse", "Julie", "Claire",
-    "Anne-Sophie", "Marie-Claire", "Marie-Hélène", "Anne-Laure", "Françoise", "Béatrice",
-    "Aurélie", "Cécile", "Laëtitia", "Margaux", "Sarah",
+    "Marie",
+    "Camille",
+    "Léa",
+    "Chloé",
+    "Inès",
+    "Manon",
+    "Zoé",
+    "Hélène",
+    "Sophie",
+    "Nathalie",
+    "Élodie",
+    "Agnès",
+    "Océane",
+    "Gaëlle",
+    "Maëlle",
+    "Noémie",
+    "Éloïse",
+    "Julie",
+    "Claire",
+    "Anne-Sophie",
+    "Marie-Claire",
+    "Marie-Hélène",
+    "Anne-Laure",
+    "Françoise",
+    "Béatrice",
+    "Aurélie",
+    "Cécile",
+    "Laëtitia",
+    "Margaux",
+    "Sarah",
 ]
 _PRENOMS_M = [
-    "Thomas", "Nicolas", "Julien", "Antoine", "Théo", "Raphaël", "Jérôme", "Loïc", "Benoît",
-    "Cédric", "Frédéric", "François", "Hugo", "Lucas", "Mathéo", "Noé", "Stéphane", "Grégoire",
-    "Jean-Pierre", "Jean-Baptiste", "Pierre-Louis", "Jean-François", "Marc-Antoine", "Yannick",
-    "Karim", "Mehdi", "Olivier", "Sébastien", "Adrien", "Bastien",
+    "Thomas",
+    "Nicolas",
+    "Julien",
+    "Antoine",
+    "Théo",
+    "Raphaël",
+    "Jérôme",
+    "Loïc",
+    "Benoît",
+    "Cédric",
+    "Frédéric",
+    "François",
+    "Hugo",
+    "Lucas",
+    "Mathéo",
+    "Noé",
+    "Stéphane",
+    "Grégoire",
+    "Jean-Pierre",
+    "Jean-Baptiste",
+    "Pierre-Louis",
+    "Jean-François",
+    "Marc-Antoine",
+    "Yannick",
+    "Karim",
+    "Mehdi",
+    "Olivier",
+    "Sébastien",
+    "Adrien",
+    "Bastien",
 ]
 _NOMS = [
-    "Martin", "Bernard", "Dubois", "Durand", "Lefèvre", "Moreau", "Girard", "Bonnet", "François",
-    "Mercier", "Faure", "Rousseau", "Blanc", "Guérin", "Müller", "Boyer", "Garnier", "Chevalier",
-    "Lemaître", "Da Silva", "N'Diaye", "Le Goff", "Saint-Martin", "Hébert", "Lacroix", "Perrin",
-    "Morel", "Fournier", "Gauthier", "Roussel", "Ménard", "Kowalski", "Nguyen", "Traoré",
-    "Brémond", "Petit", "Leroy", "Dupont", "Benoît", "Carré", "Aubert", "Lefebvre", "Besnard",
-    "Pelletier", "Renaud", "Schmitt", "Barbier", "Colin", "Marchand", "Duval",
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Durand",
+    "Lefèvre",
+    "Moreau",
+    "Girard",
+    "Bonnet",
+    "François",
+    "Mercier",
+    "Faure",
+    "Rousseau",
+    "Blanc",
+    "Guérin",
+    "Müller",
+    "Boyer",
+    "Garnier",
+    "Chevalier",
+    "Lemaître",
+    "Da Silva",
+    "N'Diaye",
+    "Le Goff",
+    "Saint-Martin",
+    "Hébert",
+    "Lacroix",
+    "Perrin",
+    "Morel",
+    "Fournier",
+    "Gauthier",
+    "Roussel",
+    "Ménard",
+    "Kowalski",
+    "Nguyen",
+    "Traoré",
+    "Brémond",
+    "Petit",
+    "Leroy",
+    "Dupont",
+    "Benoît",
+    "Carré",
+    "Aubert",
+    "Lefebvre",
+    "Besnard",
+    "Pelletier",
+    "Renaud",
+    "Schmitt",
+    "Barbier",
+    "Colin",
+    "Marchand",
+    "Duval",
 ]
 # (Insee, postal code, libellé): the postal code differs from the Insee code everywhere,
 # and 13008 / 69007 / 76600 are other communes' Insee codes, a classic trap.
 _COMMUNES = [
-    ("75056", "75011", "Paris"), ("13055", "13008", "Marseille"), ("69123", "69007", "Lyon"),
-    ("31555", "31000", "Toulouse"), ("06088", "06000", "Nice"), ("44109", "44000", "Nantes"),
-    ("67482", "67000", "Strasbourg"), ("34172", "34000", "Montpellier"),
-    ("33063", "33000", "Bordeaux"), ("59350", "59000", "Lille"), ("35238", "35000", "Rennes"),
-    ("51454", "51100", "Reims"), ("76351", "76600", "Le Havre"),
-    ("42218", "42000", "Saint-Étienne"), ("83137", "83000", "Toulon"),
-    ("38185", "38000", "Grenoble"), ("21231", "21000", "Dijon"), ("49007", "49000", "Angers"),
-    ("30189", "30000", "Nîmes"), ("69266", "69100", "Villeurbanne"),
-    ("63113", "63000", "Clermont-Ferrand"), ("72181", "72000", "Le Mans"),
-    ("13001", "13090", "Aix-en-Provence"), ("29019", "29200", "Brest"),
-    ("37261", "37000", "Tours"), ("80021", "80000", "Amiens"), ("87085", "87000", "Limoges"),
-    ("66136", "66000", "Perpignan"), ("57463", "57000", "Metz"), ("25056", "25000", "Besançon"),
-    ("45234", "45000", "Orléans"), ("76540", "76000", "Rouen"), ("14118", "14000", "Caen"),
-    ("54395", "54000", "Nancy"), ("91345", "91160", "Longjumeau"), ("2A004", "20000", "Ajaccio"),
-    ("97411", "97400", "Saint-Denis"), ("64445", "64000", "Pau"), ("74010", "74000", "Annecy"),
+    ("75056", "75011", "Paris"),
+    ("13055", "13008", "Marseille"),
+    ("69123", "69007", "Lyon"),
+    ("31555", "31000", "Toulouse"),
+    ("06088", "06000", "Nice"),
+    ("44109", "44000", "Nantes"),
+    ("67482", "67000", "Strasbourg"),
+    ("34172", "34000", "Montpellier"),
+    ("33063", "33000", "Bordeaux"),
+    ("59350", "59000", "Lille"),
+    ("35238", "35000", "Rennes"),
+    ("51454", "51100", "Reims"),
+    ("76351", "76600", "Le Havre"),
+    ("42218", "42000", "Saint-Étienne"),
+    ("83137", "83000", "Toulon"),
+    ("38185", "38000", "Grenoble"),
+    ("21231", "21000", "Dijon"),
+    ("49007", "49000", "Angers"),
+    ("30189", "30000", "Nîmes"),
+    ("69266", "69100", "Villeurbanne"),
+    ("63113", "63000", "Clermont-Ferrand"),
+    ("72181", "72000", "Le Mans"),
+    ("13001", "13090", "Aix-en-Provence"),
+    ("29019", "29200", "Brest"),
+    ("37261", "37000", "Tours"),
+    ("80021", "80000", "Amiens"),
+    ("87085", "87000", "Limoges"),
+    ("66136", "66000", "Perpignan"),
+    ("57463", "57000", "Metz"),
+    ("25056", "25000", "Besançon"),
+    ("45234", "45000", "Orléans"),
+    ("76540", "76000", "Rouen"),
+    ("14118", "14000", "Caen"),
+    ("54395", "54000", "Nancy"),
+    ("91345", "91160", "Longjumeau"),
+    ("2A004", "20000", "Ajaccio"),
+    ("97411", "97400", "Saint-Denis"),
+    ("64445", "64000", "Pau"),
+    ("74010", "74000", "Annecy"),
     ("86194", "86000", "Poitiers"),
 ]
 _PAYS = [
-    ("99350", "Maroc"), ("99352", "Algérie"), ("99351", "Tunisie"), ("99134", "Espagne"),
-    ("99139", "Portugal"), ("99127", "Italie"), ("99109", "Allemagne"), ("99131", "Belgique"),
-    ("99341", "Sénégal"), ("99243", "Viêt Nam"), ("99401", "Canada"),
+    ("99350", "Maroc"),
+    ("99352", "Algérie"),
+    ("99351", "Tunisie"),
+    ("99134", "Espagne"),
+    ("99139", "Portugal"),
+    ("99127", "Italie"),
+    ("99109", "Allemagne"),
+    ("99131", "Belgique"),
+    ("99341", "Sénégal"),
+    ("99243", "Viêt Nam"),
+    ("99401", "Canada"),
 ]
 
 # --- the deposit --------------------------------------------------------------------------
@@ -122,9 +250,12 @@ _CERTIFICATIONS = [
     ("RNCP", "RNCP36129", None, 0.2),
 ]
 _MODALITES_ACCES = [
-    "FORMATION_INITIALE_HORS_APPRENTISSAGE", "FORMATION_INITIALE_APPRENTISSAGE",
+    "FORMATION_INITIALE_HORS_APPRENTISSAGE",
+    "FORMATION_INITIALE_APPRENTISSAGE",
     "FORMATION_CONTINUE_HORS_CONTRAT_DE_PROFESSIONNALISATION",
-    "FORMATION_CONTINUE_CONTRAT_DE_PROFESSIONNALISATION", "VAE", "CANDIDAT_LIBRE",
+    "FORMATION_CONTINUE_CONTRAT_DE_PROFESSIONNALISATION",
+    "VAE",
+    "CANDIDAT_LIBRE",
 ]
 _MENTIONS = ["SANS_MENTION", "MENTION_ASSEZ_BIEN", "MENTION_BIEN", "MENTION_TRES_BIEN"]
 _OPTIONS = ["Option A : gestion de projet", "Spécialité numérique", "Bloc 2 – management"]
@@ -201,11 +332,17 @@ FLAT_COLUMNS: list[tuple[str, str]] = [
 
 # The official template v1.4, sheet "Tableau declaration": (key, row 12 id, row 13 label).
 TEMPLATE_COLUMNS: list[tuple[str, str, str]] = [
-    ("idFlux", "1.1", "Id Flux"), ("horodatage", "1.2", "Horodatage"),
-    ("idClientEmetteur", "2.1", "Id Client"), ("idClientCertificateur", "3.1", "Id Client 2"),
-    ("idContrat", "3.2", "Id Contrat"), ("type", "4.1", "Type"), ("code", "4.2", "Code"),
-    ("natureDeposant", "4.3", "Nature Deposant"), ("idTechnique", "5.1", "Id Technique"),
-    ("urlPreuve", "5.2", "Url Preuve"), ("libelleOption", "5.3", "Libelle Option"),
+    ("idFlux", "1.1", "Id Flux"),
+    ("horodatage", "1.2", "Horodatage"),
+    ("idClientEmetteur", "2.1", "Id Client"),
+    ("idClientCertificateur", "3.1", "Id Client 2"),
+    ("idContrat", "3.2", "Id Contrat"),
+    ("type", "4.1", "Type"),
+    ("code", "4.2", "Code"),
+    ("natureDeposant", "4.3", "Nature Deposant"),
+    ("idTechnique", "5.1", "Id Technique"),
+    ("urlPreuve", "5.2", "Url Preuve"),
+    ("libelleOption", "5.3", "Libelle Option"),
     ("obtentionCertification", "5.4", "Obtention Certification"),
     ("donneeCertifiee", "5.5", "Donnee Certifiee"),
     ("dateDebutExamen", "5.6", "Date Debut Examen"),
@@ -217,23 +354,33 @@ TEMPLATE_COLUMNS: list[tuple[str, str, str]] = [
     ("presenceNiveauLangueEuro", "5.12", "Presence Niveau Langue Euro"),
     ("niveauLangueEuropeen", "5.13", "Niveau Langue Europeen"),
     ("presenceNiveauNumeriqueEuro", "5.14", "Presence Niveau Numerique Euro"),
-    ("scoring", "5.15", "Scoring"), ("mentionValidee", "5.16", "Mention Validee"),
-    ("verbatim", "5.17", "Verbatim"), ("scoreGeneral", "6.1", "Score General"),
-    ("niveau", "6.2", "Niveau"), ("domaineCompetenceId", "6.3", "Domaine Competence Id"),
-    ("competenceId", "6.4", "Competence Id"), ("modaliteAcces", "7.1", "Modalite Acces"),
+    ("scoring", "5.15", "Scoring"),
+    ("mentionValidee", "5.16", "Mention Validee"),
+    ("verbatim", "5.17", "Verbatim"),
+    ("scoreGeneral", "6.1", "Score General"),
+    ("niveau", "6.2", "Niveau"),
+    ("domaineCompetenceId", "6.3", "Domaine Competence Id"),
+    ("competenceId", "6.4", "Competence Id"),
+    ("modaliteAcces", "7.1", "Modalite Acces"),
     ("voieAccessVAE", "7.2", "Voie Access Vae"),
     ("initiativeInscription", "7.3", "Initiative Inscription"),
-    ("dateInscription", "7.4", "Date Inscription"), ("nomNaissance", "8.1", "Nom Naissance"),
-    ("nomUsage", "8.2", "Nom Usage"), ("prenom1", "8.3", "Prenom 1"),
-    ("prenom2", "8.4", "Prenom 2"), ("prenom3", "8.5", "Prenom 3"),
-    ("anneeNaissance", "8.6", "Annee Naissance"), ("moisNaissance", "8.7", "Mois Naissance"),
-    ("jourNaissance", "8.8", "Jour Naissance"), ("sexe", "8.9", "Sexe"),
+    ("dateInscription", "7.4", "Date Inscription"),
+    ("nomNaissance", "8.1", "Nom Naissance"),
+    ("nomUsage", "8.2", "Nom Usage"),
+    ("prenom1", "8.3", "Prenom 1"),
+    ("prenom2", "8.4", "Prenom 2"),
+    ("prenom3", "8.5", "Prenom 3"),
+    ("anneeNaissance", "8.6", "Annee Naissance"),
+    ("moisNaissance", "8.7", "Mois Naissance"),
+    ("jourNaissance", "8.8", "Jour Naissance"),
+    ("sexe", "8.9", "Sexe"),
     ("codeInsee", "8.10", "Code Insee Commune Naissance"),
     ("codePostal", "8.11", "Code Postal Commune Naissance"),
     ("libelleCommuneNaissance", "8.12", "Libelle Commune Naissance"),
     ("codePaysNaissance", "8.13", "Code Pays Naissance"),
     ("libellePaysNaissance", "8.14", "Libelle Pays Naissance"),
-    ("idDossier", "9.1", "Id Dossier"), ("nomTitulaire", "9.2", "Nom Titulaire"),
+    ("idDossier", "9.1", "Id Dossier"),
+    ("nomTitulaire", "9.2", "Nom Titulaire"),
     ("prenom1Titulaire", "9.3", "Prenom 1 Titulaire"),
 ]
 TEMPLATE_SHEET = "Tableau declaration"
@@ -241,35 +388,199 @@ TEMPLATE_FIRST_DATA_ROW = 21  # 1-based, as Excel shows it
 
 # Header block of the official file (rows 1-20), copied as values. Column 0 is column A;
 # _TPL_TYPES and the lists after it start at column B.
-_TPL_COL_A = {1: "V1.4", 11: "Bloc", 12: "Identifiant", 13: "Intitulé", 14: "Type champ",
-              15: "Obligatoire", 17: "Consigne", 18: "Exemple"}
-_TPL_COL_B = {1: "Tableau de déclaration", 3: "Déclarant", 5: "Certification(s)",
-              7: "Promotion", 9: "Date d'envoi",
-              20: "Commencez votre saisie en-dessous de cette ligne"}
-_TPL_BLOCS = {1: "Suivi du flux", 3: "Emetteur du flux", 4: "Identification du certificateur",
-              6: "Certification", 9: "Passages de la certification",
-              26: "Niveau numérique européen", 30: "Modalités d'inscription", 34: "Titulaire",
-              48: "Dossier formation"}
+_TPL_COL_A = {
+    1: "V1.4",
+    11: "Bloc",
+    12: "Identifiant",
+    13: "Intitulé",
+    14: "Type champ",
+    15: "Obligatoire",
+    17: "Consigne",
+    18: "Exemple",
+}
+_TPL_COL_B = {
+    1: "Tableau de déclaration",
+    3: "Déclarant",
+    5: "Certification(s)",
+    7: "Promotion",
+    9: "Date d'envoi",
+    20: "Commencez votre saisie en-dessous de cette ligne",
+}
+_TPL_BLOCS = {
+    1: "Suivi du flux",
+    3: "Emetteur du flux",
+    4: "Identification du certificateur",
+    6: "Certification",
+    9: "Passages de la certification",
+    26: "Niveau numérique européen",
+    30: "Modalités d'inscription",
+    34: "Titulaire",
+    48: "Dossier formation",
+}
 _A, _S, _L = "Auto", "Saisie", "Liste de choix"
-_TPL_TYPES = [_A, _A, _S, _S, _S, _L, _S, _L, _S, _S, _S, _L, _L, _S, _S, _L, _S, _S, _S, _L,
-              _L, _L, "MIXTE", _L, _S, _S, _S, _L, _L, _L, _L, _L, _S, _S, _S, _S, _S, _S, _L,
-              _L, _L, _L, _S, _S, _S, _L, _S, _S, _S, _S]
+_TPL_TYPES = [
+    _A,
+    _A,
+    _S,
+    _S,
+    _S,
+    _L,
+    _S,
+    _L,
+    _S,
+    _S,
+    _S,
+    _L,
+    _L,
+    _S,
+    _S,
+    _L,
+    _S,
+    _S,
+    _S,
+    _L,
+    _L,
+    _L,
+    "MIXTE",
+    _L,
+    _S,
+    _S,
+    _S,
+    _L,
+    _L,
+    _L,
+    _L,
+    _L,
+    _S,
+    _S,
+    _S,
+    _S,
+    _S,
+    _S,
+    _L,
+    _L,
+    _L,
+    _L,
+    _S,
+    _S,
+    _S,
+    _L,
+    _S,
+    _S,
+    _S,
+    _S,
+]
 _O, _F, _C = "Obligatoire", "Facultative", "Contextuelle"
-_TPL_OBLIG = [_O, _O, _O, _O, _O, _O, _O, _O, _O, _F, _F, _O, _O, _F, _F, _F, _F, _O, _O, _O,
-              _F, _O, _O, _O, _F, _F, _F, _F, _F, _O, _F, _F, _F, _O, _O, _O, _F, _F, _O, _O,
-              _O, _O, _C, _C, _F, _C, _C, _C, _C, _C]
-_TPL_CONSIGNE = [{_A: "Auto, ne rien inscrire", _L: "Valeur à sélectionner dans la liste"}
-                 .get(t, "A compléter") for t in _TPL_TYPES]
+_TPL_OBLIG = [
+    _O,
+    _O,
+    _O,
+    _O,
+    _O,
+    _O,
+    _O,
+    _O,
+    _O,
+    _F,
+    _F,
+    _O,
+    _O,
+    _F,
+    _F,
+    _F,
+    _F,
+    _O,
+    _O,
+    _O,
+    _F,
+    _O,
+    _O,
+    _O,
+    _F,
+    _F,
+    _F,
+    _F,
+    _F,
+    _O,
+    _F,
+    _F,
+    _F,
+    _O,
+    _O,
+    _O,
+    _F,
+    _F,
+    _O,
+    _O,
+    _O,
+    _O,
+    _C,
+    _C,
+    _F,
+    _C,
+    _C,
+    _C,
+    _C,
+    _C,
+]
+_TPL_CONSIGNE = [
+    {_A: "Auto, ne rien inscrire", _L: "Valeur à sélectionner dans la liste"}.get(t, "A compléter")
+    for t in _TPL_TYPES
+]
 _TPL_CONSIGNE[45] = "A compléter"  # 8.13 Code Pays Naissance: a list, yet "A compléter"
 _D22 = dt.date(2022, 5, 22)
 _TPL_EXEMPLE: list[Any] = [
-    "Auto, ne rien inscrire", "Auto, ne rien inscrire", "08UTY888", "08UTY888", "YMCFRT000755",
-    "RNCP", "RNCP9999", "CERTIFICATEUR", "0000-0000-0000-0000", "https://www….",
-    "Lorem ipsum set dolor amet", "PAR_ADMISSION", "OUI", _D22, _D22, "EN_PRESENTIEL", 0,
-    _D22, "NILL", "NON", "", "NON", "NILL", "NILL", "Lorem ipsum set dolor amet", "", "", "",
-    "", "VAE", "VAE_CLASSIQUE", "OF", dt.date(2022, 1, 15), "NOM DE NAISSANCE", "NOM D'USAGE",
-    "Prénom 1", "Prénom 2", "Prénom 3", 2002, 6, 28, "M", 84147, 91160, "LONGJUMEAU", "", "",
-    "", "", "", "",
+    "Auto, ne rien inscrire",
+    "Auto, ne rien inscrire",
+    "08UTY888",
+    "08UTY888",
+    "YMCFRT000755",
+    "RNCP",
+    "RNCP9999",
+    "CERTIFICATEUR",
+    "0000-0000-0000-0000",
+    "https://www….",
+    "Lorem ipsum set dolor amet",
+    "PAR_ADMISSION",
+    "OUI",
+    _D22,
+    _D22,
+    "EN_PRESENTIEL",
+    0,
+    _D22,
+    "NILL",
+    "NON",
+    "",
+    "NON",
+    "NILL",
+    "NILL",
+    "Lorem ipsum set dolor amet",
+    "",
+    "",
+    "",
+    "",
+    "VAE",
+    "VAE_CLASSIQUE",
+    "OF",
+    dt.date(2022, 1, 15),
+    "NOM DE NAISSANCE",
+    "NOM D'USAGE",
+    "Prénom 1",
+    "Prénom 2",
+    "Prénom 3",
+    2002,
+    6,
+    28,
+    "M",
+    84147,
+    91160,
+    "LONGJUMEAU",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
 ]
 
 _INT_KEYS = {"anneeNaissance", "moisNaissance", "jourNaissance", "scoreGeneral", "niveau"}
@@ -301,8 +612,10 @@ def _rejection_targets(passages: int) -> dict[str, int]:
     """Which passage each whole-file XSD error points into (positions in flux order)."""
     if passages < 4:
         return {}
-    return {name: (k + 1) * passages // 5 for k, name in
-            enumerate(("sexe", "dateDebutValidite", "codeInsee", "titulaire"))}
+    return {
+        name: (k + 1) * passages // 5
+        for k, name in enumerate(("sexe", "dateDebutValidite", "codeInsee", "titulaire"))
+    }
 
 
 # --- passages -----------------------------------------------------------------------------
@@ -455,8 +768,10 @@ def _spoil(rng: random.Random, p: Passage, family: str, nth: int) -> str | None:
                 p["prenom1"] = rng.choice(_PRENOMS_F)
                 p.pop("prenom2", None)
                 p.pop("prenom3", None)
-            return (f"nom d'usage {p['nomNaissance']} saisi comme nom de naissance "
-                    f"(nom de naissance : {birth_name})")
+            return (
+                f"nom d'usage {p['nomNaissance']} saisi comme nom de naissance "
+                f"(nom de naissance : {birth_name})"
+            )
         compound = [n for n in (_PRENOMS_F if p["sexe"] == "F" else _PRENOMS_M) if "-" in n]
         p["prenom1"] = rng.choice(compound).replace("-", " ")
         return f"prénom composé écrit avec une espace : {p['prenom1']}"
@@ -475,16 +790,24 @@ def _spoil(rng: random.Random, p: Passage, family: str, nth: int) -> str | None:
         p["nomNaissance"] = "Martin"
         p["nomUsage"] = NIL
         p["prenom1"] = "Marie" if p["sexe"] == "F" else "Thomas"
-        for key in ("prenom2", "prenom3", "codeInsee", "libelleCommuneNaissance",
-                    "codePaysNaissance", "libellePaysNaissance"):
+        for key in (
+            "prenom2",
+            "prenom3",
+            "codeInsee",
+            "libelleCommuneNaissance",
+            "codePaysNaissance",
+            "libellePaysNaissance",
+        ):
             p.pop(key, None)
         p["moisNaissance"] = p["jourNaissance"] = NIL
         p["codePostal"] = NIL
         return "nom et prénom courants, sans jour, mois ni commune de naissance"
     if family == "K7":
         p["dateFinValidite"] = p["dateDebutValidite"] - dt.timedelta(days=rng.randrange(1, 400))
-        return (f"date de fin de validité {p['dateFinValidite'].isoformat()} avant la date "
-                f"de début {p['dateDebutValidite'].isoformat()}")
+        return (
+            f"date de fin de validité {p['dateFinValidite'].isoformat()} avant la date "
+            f"de début {p['dateDebutValidite'].isoformat()}"
+        )
     return None  # K1: the passage is fine, it was simply deposited before
 
 
@@ -533,14 +856,31 @@ def _el(depth: int, name: str, value: Any) -> str:
 
 
 _PASSAGE_HEAD = [
-    "idTechnique", "urlPreuve", "libelleOption", "obtentionCertification", "donneeCertifiee",
-    "dateDebutExamen", "dateFinExamen", "modalitePassageExamen", "codePostalCentreExamen",
-    "dateDebutValidite", "dateFinValidite", "presenceNiveauLangueEuro", "niveauLangueEuropeen",
+    "idTechnique",
+    "urlPreuve",
+    "libelleOption",
+    "obtentionCertification",
+    "donneeCertifiee",
+    "dateDebutExamen",
+    "dateFinExamen",
+    "modalitePassageExamen",
+    "codePostalCentreExamen",
+    "dateDebutValidite",
+    "dateFinValidite",
+    "presenceNiveauLangueEuro",
+    "niveauLangueEuropeen",
     "presenceNiveauNumeriqueEuro",
 ]
 _TITULAIRE_HEAD = [
-    "nomNaissance", "nomUsage", "prenom1", "prenom2", "prenom3", "anneeNaissance",
-    "moisNaissance", "jourNaissance", "sexe",
+    "nomNaissance",
+    "nomUsage",
+    "prenom1",
+    "prenom2",
+    "prenom3",
+    "anneeNaissance",
+    "moisNaissance",
+    "jourNaissance",
+    "sexe",
 ]
 _TITULAIRE_TAIL = ["libelleCommuneNaissance", "codePaysNaissance", "libellePaysNaissance"]
 _D = 7  # depth of passageCertification: flux/emetteur/certificateurs/certificateur/...
@@ -555,17 +895,20 @@ def _flux_passage(p: Passage) -> list[str]:
         out.append(_el(d + 1, "scoreGeneral", p["scoreGeneral"]))
         out.append(_IND * (d + 1) + "<cpf:resultats>")
         out.append(_IND * (d + 2) + "<cpf:resultat>")
-        out += [_el(d + 3, k, p[k]) for k in ("niveau", "domaineCompetenceId", "competenceId")
-                if k in p]
+        out += [
+            _el(d + 3, k, p[k]) for k in ("niveau", "domaineCompetenceId", "competenceId") if k in p
+        ]
         out.append(_IND * (d + 2) + "</cpf:resultat>")
         out.append(_IND * (d + 1) + "</cpf:resultats>")
         out.append(_IND * d + "</cpf:niveauNumeriqueEuropeen>")
     out.append(_el(d, "scoring", p["scoring"]))
     out.append(_el(d, "mentionValidee", p["mentionValidee"]))
     out.append(_IND * d + "<cpf:modalitesInscription>")
-    out += [_el(d + 1, k, p[k]) for k in
-            ("modaliteAcces", "voieAccessVAE", "initiativeInscription", "dateInscription")
-            if k in p]
+    out += [
+        _el(d + 1, k, p[k])
+        for k in ("modaliteAcces", "voieAccessVAE", "initiativeInscription", "dateInscription")
+        if k in p
+    ]
     out.append(_IND * d + "</cpf:modalitesInscription>")
     out.append(_IND * d + "<cpf:identificationTitulaire>")
     t = d + 2
@@ -600,19 +943,21 @@ class _FluxWriter:
         self.line = 0  # last line written
         self._cert: tuple | None = None
         self.spans: list[tuple[int, int]] = []
-        self._write([
-            '<?xml version="1.0" encoding="UTF-8"?>',
-            f'<cpf:flux xmlns:cpf="{NS}" xmlns:xsi="{XSI}">',
-            _el(1, "idFlux", id_flux),
-            _el(1, "horodatage", horodatage),
-            _IND + "<cpf:emetteur>",
-            _el(2, "idClient", BCR_EMETTEUR),
-            _IND * 2 + "<cpf:certificateurs>",
-            _IND * 3 + "<cpf:certificateur>",
-            _el(4, "idClient", BCR_CERTIFICATEUR),
-            _el(4, "idContrat", ID_CONTRAT),
-            _IND * 4 + "<cpf:certifications>",
-        ])
+        self._write(
+            [
+                '<?xml version="1.0" encoding="UTF-8"?>',
+                f'<cpf:flux xmlns:cpf="{NS}" xmlns:xsi="{XSI}">',
+                _el(1, "idFlux", id_flux),
+                _el(1, "horodatage", horodatage),
+                _IND + "<cpf:emetteur>",
+                _el(2, "idClient", BCR_EMETTEUR),
+                _IND * 2 + "<cpf:certificateurs>",
+                _IND * 3 + "<cpf:certificateur>",
+                _el(4, "idClient", BCR_CERTIFICATEUR),
+                _el(4, "idContrat", ID_CONTRAT),
+                _IND * 4 + "<cpf:certifications>",
+            ]
+        )
 
     def _write(self, lines: list[str]) -> None:
         self._file.write("\n".join(lines))
@@ -628,8 +973,11 @@ class _FluxWriter:
         if cert != self._cert:
             if self._cert is not None:
                 head += self._close_cert()
-            head += [_IND * 5 + "<cpf:certification>", _el(6, "type", cert[0]),
-                     _el(6, "code", cert[1])]
+            head += [
+                _IND * 5 + "<cpf:certification>",
+                _el(6, "type", cert[0]),
+                _el(6, "code", cert[1]),
+            ]
             if cert[2]:
                 head.append(_el(6, "natureDeposant", cert[2]))
             head.append(_IND * 6 + "<cpf:passageCertifications>")
@@ -642,8 +990,16 @@ class _FluxWriter:
 
     def close(self) -> None:
         tail = self._close_cert() if self._cert is not None else []
-        self._write([*tail, _IND * 4 + "</cpf:certifications>", _IND * 3 + "</cpf:certificateur>",
-                     _IND * 2 + "</cpf:certificateurs>", _IND + "</cpf:emetteur>", "</cpf:flux>"])
+        self._write(
+            [
+                *tail,
+                _IND * 4 + "</cpf:certifications>",
+                _IND * 3 + "</cpf:certificateur>",
+                _IND * 2 + "</cpf:certificateurs>",
+                _IND + "</cpf:emetteur>",
+                "</cpf:flux>",
+            ]
+        )
         self._file.close()
 
 
@@ -708,8 +1064,12 @@ def _write_template(path: Path, rows: Iterator[Passage]) -> None:
             cells.update(_TPL_BLOCS)
         elif line in (1, 2):
             cells.update({c + 1: col[line] for c, col in enumerate(TEMPLATE_COLUMNS)})
-        for r, values in ((14, _TPL_TYPES), (15, _TPL_OBLIG), (17, _TPL_CONSIGNE),
-                          (18, _TPL_EXEMPLE)):
+        for r, values in (
+            (14, _TPL_TYPES),
+            (15, _TPL_OBLIG),
+            (17, _TPL_CONSIGNE),
+            (18, _TPL_EXEMPLE),
+        ):
             if row == r:
                 cells.update({c + 1: v for c, v in enumerate(values)})
         for col in sorted(cells):
@@ -731,8 +1091,9 @@ def _csv_value(key: str, value: Any) -> str:
     return str(value)
 
 
-def _write_workbooks(out_dir: Path, passages: int, ko_rate: float, seed: int,
-                     which: tuple[str, ...]) -> None:
+def _write_workbooks(
+    out_dir: Path, passages: int, ko_rate: float, seed: int, which: tuple[str, ...]
+) -> None:
     """Runs in a worker too: it regenerates the passage stream from the seed."""
     for name in which:
         rows = (p for p, _ko in _stream(passages, ko_rate, seed))
@@ -742,12 +1103,15 @@ def _write_workbooks(out_dir: Path, passages: int, ko_rate: float, seed: int,
 
 # --- receipts -----------------------------------------------------------------------------
 
-_RECU_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' \
-             '<rapport xmlns:ns2="urn:cdc:cpf:pc5:rapport:schema">\n'
+_RECU_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<rapport xmlns:ns2="urn:cdc:cpf:pc5:rapport:schema">\n'
+)
 
 
-def _write_receipt(path: Path, id_flux: str, id_traitement: int, kos: list[dict],
-                   ok_ids: list[str]) -> None:
+def _write_receipt(
+    path: Path, id_flux: str, id_traitement: int, kos: list[dict], ok_ids: list[str]
+) -> None:
     with path.open("w", encoding="utf-8", newline="\n") as f:
         f.write(_RECU_HEAD)
         f.write(f"    <nomFichier>{FILES['flux']}</nomFichier>\n")
@@ -756,10 +1120,12 @@ def _write_receipt(path: Path, id_flux: str, id_traitement: int, kos: list[dict]
         if kos:
             f.write("    <PassagesKO>\n")
             for ko in kos:
-                f.write("        <passage>\n"
-                        f"            <idTechnique>{escape(ko['idTechnique'])}</idTechnique>\n"
-                        f"            <messageErreur>{escape(ko['message'])}</messageErreur>\n"
-                        "        </passage>\n")
+                f.write(
+                    "        <passage>\n"
+                    f"            <idTechnique>{escape(ko['idTechnique'])}</idTechnique>\n"
+                    f"            <messageErreur>{escape(ko['message'])}</messageErreur>\n"
+                    "        </passage>\n"
+                )
             f.write("    </PassagesKO>\n")
         if ok_ids:
             f.write("    <PassagesOK>\n")
@@ -774,33 +1140,62 @@ _PATTERN = "(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])"
 def _rejection_errors(targets: dict[str, tuple[str, list[str], int]]) -> list[dict]:
     """Real Xerces French messages (FORMAT.md §2.2), each at the line and column Xerces
     reports: the end of the offending element."""
-    errors: list[dict] = [{
-        "ligne": 2, "colonne": 5, "idTechnique": None,
-        "message": 'La chaîne "--" n\'est pas autorisée dans les commentaires.',
-    }]
+    errors: list[dict] = [
+        {
+            "ligne": 2,
+            "colonne": 5,
+            "idTechnique": None,
+            "message": 'La chaîne "--" n\'est pas autorisée dans les commentaires.',
+        }
+    ]
 
     def at(name: str, tag: str, message: str) -> None:
         if name not in targets:
             return
         ident, body, start = targets[name]
         offset = next(n for n, text in enumerate(body) if tag in text)
-        errors.append({"ligne": start + offset, "colonne": len(body[offset]) + 1,
-                       "idTechnique": ident, "message": message})
+        errors.append(
+            {
+                "ligne": start + offset,
+                "colonne": len(body[offset]) + 1,
+                "idTechnique": ident,
+                "message": message,
+            }
+        )
 
-    at("sexe", "<cpf:sexe>", "cvc-enumeration-valid : La valeur 'H' n'est pas un facet valide "
-       "par rapport à l'énumération '[M, F]'. Il doit s'agir d'une valeur provenant de "
-       "l'énumération.")
-    at("sexe", "<cpf:sexe>", "cvc-type.3.1.3 : La valeur 'H' de l'élément 'cpf:sexe' n'est pas "
-       "valide.")
-    at("dateDebutValidite", "<cpf:dateDebutValidite>", "cvc-pattern-valid : La valeur "
-       f"'15/06/2023' n'est pas un facet valide par rapport au modèle '{_PATTERN}' pour le type "
-       "'#AnonType_dateDebutValiditepassageCertification'.")
-    at("codeInsee", "<cpf:codeInsee>", "cvc-length-valid : La valeur '7505', ayant pour "
-       "longueur '4', n'est pas un facet valide par rapport à la longueur '5' pour le type "
-       "'#AnonType_codeInseecodeInsee'.")
-    at("titulaire", "</cpf:titulaire>", "cvc-complex-type.2.4.b : Le contenu de l'élément "
-       "'cpf:titulaire' n'est pas complet. L'un des éléments "
-       "'{\"urn:cdc:cpf:pc5:schema:1.0.0\":sexe}' est attendu.")
+    at(
+        "sexe",
+        "<cpf:sexe>",
+        "cvc-enumeration-valid : La valeur 'H' n'est pas un facet valide "
+        "par rapport à l'énumération '[M, F]'. Il doit s'agir d'une valeur provenant de "
+        "l'énumération.",
+    )
+    at(
+        "sexe",
+        "<cpf:sexe>",
+        "cvc-type.3.1.3 : La valeur 'H' de l'élément 'cpf:sexe' n'est pas valide.",
+    )
+    at(
+        "dateDebutValidite",
+        "<cpf:dateDebutValidite>",
+        "cvc-pattern-valid : La valeur "
+        f"'15/06/2023' n'est pas un facet valide par rapport au modèle '{_PATTERN}' pour le type "
+        "'#AnonType_dateDebutValiditepassageCertification'.",
+    )
+    at(
+        "codeInsee",
+        "<cpf:codeInsee>",
+        "cvc-length-valid : La valeur '7505', ayant pour "
+        "longueur '4', n'est pas un facet valide par rapport à la longueur '5' pour le type "
+        "'#AnonType_codeInseecodeInsee'.",
+    )
+    at(
+        "titulaire",
+        "</cpf:titulaire>",
+        "cvc-complex-type.2.4.b : Le contenu de l'élément "
+        "'cpf:titulaire' n'est pas complet. L'un des éléments "
+        "'{\"urn:cdc:cpf:pc5:schema:1.0.0\":sexe}' est attendu.",
+    )
     return errors
 
 
@@ -811,12 +1206,14 @@ def _write_rejection(path: Path, id_demande: int, errors: list[dict]) -> None:
         f.write(f"    <idDemande>{id_demande}</idDemande>\n")
         f.write("    <erreurs>\n")
         for e in errors:
-            f.write("        <erreur>\n"
-                    "            <type>XSD</type>\n"
-                    f"            <message>{escape(e['message'])}</message>\n"
-                    f"            <ligne>{e['ligne']}</ligne>\n"
-                    f"            <colonne>{e['colonne']}</colonne>\n"
-                    "        </erreur>\n")
+            f.write(
+                "        <erreur>\n"
+                "            <type>XSD</type>\n"
+                f"            <message>{escape(e['message'])}</message>\n"
+                f"            <ligne>{e['ligne']}</ligne>\n"
+                f"            <colonne>{e['colonne']}</colonne>\n"
+                "        </erreur>\n"
+            )
         f.write("    </erreurs>\n")
         f.write("</rapport>\n")
 
@@ -835,9 +1232,11 @@ def generate(out_dir: Path, passages: int, ko_rate: float = 0.1, seed: int = 0) 
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = random.Random(f"{seed}:meta")
     id_flux = str(uuid.UUID(int=meta.getrandbits(128), version=4))
-    horodatage = (f"2024-{meta.randrange(1, 13):02d}-{meta.randrange(1, 29):02d}T"
-                  f"{meta.randrange(8, 19):02d}:{meta.randrange(60):02d}:"
-                  f"{meta.randrange(60):02d}+01:00")
+    horodatage = (
+        f"2024-{meta.randrange(1, 13):02d}-{meta.randrange(1, 29):02d}T"
+        f"{meta.randrange(8, 19):02d}:{meta.randrange(60):02d}:"
+        f"{meta.randrange(60):02d}+01:00"
+    )
     id_traitement = meta.randrange(50_000, 90_000)
     id_demande = meta.randrange(400, 3_000)
 
@@ -845,8 +1244,11 @@ def generate(out_dir: Path, passages: int, ko_rate: float = 0.1, seed: int = 0) 
     # workbook, each regenerating the same passages from the seed.
     books = ("plat", "modele")
     pool = ProcessPoolExecutor(max_workers=len(books)) if passages >= PARALLEL_FROM else None
-    pending = [pool.submit(_write_workbooks, out_dir, passages, ko_rate, seed, (book,))
-               for book in books] if pool else []
+    pending = (
+        [pool.submit(_write_workbooks, out_dir, passages, ko_rate, seed, (book,)) for book in books]
+        if pool
+        else []
+    )
 
     targets_at = {pos: name for name, pos in _rejection_targets(passages).items()}
     targets: dict[str, tuple[str, list[str], int]] = {}
@@ -870,8 +1272,9 @@ def generate(out_dir: Path, passages: int, ko_rate: float = 0.1, seed: int = 0) 
                     targets[name] = (p["idTechnique"], body, start)
             out_csv.writerow([_csv_value(k, p[k]) if k in p else "" for k, _h in FLAT_COLUMNS])
             ident = p["idTechnique"]
-            forms["numerique" if isinstance(_sheet_value("idTechnique", ident), int)
-                  else "texte"] += 1
+            forms[
+                "numerique" if isinstance(_sheet_value("idTechnique", ident), int) else "texte"
+            ] += 1
             if ko is None:
                 ok_ids.append(ident)
             else:
@@ -908,8 +1311,9 @@ def generate(out_dir: Path, passages: int, ko_rate: float = 0.1, seed: int = 0) 
         "bcr_emetteur": BCR_EMETTEUR,
         "bcr_certificateur": BCR_CERTIFICATEUR,
         "idContrat": ID_CONTRAT,
-        "certifications": [{"type": t, "code": c, "natureDeposant": n}
-                           for t, c, n, _s in _CERTIFICATIONS],
+        "certifications": [
+            {"type": t, "code": c, "natureDeposant": n} for t, c, n, _s in _CERTIFICATIONS
+        ],
         "ids_numeriques": forms["numerique"],
         "ids_texte": forms["texte"],
         "lignes_flux": flux.line,
@@ -919,28 +1323,45 @@ def generate(out_dir: Path, passages: int, ko_rate: float = 0.1, seed: int = 0) 
         "fichiers": dict(FILES),
     }
     (out_dir / FILES["facts"]).write_text(
-        json.dumps(facts, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        json.dumps(facts, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     return facts
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Génère un jeu d'essai cohérent pour accuse : flux déposé, sources "
-                    "(xlsx à plat, modèle officiel v1.4, csv), accusés de traitement et faits.")
-    parser.add_argument("--passages", type=int, default=2000,
-                        help="nombre de passages (défaut : 2000)")
-    parser.add_argument("--ko", type=float, default=0.1,
-                        help="part de passages refusés, entre 0 et 1 (défaut : 0.1)")
-    parser.add_argument("--graine", type=int, default=0,
-                        help="graine du hasard : même graine, mêmes fichiers (défaut : 0)")
-    parser.add_argument("--sortie", type=Path, default=Path("bench/out"),
-                        help="dossier où écrire les fichiers (défaut : bench/out)")
+        "(xlsx à plat, modèle officiel v1.4, csv), accusés de traitement et faits."
+    )
+    parser.add_argument(
+        "--passages", type=int, default=2000, help="nombre de passages (défaut : 2000)"
+    )
+    parser.add_argument(
+        "--ko",
+        type=float,
+        default=0.1,
+        help="part de passages refusés, entre 0 et 1 (défaut : 0.1)",
+    )
+    parser.add_argument(
+        "--graine",
+        type=int,
+        default=0,
+        help="graine du hasard : même graine, mêmes fichiers (défaut : 0)",
+    )
+    parser.add_argument(
+        "--sortie",
+        type=Path,
+        default=Path("bench/out"),
+        help="dossier où écrire les fichiers (défaut : bench/out)",
+    )
     args = parser.parse_args(argv)
     if not 0 <= args.ko <= 1:
         parser.error("--ko doit être compris entre 0 et 1")
     facts = generate(args.sortie, args.passages, args.ko, args.graine)
-    print(f"{facts['passages']} passages, {facts['ko']} KO, {facts['ok']} OK "
-          f"-> {args.sortie}", file=sys.stderr)
+    print(
+        f"{facts['passages']} passages, {facts['ko']} KO, {facts['ok']} OK -> {args.sortie}",
+        file=sys.stderr,
+    )
     return 0
 
 

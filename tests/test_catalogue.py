@@ -12,16 +12,28 @@ from accuse.fields import by_key
 
 PASSAGE_MESSAGES = [
     # K1, and its variants of case, accents, apostrophe and ids
-    ("Le passage certification avec le bcr émetteur 03VML243 et l'id technique partenaire 1559735 existe déjà en base", "DOUBLON"),
-    ("LE PASSAGE CERTIFICATION AVEC LE BCR EMETTEUR 08UTY888 ET L’ID TECHNIQUE PARTENAIRE 0000-0042 EXISTE DEJA EN BASE", "DOUBLON"),
+    (
+        "Le passage certification avec le bcr émetteur 03VML243 et l'id technique partenaire 1559735 existe déjà en base",
+        "DOUBLON",
+    ),
+    (
+        "LE PASSAGE CERTIFICATION AVEC LE BCR EMETTEUR 08UTY888 ET L’ID TECHNIQUE PARTENAIRE 0000-0042 EXISTE DEJA EN BASE",
+        "DOUBLON",
+    ),
     # K2
-    ("Le statut de la certification avec le bcr émetteur 03VML243, l'id technique partenaire 202006-2510 et l'index 0 est KO", "CERTIFICATION_INCONNUE"),
+    (
+        "Le statut de la certification avec le bcr émetteur 03VML243, l'id technique partenaire 202006-2510 et l'index 0 est KO",
+        "CERTIFICATION_INCONNUE",
+    ),
     # K3, K8
     ("Aucun titulaire ne correspond aux critères obligatoires", "TITULAIRE_INTROUVABLE_N1"),
     ("aucun titulaire ne correspond aux criteres obligatoires.", "TITULAIRE_INTROUVABLE_N1"),
     ("Aucun titulaire ne correspond à ces critères", "TITULAIRE_INTROUVABLE_N1"),
     # K4
-    ("Aucun titulaire ne correspond aux critères obligatoires enrichis du jour et du mois de naissance", "TITULAIRE_INTROUVABLE_N2"),
+    (
+        "Aucun titulaire ne correspond aux critères obligatoires enrichis du jour et du mois de naissance",
+        "TITULAIRE_INTROUVABLE_N2",
+    ),
     # K5, both spellings
     ("Aucun titulaire ne correspond aux critères de reconciliation", "TITULAIRE_INTROUVABLE_N3"),
     ("Aucun titulaire ne correspond aux critères de réconciliation", "TITULAIRE_INTROUVABLE_N3"),
@@ -29,30 +41,105 @@ PASSAGE_MESSAGES = [
     ("Plusieurs titulaires ont été identifiés", "TITULAIRES_MULTIPLES"),
     ("  Plusieurs   titulaires ont ete identifies ", "TITULAIRES_MULTIPLES"),
     # K7
-    ("La date de fin de validité est inférieure à date de début de validité pour le passage certification avec le bcr émetteur 03VML243 et l'id technique partenaire 1559735", "DATES_INCOHERENTES"),
+    (
+        "La date de fin de validité est inférieure à date de début de validité pour le passage certification avec le bcr émetteur 03VML243 et l'id technique partenaire 1559735",
+        "DATES_INCOHERENTES",
+    ),
 ]
 
 FILE_MESSAGES = [
     ('La chaîne "--" n\'est pas autorisée dans les commentaires.', "XML_COMMENTAIRE", {}),
     ("La version est obligatoire dans la déclaration XML.", "XML_VERSION", {}),
-    ('La version XML "2.0" n\'est pas prise en charge. Seule la version XML 1.0 est prise en charge.', "XML_VERSION", {"valeur": "2.0"}),
-    ("cvc-elt.1.a : Déclaration de l'élément 'cpf:flux' introuvable.", "XSD_VERSION", {"element": "cpf:flux"}),
-    ('Le type d\'élément "cpf:idClient" doit se terminer par la balise de fin correspondante "</cpf:idClient>".', "XML_BALISE", {"element": "cpf:idClient"}),
-    ('Le type d\'élément "cpf:flux" doit être suivi des spécifications d\'attribut, ">" ou "/>".', "XML_BALISE", {"element": "cpf:flux"}),
-    ("cvc-pattern-valid : La valeur '20-12-18T14:24:12+01:00' n'est pas un facet valide par rapport au modèle '(19|20)[0-9]{2}-(0[1-9]|1[0-2])' pour le type '#AnonType_horodatageflux'.", "XSD_FORMAT", {"valeur": "20-12-18T14:24:12+01:00"}),
-    ("cvc-type.3.1.3 : La valeur 'XXXX' de l'élément 'cpf:dateDebutValidite' n'est pas valide.", "XSD_FORMAT", {"valeur": "XXXX", "element": "cpf:dateDebutValidite"}),
-    ("cvc-datatype-valid.1.2.1 : '2020-13-45' n'est pas une valeur valide pour 'date'.", "XSD_FORMAT", {"valeur": "2020-13-45"}),
-    ("cvc-length-valid : La valeur '1234567', ayant pour longueur '7', n'est pas un facet valide par rapport à la longueur '8' pour le type '#AnonType_idClientemetteur'.", "XSD_LONGUEUR", {"valeur": "1234567", "trouvee": "7", "longueur": "8"}),
-    ("cvc-minLength-valid : La valeur '' avec la longueur = '0' n'est pas un facet valide par rapport à la longueur minimale '1' pour le type '#AnonType_nomNaissance'.", "XSD_LONGUEUR", {"trouvee": "0", "longueur": "1"}),
-    ("cvc-maxLength-valid : La valeur 'x' avec la longueur = '61' n'est pas un facet valide par rapport à la longueur maximale '60' pour le type '#AnonType_prenom1'.", "XSD_LONGUEUR", {"longueur": "60"}),
-    ("cvc-complex-type.2.4.b : Le contenu de l'élément 'cpf:certificateur' n'est pas complet. L'un des éléments '{\"urn:cdc:cpf:pc5:schema:1.0.0\":idClient, \"urn:cdc:cpf:pc5:schema:1.0.0\":idContrat}' est attendu.", "XSD_ABSENT", {"element": "cpf:certificateur"}),
-    ("cvc-complex-type.2.4.a : Contenu non valide trouvé à partir de l'élément 'coucou'. L'une des valeurs '{\"urn:cdc:cpf:pc5:schema:1.0.0\":idFlux}' est attendue.", "XSD_EN_TROP", {"element": "coucou"}),
-    ("cvc-complex-type.2.4.d : Contenu non valide trouvé à partir de l'élément 'cpf:codePostalNaissance'. Aucun élément enfant n'est attendu à cet endroit.", "XSD_OU_EXCLUSIF", {"element": "cpf:codePostalNaissance"}),
-    ("cvc-enumeration-valid : La valeur 'H' n'est pas un facet valide par rapport à l'énumération '[M, F]'. Il doit s'agir d'une valeur provenant de l'énumération.", "XSD_ENUMERATION", {"valeur": "H", "valeurs": "M, F"}),
-    ("cvc-minInclusive-valid : La valeur '1850' n'est pas un facet valide par rapport à minInclusive '1900' pour le type '#AnonType_anneeNaissance'.", "XSD_BORNES", {"valeur": "1850", "borne": "1900"}),
-    ("cvc-maxInclusive-valid : La valeur '13' n'est pas un facet valide par rapport à maxInclusive '12' pour le type '#AnonType_moisNaissance'.", "XSD_BORNES", {"valeur": "13", "borne": "12"}),
-    ("cvc-elt.3.1 : L'attribut 'http://www.w3.org/2001/XMLSchema-instance,nil' ne doit pas apparaître sur l'élément 'cpf:prenom1' car la propriété {nillable} de l'élément est fausse.", "XSD_NIL", {"element": "cpf:prenom1"}),
-    ("cvc-complex-type.2.3 : L'élément 'cpf:titulaire' ne peut pas contenir de caractères.", "XSD_AUTRE", {}),
+    (
+        'La version XML "2.0" n\'est pas prise en charge. Seule la version XML 1.0 est prise en charge.',
+        "XML_VERSION",
+        {"valeur": "2.0"},
+    ),
+    (
+        "cvc-elt.1.a : Déclaration de l'élément 'cpf:flux' introuvable.",
+        "XSD_VERSION",
+        {"element": "cpf:flux"},
+    ),
+    (
+        'Le type d\'élément "cpf:idClient" doit se terminer par la balise de fin correspondante "</cpf:idClient>".',
+        "XML_BALISE",
+        {"element": "cpf:idClient"},
+    ),
+    (
+        'Le type d\'élément "cpf:flux" doit être suivi des spécifications d\'attribut, ">" ou "/>".',
+        "XML_BALISE",
+        {"element": "cpf:flux"},
+    ),
+    (
+        "cvc-pattern-valid : La valeur '20-12-18T14:24:12+01:00' n'est pas un facet valide par rapport au modèle '(19|20)[0-9]{2}-(0[1-9]|1[0-2])' pour le type '#AnonType_horodatageflux'.",
+        "XSD_FORMAT",
+        {"valeur": "20-12-18T14:24:12+01:00"},
+    ),
+    (
+        "cvc-type.3.1.3 : La valeur 'XXXX' de l'élément 'cpf:dateDebutValidite' n'est pas valide.",
+        "XSD_FORMAT",
+        {"valeur": "XXXX", "element": "cpf:dateDebutValidite"},
+    ),
+    (
+        "cvc-datatype-valid.1.2.1 : '2020-13-45' n'est pas une valeur valide pour 'date'.",
+        "XSD_FORMAT",
+        {"valeur": "2020-13-45"},
+    ),
+    (
+        "cvc-length-valid : La valeur '1234567', ayant pour longueur '7', n'est pas un facet valide par rapport à la longueur '8' pour le type '#AnonType_idClientemetteur'.",
+        "XSD_LONGUEUR",
+        {"valeur": "1234567", "trouvee": "7", "longueur": "8"},
+    ),
+    (
+        "cvc-minLength-valid : La valeur '' avec la longueur = '0' n'est pas un facet valide par rapport à la longueur minimale '1' pour le type '#AnonType_nomNaissance'.",
+        "XSD_LONGUEUR",
+        {"trouvee": "0", "longueur": "1"},
+    ),
+    (
+        "cvc-maxLength-valid : La valeur 'x' avec la longueur = '61' n'est pas un facet valide par rapport à la longueur maximale '60' pour le type '#AnonType_prenom1'.",
+        "XSD_LONGUEUR",
+        {"longueur": "60"},
+    ),
+    (
+        "cvc-complex-type.2.4.b : Le contenu de l'élément 'cpf:certificateur' n'est pas complet. L'un des éléments '{\"urn:cdc:cpf:pc5:schema:1.0.0\":idClient, \"urn:cdc:cpf:pc5:schema:1.0.0\":idContrat}' est attendu.",
+        "XSD_ABSENT",
+        {"element": "cpf:certificateur"},
+    ),
+    (
+        "cvc-complex-type.2.4.a : Contenu non valide trouvé à partir de l'élément 'coucou'. L'une des valeurs '{\"urn:cdc:cpf:pc5:schema:1.0.0\":idFlux}' est attendue.",
+        "XSD_EN_TROP",
+        {"element": "coucou"},
+    ),
+    (
+        "cvc-complex-type.2.4.d : Contenu non valide trouvé à partir de l'élément 'cpf:codePostalNaissance'. Aucun élément enfant n'est attendu à cet endroit.",
+        "XSD_OU_EXCLUSIF",
+        {"element": "cpf:codePostalNaissance"},
+    ),
+    (
+        "cvc-enumeration-valid : La valeur 'H' n'est pas un facet valide par rapport à l'énumération '[M, F]'. Il doit s'agir d'une valeur provenant de l'énumération.",
+        "XSD_ENUMERATION",
+        {"valeur": "H", "valeurs": "M, F"},
+    ),
+    (
+        "cvc-minInclusive-valid : La valeur '1850' n'est pas un facet valide par rapport à minInclusive '1900' pour le type '#AnonType_anneeNaissance'.",
+        "XSD_BORNES",
+        {"valeur": "1850", "borne": "1900"},
+    ),
+    (
+        "cvc-maxInclusive-valid : La valeur '13' n'est pas un facet valide par rapport à maxInclusive '12' pour le type '#AnonType_moisNaissance'.",
+        "XSD_BORNES",
+        {"valeur": "13", "borne": "12"},
+    ),
+    (
+        "cvc-elt.3.1 : L'attribut 'http://www.w3.org/2001/XMLSchema-instance,nil' ne doit pas apparaître sur l'élément 'cpf:prenom1' car la propriété {nillable} de l'élément est fausse.",
+        "XSD_NIL",
+        {"element": "cpf:prenom1"},
+    ),
+    (
+        "cvc-complex-type.2.3 : L'élément 'cpf:titulaire' ne peut pas contenir de caractères.",
+        "XSD_AUTRE",
+        {},
+    ),
 ]
 
 
@@ -137,8 +224,14 @@ motifs = ['erreur technique \\d+']
     ("body", "expected"),
     [
         ('[[famille]]\ncode = "X"\nportee = "ailleurs"', "entrée « X », champ « portee »"),
-        ('[[famille]]\ncode = "X"\nportee = "passage"\ntitre = "t"\nexplication = "e"\ngravite = "a_corriger"\nredeposer = "non"\nchamps = ["nomDeJeuneFille"]', "champ « champs »"),
-        ('[[famille]]\ncode = "X"\nportee = "passage"\ntitre = "t"\nexplication = "e"\ngravite = "a_corriger"\nredeposer = "non"\nmotifs = ["(ouvert"]', "champ « motifs »"),
+        (
+            '[[famille]]\ncode = "X"\nportee = "passage"\ntitre = "t"\nexplication = "e"\ngravite = "a_corriger"\nredeposer = "non"\nchamps = ["nomDeJeuneFille"]',
+            "champ « champs »",
+        ),
+        (
+            '[[famille]]\ncode = "X"\nportee = "passage"\ntitre = "t"\nexplication = "e"\ngravite = "a_corriger"\nredeposer = "non"\nmotifs = ["(ouvert"]',
+            "champ « motifs »",
+        ),
         ("[[famille]]\ntitre = 'sans code'", "n'a pas de champ « code »"),
         ("ceci n'est pas du toml = = =", "TOML"),
     ],

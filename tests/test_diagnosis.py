@@ -32,8 +32,14 @@ GOOD: dict[str, CellValue] = {
 }
 
 
-def run(code: str, changes: Mapping[str, CellValue] | None = None, *, drop: tuple[str, ...] = (),
-        context: DiagnosisContext | None = None, idt: str = "P1") -> list[Finding]:
+def run(
+    code: str,
+    changes: Mapping[str, CellValue] | None = None,
+    *,
+    drop: tuple[str, ...] = (),
+    context: DiagnosisContext | None = None,
+    idt: str = "P1",
+) -> list[Finding]:
     values = {**GOOD, **(changes or {})}
     for key in drop:
         values.pop(key, None)
@@ -105,8 +111,15 @@ def test_missing_birthplace_for_level3() -> None:
 
 
 def test_dossier_identification_needs_its_own_fields() -> None:
-    values = {"idDossier": "123456789", "nomTitulaire": "DUPONT", "prenom1Titulaire": None,
-              "nomNaissance": None, "prenom1": None, "sexe": None, "anneeNaissance": None}
+    values = {
+        "idDossier": "123456789",
+        "nomTitulaire": "DUPONT",
+        "prenom1Titulaire": None,
+        "nomNaissance": None,
+        "prenom1": None,
+        "sexe": None,
+        "anneeNaissance": None,
+    }
     found = diagnose(N1, "P1", values, DiagnosisContext(columns=frozenset(values)))
     assert [f.champ for f in found] == ["prenom1Titulaire"]
 
@@ -205,8 +218,9 @@ def test_optional_first_names_at_level3() -> None:
 # --- Sex ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "expected"), [("H", "M"), ("Homme", "M"), ("Femme", "F"),
-                                                 ("2", "F"), (1, "M")])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("H", "M"), ("Homme", "M"), ("Femme", "F"), ("2", "F"), (1, "M")]
+)
 def test_sex_with_a_known_meaning(value: CellValue, expected: str) -> None:
     assert has(run(N1, {"sexe": value}), "sexe", f"indiquez plutôt {expected}")
 
@@ -313,8 +327,15 @@ def test_lost_leading_zero_is_restored_and_mentioned_only_when_relevant() -> Non
 
 @pytest.mark.parametrize(
     ("code", "label"),
-    [("2A004", "AJACCIO"), ("42218", "ST ETIENNE"), ("75115", "Paris"), ("75115", "Paris 15e"),
-     ("85194", "Les Sables d Olonne"), ("01015", "Arbignieu"), ("31555", None)],
+    [
+        ("2A004", "AJACCIO"),
+        ("42218", "ST ETIENNE"),
+        ("75115", "Paris"),
+        ("75115", "Paris 15e"),
+        ("85194", "Les Sables d Olonne"),
+        ("01015", "Arbignieu"),
+        ("31555", None),
+    ],
 )
 def test_commune_name_that_matches(code: str, label: str | None) -> None:
     assert run(N3, {"codeInsee": code, "libelleCommuneNaissance": label}) == []
@@ -339,15 +360,25 @@ def test_foreign_birth_without_country_code() -> None:
 
 
 def test_french_country_is_not_foreign() -> None:
-    for country in ({"libellePaysNaissance": "France"}, {"codePaysNaissance": "100"},
-                    {"libellePaysNaissance": "La Réunion", "codeInsee": "97411",
-                     "libelleCommuneNaissance": "Saint-Denis"}):
+    for country in (
+        {"libellePaysNaissance": "France"},
+        {"codePaysNaissance": "100"},
+        {
+            "libellePaysNaissance": "La Réunion",
+            "codeInsee": "97411",
+            "libelleCommuneNaissance": "Saint-Denis",
+        },
+    ):
         assert run(N3, country) == []
 
 
 def test_foreign_birth_with_country_code() -> None:
-    good = {"codeInsee": "99350", "codePaysNaissance": "350", "libellePaysNaissance": "Maroc",
-            "libelleCommuneNaissance": "Casablanca"}
+    good = {
+        "codeInsee": "99350",
+        "codePaysNaissance": "350",
+        "libellePaysNaissance": "Maroc",
+        "libelleCommuneNaissance": "Casablanca",
+    }
     assert run(N3, good) == []
     found = run(N3, {**good, "codePaysNaissance": "352"})
     assert has(found, "codePaysNaissance", "(352)", "350")
@@ -363,8 +394,9 @@ def test_postal_code_column_only() -> None:
     assert has(found, "codePostal", "recommande le code INSEE", "31555")
     found = run(N3, {"codePostal": "75015"}, drop=("codeInsee",))
     assert has(found, "codePostal", "75115")
-    found = run(N3, {"codePostal": "31000", "libellePaysNaissance": "Belgique"},
-                drop=("codeInsee",))
+    found = run(
+        N3, {"codePostal": "31000", "libellePaysNaissance": "Belgique"}, drop=("codeInsee",)
+    )
     assert has(found, "codeInsee", "99131")
 
 
@@ -387,8 +419,14 @@ def test_inverted_validity_dates_shown_as_jjmmaaaa() -> None:
 
 
 def test_inverted_exam_dates() -> None:
-    found = run(DATES, {"dateDebutExamen": dt.datetime(2024, 5, 3, 9, 0),
-                        "dateFinExamen": "2024-05-02", "dateFinValidite": None})
+    found = run(
+        DATES,
+        {
+            "dateDebutExamen": dt.datetime(2024, 5, 3, 9, 0),
+            "dateFinExamen": "2024-05-02",
+            "dateFinValidite": None,
+        },
+    )
     assert has(found, "dateFinExamen", "(02/05/2024)", "(03/05/2024)", "d'examen")
     assert not about(found, "dateFinValidite")
 
@@ -459,8 +497,13 @@ def test_missing_code() -> None:
 def test_duplicate_already_accepted_in_this_receipt() -> None:
     context = DiagnosisContext(accepted_ids=frozenset({"P1"}), source_positions={"P1": [21]})
     found = diagnose("DOUBLON", "P1", {}, context)
-    assert found == [Finding("idTechnique", "Ce passage figure aussi parmi les passages acceptés "
-                             "de cet accusé : il est déjà enregistré, rien à renvoyer.")]
+    assert found == [
+        Finding(
+            "idTechnique",
+            "Ce passage figure aussi parmi les passages acceptés "
+            "de cet accusé : il est déjà enregistré, rien à renvoyer.",
+        )
+    ]
 
 
 def test_duplicate_twice_in_the_source() -> None:

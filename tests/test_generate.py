@@ -49,8 +49,10 @@ def _flux_ids(path: Path) -> list[str]:
 
 def _receipt(path: Path) -> tuple[list[tuple[str, str]], list[str]]:
     root = etree.parse(str(path)).getroot()
-    kos = [(p.findtext("idTechnique").strip(), p.findtext("messageErreur"))
-           for p in root.iter("passage")]
+    kos = [
+        (p.findtext("idTechnique").strip(), p.findtext("messageErreur"))
+        for p in root.iter("passage")
+    ]
     oks = [e.text.strip() for e in root.findall("PassagesOK/idTechnique")]
     return kos, oks
 
@@ -128,8 +130,7 @@ def test_sources_hold_the_same_ids_in_flux_order(bench):
     assert template[12][column] == "Id Technique"
     assert template[19][1] == "Commencez votre saisie en-dessous de cette ligne"
     assert [_id_text(r[column]) for r in template[20:]] == ids
-    assert len(template[11]) == 51 and template[11][1:] == [i for _k, i, _l in
-                                                             gen.TEMPLATE_COLUMNS]
+    assert len(template[11]) == 51 and template[11][1:] == [i for _k, i, _l in gen.TEMPLATE_COLUMNS]
 
     with (out / "source.csv").open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f, delimiter=";"))
@@ -171,8 +172,9 @@ def test_ko_rows_look_wrong_for_their_family(bench):
         elif family == "K7":
             assert row[col["Date Fin Validite"]] < row[col["Date Debut Validite"]]
         elif family in ("K3", "K8"):
-            assert " " in row[col["Prénom"]] or row[col["Nom de naissance"]] == row[
-                col["Nom d'usage"]]
+            assert (
+                " " in row[col["Prénom"]] or row[col["Nom de naissance"]] == row[col["Nom d'usage"]]
+            )
 
 
 def test_rejection_lines_fall_inside_the_recorded_passages(bench):
@@ -198,12 +200,15 @@ def test_rejection_lines_fall_inside_the_recorded_passages(bench):
 
 
 def test_fixtures_are_the_generator_output(tmp_path):
-    facts = gen.generate(tmp_path, FIXTURE_ARGS["passages"], FIXTURE_ARGS["ko_rate"],
-                         FIXTURE_ARGS["seed"])
+    facts = gen.generate(
+        tmp_path, FIXTURE_ARGS["passages"], FIXTURE_ARGS["ko_rate"], FIXTURE_ARGS["seed"]
+    )
     for name in ("flux.xml", "recu.xml", "recu-rejet.xml", "source.csv", "facts.json"):
         assert (tmp_path / name).read_bytes() == (FIXTURES / name).read_bytes(), name
-    for name, sheet in (("source-plat.xlsx", "Titulaires"),
-                        ("source-modele.xlsx", "Tableau declaration")):
+    for name, sheet in (
+        ("source-plat.xlsx", "Titulaires"),
+        ("source-modele.xlsx", "Tableau declaration"),
+    ):
         assert _sheet(tmp_path / name, sheet) == _sheet(FIXTURES / name, sheet), name
     assert facts["ko"] == 7 and facts["passages"] == 24
     assert sorted(facts["ko_par_famille"]) == ["K1", "K2", "K3", "K4", "K5", "K6", "K7"]
@@ -230,8 +235,10 @@ def test_hand_written_receipts():
 
 
 def test_cli(tmp_path, capsys):
-    assert gen.main(["--passages", "10", "--ko", "0.2", "--graine", "3",
-                     "--sortie", str(tmp_path)]) == 0
+    assert (
+        gen.main(["--passages", "10", "--ko", "0.2", "--graine", "3", "--sortie", str(tmp_path)])
+        == 0
+    )
     facts = json.loads((tmp_path / "facts.json").read_text(encoding="utf-8"))
     assert facts["passages"] == 10 and facts["ko"] == 2 and facts["graine"] == 3
     assert "10 passages" in capsys.readouterr().err
@@ -240,8 +247,9 @@ def test_cli(tmp_path, capsys):
 def test_parallel_workbooks_match(tmp_path, monkeypatch):
     # Big sets write each workbook in its own process; the result must not change.
     monkeypatch.setattr(gen, "PARALLEL_FROM", 10)
-    gen.generate(tmp_path, FIXTURE_ARGS["passages"], FIXTURE_ARGS["ko_rate"],
-                 FIXTURE_ARGS["seed"])
-    for name, sheet in (("source-plat.xlsx", "Titulaires"),
-                        ("source-modele.xlsx", "Tableau declaration")):
+    gen.generate(tmp_path, FIXTURE_ARGS["passages"], FIXTURE_ARGS["ko_rate"], FIXTURE_ARGS["seed"])
+    for name, sheet in (
+        ("source-plat.xlsx", "Titulaires"),
+        ("source-modele.xlsx", "Tableau declaration"),
+    ):
         assert _sheet(tmp_path / name, sheet) == _sheet(FIXTURES / name, sheet), name

@@ -11,8 +11,9 @@ from accuse import geo
 
 def test_data_files_are_small() -> None:
     data = resources.files("accuse").joinpath("data")
-    sizes = [data.joinpath(name).read_bytes() for name in ("insee-communes.csv.gz",
-                                                          "insee-pays.csv.gz")]
+    sizes = [
+        data.joinpath(name).read_bytes() for name in ("insee-communes.csv.gz", "insee-pays.csv.gz")
+    ]
     assert sum(len(s) for s in sizes) < 500_000
 
 

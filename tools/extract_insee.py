@@ -73,9 +73,10 @@ def write(path: Path, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> N
     writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
-    with path.open("wb") as raw, gzip.GzipFile(
-        filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0
-    ) as zipped:
+    with (
+        path.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as zipped,
+    ):
         zipped.write(buffer.getvalue().encode("utf-8"))
     print(f"{path.name}: {len(rows)} lignes, {path.stat().st_size} octets")
 
