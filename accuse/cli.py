@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -474,5 +475,67 @@ def _root(
     pass
 
 
+# Typer/Click word their usage errors in English: the common ones, told in French.
+_USAGE_ERRORS = [
+    (re.compile(r"Missing argument '(.+)'\."), "il manque l'argument {0}."),
+    (re.compile(r"Missing option '(.+)'\."), "il manque l'option {0}."),
+    (re.compile(r"No such option: (\S+?)(?:\s+Did you mean (\S+?)\?)?$"), "option inconnue : {0}."),
+    (
+        re.compile(r"No such command '(.+?)'\.(?:\s+Did you mean '(.+?)'\?)?$"),
+        "commande inconnue : {0}.",
+    ),
+    (re.compile(r"Option '(.+)' requires an argument\."), "l'option {0} attend une valeur."),
+    (
+        re.compile(r"Got unexpected extra arguments? ?(?:\(s\))? \((.+)\)"),
+        "argument en trop : {0}.",
+    ),
+    (
+        re.compile(r"Invalid value for '([^']+)'.*?'([^']*)' is not one of (.+?)\.?$"),
+        "la valeur « {1} » n'est pas permise pour {0} : valeurs possibles {2}.",
+    ),
+    (
+        re.compile(r"Invalid value for '([^']+)'.*valid integer"),
+        "{0} attend un nombre entier.",
+    ),
+    (
+        re.compile(r"Invalid value for '([^']+)'.*greater than or equal to (\d+)"),
+        "{0} attend un nombre supérieur ou égal à {1}.",
+    ),
+    (re.compile(r"Invalid value for '([^']+)'"), "valeur non permise pour {0}."),
+]
+
+
+def _french_usage(message: str) -> str:
+    for pattern, french in _USAGE_ERRORS:
+        match = pattern.search(message)
+        if match:
+            text = french.format(*match.groups())
+            suggestion = match.groups()[-1] if "Did you mean" in message else None
+            if suggestion:
+                text = text[:-1] + f" (vouliez-vous dire {suggestion} ?)."
+            return text
+    return message
+
+
 def main() -> None:
-    app()
+    """The console script: Typer's app, with usage errors told in French (exit 2)."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=sys.argv[1:], prog_name="accuse", standalone_mode=False)
+    except KeyboardInterrupt:
+        _stderr().print(Text("Interrompu : aucun fichier n'a été remplacé.", style="bold red"))
+        raise SystemExit(130) from None
+    except Exception as error:
+        # Click's UsageError family (vendored by recent Typer, so matched by its shape).
+        if not hasattr(error, "format_message") or getattr(error, "exit_code", None) != 2:
+            if type(error).__name__ == "Abort":
+                raise SystemExit(130) from None
+            raise
+        from accuse.summary import inert
+
+        context = getattr(error, "ctx", None)
+        where = context.command_path if context is not None else "accuse"
+        message = inert(_french_usage(error.format_message()))
+        _stderr().print(Text(f"Erreur : {message} Voir « {where} --help ».", style="bold red"))
+        raise SystemExit(EXIT_INPUT) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

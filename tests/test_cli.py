@@ -174,3 +174,45 @@ def test_help_is_french() -> None:
     result = run("analyse", "--help")
     assert result.exit_code == 0
     assert "accusé de traitement" in result.stdout and "--colonne-id" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["analyse"], "il manque l'argument recu."),
+        (["analyse", "r.xml", "--nope"], "option inconnue : --nope."),
+        (["anlyse"], "commande inconnue : anlyse (vouliez-vous dire analyse ?)."),
+        (["analyse", "r.xml", "-f", "xml2"], "la valeur « xml2 » n'est pas permise pour --format"),
+        (["analyse", "r.xml", "--lignes", "0"], "--lignes attend un nombre supérieur ou égal à 1."),
+        (["reexporter", "a.xlsx", "b"], "argument en trop : b."),
+    ],
+)
+def test_usage_errors_are_french(args: list[str], expected: str) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "accuse", *args], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("Erreur : ")
+    assert expected in done.stderr
+    assert "Error" not in done.stderr and "Usage" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_version_and_help_exit_zero() -> None:
+    import subprocess
+    import sys
+
+    version = subprocess.run(
+        [sys.executable, "-m", "accuse", "--version"], capture_output=True, text=True, check=False
+    )
+    assert version.returncode == 0 and version.stdout.startswith("accuse ")
+    helped = subprocess.run(
+        [sys.executable, "-m", "accuse", "analyse", "-h"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert helped.returncode == 0 and "--source" in helped.stdout
