@@ -186,6 +186,7 @@ def _file_errors(analysis: Analysis) -> None:
 
 
 WORKSHEET_NAME = "corrections.xlsx"
+PARALLEL_FROM = 2000  # rejected rows from which the two outputs are written side by side
 REPORT_NAME = "rapport.html"
 
 
@@ -204,6 +205,7 @@ def input_paths(analysis: Analysis) -> list[Path]:
 def write_outputs(analysis: Analysis, folder: Path) -> list[Path]:
     """The correction worksheet and the HTML report, written atomically into ``folder``."""
     from accuse.output import prepare_folder
+    from accuse.parallel import side_by_side
     from accuse.report import write_report
     from accuse.worksheet import write_worksheet
 
@@ -213,8 +215,12 @@ def write_outputs(analysis: Analysis, folder: Path) -> list[Path]:
     worksheet = folder / WORKSHEET_NAME
     report = folder / REPORT_NAME
     try:
-        write_worksheet(analysis, worksheet, inputs)
-        write_report(analysis, report, inputs)
+        # Both are long with many rejected rows: then they are written at once on two cores.
+        side_by_side(
+            lambda: write_worksheet(analysis, worksheet, inputs),
+            lambda: write_report(analysis, report, inputs),
+            parallel=len(analysis.rejected) + len(analysis.file_errors) >= PARALLEL_FROM,
+        )
     except BaseException:
         if created:  # a failed first run leaves no empty folder behind
             with contextlib.suppress(OSError):

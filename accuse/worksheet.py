@@ -82,6 +82,8 @@ def display_value(key: str | None, value: CellValue, source_kind: str) -> CellVa
 
 def canonical(value: CellValue) -> str:
     """A cell by meaning: 30/06/2024, 2024-06-30 and a date cell are the same; 42 == 42.0."""
+    if type(value) is str and "/" not in value and "-" not in value:
+        return value.strip()  # most cells: text that cannot be a date
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -283,10 +285,10 @@ def write_worksheet(analysis: Analysis, path: Path, inputs: Sequence[Path]) -> P
         formats = _Formats(book)
         whole_file = analysis.receipt.shape == "rejet_fichier"
         lines = _file_lines(analysis) if whole_file else _passage_lines(analysis)
-        _fix_sheet(book, formats, analysis, lines, whole_file)
+        prints = _fix_sheet(book, formats, analysis, lines, whole_file)
         _summary_sheet(book, formats, analysis)
         _unmatched_sheet(book, formats, analysis)
-        _book_sheet(book, formats, analysis, lines, whole_file)
+        _book_sheet(book, analysis, lines, whole_file, prints)
         book.close()
     return Path(path)
 
@@ -297,7 +299,8 @@ def _fix_sheet(
     analysis: Analysis,
     lines: list[Line],
     whole_file: bool,
-) -> None:
+) -> dict[int, str]:
+    """The editable sheet; returns each source row's fingerprint as written."""
     sheet = book.add_worksheet(SHEET_FIX)
     source = analysis.source
     prefix = FILE_PREFIX if whole_file else PREFIX
@@ -311,6 +314,11 @@ def _fix_sheet(
         min(max(len(h), 6) + 2, _MAX_WIDTH) for h in headers
     ]
     first = len(prefix)
+    column_formats = [
+        (formats.get(kind_of, False), formats.get(kind_of, True))
+        for kind_of in ("text" if text else "general" for text in text_columns)
+    ]
+    prints: dict[int, str] = {}
     for number, line in enumerate(lines, start=1):
         cells = _prefix_cells(line)
         for column, value in enumerate(cells):
@@ -325,23 +333,28 @@ def _fix_sheet(
                 sheet.write_number(number, len(PREFIX) + offset, value, formats.top)
         if line.row is None:
             continue
+        values = line.row.values
+        count = len(values)
+        shown = [
+            display_value(key, values[index] if index < count else None, kind)
+            for index, key in enumerate(keys)
+        ]
+        prints[line.row.position] = row_fingerprint(shown)
         marked = line.champs
-        for index, key in enumerate(keys):
-            value = line.row.values[index] if index < len(line.row.values) else None
-            value = display_value(key, value, kind)
-            if (value is None or value == "") and key not in marked:
+        # The hot loop of a 20,000-row worksheet: plain text, the common case, goes straight in.
+        for index, value in enumerate(shown):
+            highlighted = keys[index] in marked
+            if value is None or value == "":
+                if highlighted:
+                    sheet.write_blank(number, first + index, None, column_formats[index][1])
                 continue  # the column's own format (text where it matters) covers it
-            write_value(
-                sheet,
-                number,
-                first + index,
-                value,
-                formats,
-                text_columns[index],
-                key in marked,
-            )
-            if isinstance(value, str):
-                widths[first + index] = min(max(widths[first + index], len(value) + 2), _MAX_WIDTH)
+            column = first + index
+            if type(value) is str:
+                sheet.write_string(number, column, value, column_formats[index][highlighted])
+                if len(value) + 2 > widths[column]:
+                    widths[column] = min(len(value) + 2, _MAX_WIDTH)
+            else:
+                write_value(sheet, number, column, value, formats, text_columns[index], highlighted)
     for column, width in enumerate(widths):
         index = column - first
         # Text columns are formatted as text even where empty, so "01053" typed in stays so.
@@ -353,6 +366,7 @@ def _fix_sheet(
     if source is not None and lines:
         _validations(sheet, source, keys, first, len(lines))
     sheet.activate()
+    return prints
 
 
 def _prefix_cells(line: Line) -> list[object]:
@@ -526,10 +540,10 @@ def source_metadata(source: Source) -> dict[str, object]:
 
 def _book_sheet(
     book: xlsxwriter.Workbook,
-    formats: _Formats,
     analysis: Analysis,
     lines: list[Line],
     whole_file: bool,
+    prints: dict[int, str],
 ) -> None:
     """Hidden bookkeeping: metadata as key/JSON pairs, then each source row's original values."""
     sheet = book.add_worksheet(SHEET_BOOK)
@@ -553,7 +567,6 @@ def _book_sheet(
     sheet.write_string(row, 0, BOOK_ROWS_MARK)
     if source is None:
         return
-    keys = column_keys(source)
     seen: set[int] = set()
     for line in lines:
         if line.row is None or line.row.position in seen:
@@ -563,9 +576,4 @@ def _book_sheet(
         sheet.write_number(row, 0, line.row.position)
         sheet.write_string(row, 1, line.idTechnique)
         sheet.write_string(row, 2, ",".join(e.code for e in line.entries))
-        values = line.row.values
-        shown = (
-            display_value(key, values[index] if index < len(values) else None, source.kind)
-            for index, key in enumerate(keys)
-        )
-        sheet.write_string(row, 3, row_fingerprint(shown))
+        sheet.write_string(row, 3, prints[line.row.position])
