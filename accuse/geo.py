@@ -43,7 +43,10 @@ def _communes() -> dict[str, tuple[Commune, ...]]:
     for code, kind, libelle, parent in _rows(COMMUNES_FILE):
         by_code.setdefault(code, []).append(Commune(code, kind, libelle, parent))
     order = {"COM": 0, "ARM": 0, "COMD": 1, "COMA": 1}
-    return {c: tuple(sorted(v, key=lambda e: order.get(e.type, 2))) for c, v in by_code.items()}
+    return {
+        code: tuple(v) if len(v) == 1 else tuple(sorted(v, key=lambda e: order.get(e.type, 2)))
+        for code, v in by_code.items()
+    }
 
 
 @cache
