@@ -23,6 +23,7 @@ from accuse.model import (
     Source,
     SourceRow,
 )
+from accuse.parallel import gc_paused
 from accuse.progress import SILENT, Progress
 from accuse.receipt import parse_receipt
 from accuse.sources import read_source
@@ -115,6 +116,18 @@ def analyse(
     id_column: str | None = None,
     catalogue: Catalogue | None = None,
     progress: Progress = SILENT,
+) -> Analysis:
+    with gc_paused():
+        return _analyse(receipt_path, source_path, sheet, id_column, catalogue, progress)
+
+
+def _analyse(
+    receipt_path: Path,
+    source_path: Path | None,
+    sheet: str | None,
+    id_column: str | None,
+    catalogue: Catalogue | None,
+    progress: Progress,
 ) -> Analysis:
     catalogue = catalogue or load_catalogue()
     receipt = parse_receipt(Path(receipt_path), progress)
@@ -216,11 +229,12 @@ def write_outputs(analysis: Analysis, folder: Path) -> list[Path]:
     report = folder / REPORT_NAME
     try:
         # Both are long with many rejected rows: then they are written at once on two cores.
-        side_by_side(
-            lambda: write_worksheet(analysis, worksheet, inputs),
-            lambda: write_report(analysis, report, inputs),
-            parallel=len(analysis.rejected) + len(analysis.file_errors) >= PARALLEL_FROM,
-        )
+        with gc_paused():
+            side_by_side(
+                lambda: write_worksheet(analysis, worksheet, inputs),
+                lambda: write_report(analysis, report, inputs),
+                parallel=len(analysis.rejected) + len(analysis.file_errors) >= PARALLEL_FROM,
+            )
     except BaseException:
         if created:  # a failed first run leaves no empty folder behind
             with contextlib.suppress(OSError):

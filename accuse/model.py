@@ -83,7 +83,8 @@ class Source:
     positions: dict[str, list[int]] = field(default_factory=dict)  # idTechnique -> every row
     rows: dict[int, SourceRow] = field(default_factory=dict)  # position -> row kept whole
     row_count: int = 0
-    # flux XML only: (start line, end line, idTechnique) of every passage, in file order
+    # flux XML read for a whole-file rejection only: (start line, end line, idTechnique) of
+    # every passage, in file order
     passage_spans: list[tuple[int, int, str]] = field(default_factory=list)
     flux_header: dict[str, str] = field(default_factory=dict)
     # flux XML only: local name of the element that stands at each asked-for line

@@ -115,15 +115,18 @@ def test_template_layout_official_file(shared: Path) -> None:
 
 
 def test_flux_source_rows_and_spans(shared: Path) -> None:
+    # Spans are worked out when lines are asked for (a whole-file rejection to place).
     source = read_source(shared / "flux-exemple-officiel.xml")
+    assert source.passage_spans == []
+    spans = read_source(shared / "flux-exemple-officiel.xml", lines=[1]).passage_spans
     assert source.kind == "flux"
-    assert [s[2] for s in source.passage_spans] == [
+    assert [s[2] for s in spans] == [
         "db855769-bcd6-4253-93cf-e666db666c0a",
         "10c54fd2-f3a3-4dea-b975-4d7258bd10b3",
         "0785a873-acf7-4632-ad7b-b11cfff05b13",
     ]
     lines = (shared / "flux-exemple-officiel.xml").read_text("utf-8").splitlines()
-    for start, end, _ in source.passage_spans:
+    for start, end, _ in spans:
         assert "<cpf:passageCertification>" in lines[start - 1]
         assert "</cpf:passageCertification>" in lines[end - 1]
     first = source.rows[16]

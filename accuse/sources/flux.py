@@ -106,8 +106,10 @@ def read_flux(
         columns=dict(_INDEX),
         header_row=None,
     )
-    pending: list[tuple[int, int, list[str | None]]] = []  # rows of the certification being read
+    # The rows of the certification being read: (start line, end line, values).
+    pending: list[tuple[int, int | None, list[str | None]]] = []
     checked = False
+    passages = 0
     events = open_events(path, WHAT, progress, tags=_EVENT_TAGS)
     for _, element in events:
         if not checked:
@@ -116,15 +118,19 @@ def read_flux(
         name = localname(element.tag)
         if name == "passageCertification":
             identifier = _passage_id(element)
-            start, end = element.sourceline or 0, end_line(element)
-            source.passage_spans.append((start, end, identifier))
+            passages += 1
+            start = element.sourceline or 0
+            # Where a passage ends matters only to place a whole-file rejection's lines.
+            end = end_line(element) if wanted_lines else None
+            if end is not None:
+                source.passage_spans.append((start, end, identifier))
             if not identifier:
                 release(element)
                 continue
             source.row_count += 1
             source.positions.setdefault(identifier, []).append(start)
             keep_all = wanted is None and not wanted_lines
-            at_error = bool(wanted_lines) and _encloses(wanted_lines, start, end)
+            at_error = end is not None and _encloses(wanted_lines, start, end)
             if at_error:
                 _note_line_elements(element, wanted_set, source.line_elements)
             if keep_all or at_error or (wanted is not None and identifier in wanted):
@@ -162,7 +168,7 @@ def read_flux(
             "ce n'est pas un flux de dépôt : il n'a ni élément « flux » ni passageCertification.",
             path,
         )
-    if not source.passage_spans:
+    if not passages:
         raise InputError("ce flux ne contient aucun passageCertification.", path)
     return source
 
