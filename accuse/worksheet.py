@@ -319,8 +319,9 @@ def _fix_sheet(
         for kind_of in ("text" if text else "general" for text in text_columns)
     ]
     prints: dict[int, str] = {}
+    family_texts: dict[tuple[str, ...], tuple[str, str]] = {}
     for number, line in enumerate(lines, start=1):
-        cells = _prefix_cells(line)
+        cells = _prefix_cells(line, family_texts)
         for column, value in enumerate(cells):
             title = prefix[column]
             if isinstance(value, int):
@@ -369,11 +370,21 @@ def _fix_sheet(
     return prints
 
 
-def _prefix_cells(line: Line) -> list[object]:
-    titles = " ; ".join(dict.fromkeys(e.titre for e in line.entries))
-    actions = "\n".join(
-        f"{n}. {a}" for e in _unique(line.entries) for n, a in enumerate(e.actions, start=1)
-    )
+def _family_texts(entries: list[CatalogueEntry], made: dict) -> tuple[str, str]:
+    """Titles and numbered actions of a row's families, built once per set of families."""
+    key = tuple(e.code for e in entries)
+    found = made.get(key)
+    if found is None:
+        titles = " ; ".join(dict.fromkeys(e.titre for e in entries))
+        actions = "\n".join(
+            f"{n}. {a}" for e in _unique(entries) for n, a in enumerate(e.actions, start=1)
+        )
+        found = made[key] = (titles, actions)
+    return found
+
+
+def _prefix_cells(line: Line, made: dict) -> list[object]:
+    titles, actions = _family_texts(line.entries, made)
     return [
         line.position,
         inert(line.idTechnique),
