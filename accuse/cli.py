@@ -517,9 +517,26 @@ def _french_usage(message: str) -> str:
     return message
 
 
+def _french_help_option(command: object) -> None:
+    """Typer words its -h/--help option in English: say it in French, on every command."""
+    make = getattr(command, "get_help_option", None)
+    if make is not None:
+
+        def french(ctx: object, make: Callable = make) -> object:
+            option = make(ctx)
+            if option is not None:
+                option.help = "Affiche cette aide et s'arrête."
+            return option
+
+        command.get_help_option = french  # type: ignore[attr-defined]
+    for child in getattr(command, "commands", {}).values():
+        _french_help_option(child)
+
+
 def main() -> None:
     """The console script: Typer's app, with usage errors told in French (exit 2)."""
     command = typer.main.get_command(app)
+    _french_help_option(command)
     try:
         code = command.main(args=sys.argv[1:], prog_name="accuse", standalone_mode=False)
     except KeyboardInterrupt:

@@ -216,3 +216,4 @@ def test_version_and_help_exit_zero() -> None:
         check=False,
     )
     assert helped.returncode == 0 and "--source" in helped.stdout
+    assert "Affiche cette aide" in helped.stdout and "Show this message" not in helped.stdout
