@@ -8,15 +8,23 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
 from accuse import __version__
+from accuse.cli_common import (
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_REJECTED,
+    DebugOption,
+    guarded,
+    progress_bar,
+    stderr_console,
+)
 from accuse.cli_suivi import (
     HistoriqueOption,
     SansHistoriqueOption,
@@ -24,8 +32,6 @@ from accuse.cli_suivi import (
     suivi_command,
 )
 from accuse.errors import InputError
-from accuse.progress import SILENT
-from accuse.progress import Progress as ProgressSink
 
 app = typer.Typer(
     name="accuse",
@@ -40,85 +46,12 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-EXIT_OK, EXIT_REJECTED, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
-
 
 class OutputFormat(StrEnum):
     texte = "texte"
     json = "json"
 
 
-def _stderr() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-class _Bar:
-    """Rich progress bar on stderr, shown only when stderr is a terminal."""
-
-    def __init__(self, console: Console) -> None:
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        )
-        self._task: int | None = None
-
-    def start(self, label: str, total: int | None) -> None:
-        self._progress.start()
-        self._task = self._progress.add_task(label, total=total)
-
-    def update(self, done: int) -> None:
-        if self._task is not None:
-            self._progress.update(self._task, completed=done)
-
-    def finish(self) -> None:
-        if self._task is not None:
-            self._progress.remove_task(self._task)
-            self._task = None
-        self._progress.stop()
-
-
-def _progress() -> ProgressSink:
-    console = _stderr()
-    return _Bar(console) if console.is_terminal else SILENT
-
-
-def _fail(error: InputError) -> NoReturn:
-    from accuse.summary import inert  # file and sheet names come from the user's files
-
-    _stderr().print(Text("Erreur : " + inert(error.render()), style="bold red"))
-    raise typer.Exit(EXIT_INPUT)
-
-
-def _guarded(debug: bool, action: Callable[[], int]) -> NoReturn:
-    """Run a command: user errors exit 2 with their sentence, bugs exit 3 with an apology."""
-    try:
-        code = action()
-    except InputError as error:
-        _fail(error)
-    except (typer.Exit, KeyboardInterrupt):
-        raise
-    except Exception:
-        if debug:
-            raise
-        _stderr().print(
-            Text(
-                "Désolé, accuse a rencontré une erreur inattendue. Relancez la même commande "
-                "avec --debug pour voir le détail technique, et transmettez-le à l'équipe "
-                "d'accuse.",
-                style="bold red",
-            )
-        )
-        raise typer.Exit(EXIT_BUG) from None
-    raise typer.Exit(code)
-
-
-DebugOption = Annotated[
-    bool, typer.Option("--debug", help="Affiche le détail technique d'une erreur inattendue.")
-]
 CatalogueOption = Annotated[
     Path | None,
     typer.Option(
@@ -213,7 +146,7 @@ def analyse_command(
             sheet=feuille,
             id_column=colonne_id,
             catalogue=load_catalogue(catalogue),
-            progress=_progress(),
+            progress=progress_bar(),
         )
         written: list[Path] = []
         if not sans_sortie:
@@ -225,7 +158,7 @@ def analyse_command(
             document = build(result)
             document["fichiers_ecrits"] = [str(path) for path in written]
             sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
-            _stderr().print(Text(note, style="dim"))
+            stderr_console().print(Text(note, style="dim"))
         else:
             from accuse.terminal import render
 
@@ -238,7 +171,7 @@ def analyse_command(
             console.print(Text(note, style="dim"))
         return EXIT_REJECTED if result.has_rejections else EXIT_OK
 
-    _guarded(debug, run)
+    guarded(debug, run)
 
 
 @app.command("catalogue")
@@ -303,7 +236,7 @@ def catalogue_command(
         console.print(table)
         return EXIT_OK
 
-    _guarded(debug, run)
+    guarded(debug, run)
 
 
 class ReexportFormat(StrEnum):
@@ -432,7 +365,7 @@ def reexporter_command(
         console.print(Text(f"Écrit : {result.target}", style="green"))
         return EXIT_OK
 
-    _guarded(debug, run)
+    guarded(debug, run)
 
 
 def _show_entry(console: Console, entry) -> None:
@@ -540,7 +473,9 @@ def main() -> None:
     try:
         code = command.main(args=sys.argv[1:], prog_name="accuse", standalone_mode=False)
     except KeyboardInterrupt:
-        _stderr().print(Text("Interrompu : aucun fichier n'a été remplacé.", style="bold red"))
+        stderr_console().print(
+            Text("Interrompu : aucun fichier n'a été remplacé.", style="bold red")
+        )
         raise SystemExit(130) from None
     except Exception as error:
         # Click's UsageError family (vendored by recent Typer, so matched by its shape).
@@ -553,6 +488,8 @@ def main() -> None:
         context = getattr(error, "ctx", None)
         where = context.command_path if context is not None else "accuse"
         message = inert(_french_usage(error.format_message()))
-        _stderr().print(Text(f"Erreur : {message} Voir « {where} --help ».", style="bold red"))
+        stderr_console().print(
+            Text(f"Erreur : {message} Voir « {where} --help ».", style="bold red")
+        )
         raise SystemExit(EXIT_INPUT) from None
     raise SystemExit(code if isinstance(code, int) else 0)

@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from accuse.cli_common import DebugOption, guarded
+
 if TYPE_CHECKING:
     import datetime as dt
 
@@ -107,9 +109,7 @@ def suivi_command(
             "--recus", help="Liste les accusés enregistrés (date, fichier, nombres de passages)."
         ),
     ] = False,
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Affiche le détail technique d'une erreur inattendue.")
-    ] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Suivi des dépôts : les passages encore refusés d'un accusé à l'autre, depuis quand, et
     l'échéance légale (date de début de validité + 3 mois), les plus urgents d'abord.
@@ -117,7 +117,6 @@ def suivi_command(
     L'historique se remplit à chaque accuse analyse. Code de sortie : 0, ou 2 si
     l'historique est inutilisable.
     """
-    from accuse.cli import _guarded
 
     def run() -> int:
         from accuse.history import load, resolve_location
@@ -155,7 +154,7 @@ def suivi_command(
             console.print(Text(f"Écrit : {inert(written)}", style="green"))
         return 0
 
-    _guarded(debug, run)
+    guarded(debug, run)
 
 
 def _day(value: dt.date | None) -> str:

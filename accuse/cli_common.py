@@ -1,0 +1,91 @@
+"""What every `accuse` command shares: the error console, the exit codes, the --debug
+option, the progress bar, and the wrapper that turns errors into French sentences."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
+
+from accuse.errors import InputError
+from accuse.progress import SILENT
+from accuse.progress import Progress as ProgressSink
+
+EXIT_OK, EXIT_REJECTED, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _Bar:
+    """Rich progress bar on stderr, shown only when stderr is a terminal."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
+        self._task: int | None = None
+
+    def start(self, label: str, total: int | None) -> None:
+        self._progress.start()
+        self._task = self._progress.add_task(label, total=total)
+
+    def update(self, done: int) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, completed=done)
+
+    def finish(self) -> None:
+        if self._task is not None:
+            self._progress.remove_task(self._task)
+            self._task = None
+        self._progress.stop()
+
+
+def progress_bar() -> ProgressSink:
+    console = stderr_console()
+    return _Bar(console) if console.is_terminal else SILENT
+
+
+def fail(error: InputError) -> NoReturn:
+    from accuse.summary import inert  # file and sheet names come from the user's files
+
+    stderr_console().print(Text("Erreur : " + inert(error.render()), style="bold red"))
+    raise typer.Exit(EXIT_INPUT)
+
+
+def guarded(debug: bool, action: Callable[[], int]) -> NoReturn:
+    """Run a command: user errors exit 2 with their sentence, bugs exit 3 with an apology."""
+    try:
+        code = action()
+    except InputError as error:
+        fail(error)
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception:
+        if debug:
+            raise
+        stderr_console().print(
+            Text(
+                "Désolé, accuse a rencontré une erreur inattendue. Relancez la même commande "
+                "avec --debug pour voir le détail technique, et transmettez-le à l'équipe "
+                "d'accuse.",
+                style="bold red",
+            )
+        )
+        raise typer.Exit(EXIT_BUG) from None
+    raise typer.Exit(code)
+
+
+DebugOption = Annotated[
+    bool, typer.Option("--debug", help="Affiche le détail technique d'une erreur inattendue.")
+]
