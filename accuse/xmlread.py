@@ -62,7 +62,7 @@ def open_events(
     ``tags`` limits the events to elements of those local names.
     """
     if not path.exists():
-        raise InputError(f"fichier introuvable ({what}).", path)
+        raise InputError(f"fichier introuvable : vérifiez le nom et le dossier de {what}.", path)
     if path.is_dir():
         raise InputError(f"c'est un dossier, pas un fichier ({what}).", path)
     size = path.stat().st_size

@@ -26,7 +26,7 @@ def read_source(
     ``lines`` (flux XML only) also keeps the passages enclosing those lines of the file."""
     path = Path(path)
     if not path.exists():
-        raise InputError("fichier source introuvable.", path)
+        raise InputError("fichier source introuvable : vérifiez son nom et son dossier.", path)
     if path.is_dir():
         raise InputError("c'est un dossier, pas un fichier source.", path)
     if path.stat().st_size == 0:
