@@ -8,7 +8,13 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
 from accuse.errors import InputError
@@ -29,7 +35,7 @@ class _Bar:
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
-            DownloadColumn(),
+            TaskProgressColumn(),  # a percentage: bytes for XML and csv, rows for sheets
             TimeRemainingColumn(),
             console=console,
             transient=True,
