@@ -275,7 +275,10 @@ def write_worksheet(analysis: Analysis, path: Path, inputs: Sequence[Path]) -> P
         book = xlsxwriter.Workbook(
             str(temporary),
             {
-                "constant_memory": True,
+                # Held in memory, the sheet shares its strings (family titles, actions, names
+                # repeat from row to row): a quarter faster than streaming inline strings, for
+                # ~150 MB more at 20,000 rejected rows.
+                "constant_memory": False,
                 "strings_to_formulas": False,
                 "strings_to_numbers": False,
                 "strings_to_urls": False,
