@@ -97,8 +97,11 @@ def _families(analysis: Analysis, console: Console, limit: int) -> None:
         overview.add_row(entry.titre, entry.code, str(count), REDEPOSER.get(entry.redeposer, ""))
     console.print()
     console.print(overview)
+    by_code: dict[str, list[RejectedRow]] = {}
+    for row in analysis.rejected:
+        by_code.setdefault(row.code, []).append(row)
     for entry, count in families:
-        rows = [r for r in analysis.rejected if r.code == entry.code]
+        rows = by_code.get(entry.code, [])
         console.print()
         console.print(_family_panel(analysis, entry, count, rows[:limit]))
         if count > limit:
