@@ -109,6 +109,14 @@ def suivi_command(
             "--recus", help="Liste les accusés enregistrés (date, fichier, nombres de passages)."
         ),
     ] = False,
+    lignes: Annotated[
+        int,
+        typer.Option(
+            "--lignes",
+            min=1,
+            help="Nombre de passages montrés (texte) ; tous sont dans --sortie et --format json.",
+        ),
+    ] = 50,
     debug: DebugOption = False,
 ) -> None:
     """Suivi des dépôts : les passages encore refusés d'un accusé à l'autre, depuis quand, et
@@ -148,7 +156,7 @@ def suivi_command(
         if recus:
             render_receipts(tracking, console)
         else:
-            render(tracking, console)
+            render(tracking, console, lignes)
         if written is not None:
             console.print()
             console.print(Text(f"Écrit : {inert(written)}", style="green"))
@@ -181,7 +189,7 @@ def _header(tracking: Tracking, console: Console) -> None:
     console.print(Text(line, style="dim"))
 
 
-def render(tracking: Tracking, console: Console) -> None:
+def render(tracking: Tracking, console: Console, limit: int = 50) -> None:
     from accuse.summary import inert
     from accuse.tracking import DEADLINE_NOTE, URGENCY_LABEL, repeated_sentence, verdict
 
@@ -199,7 +207,8 @@ def render(tracking: Tracking, console: Console) -> None:
     table.add_column("1er refus", no_wrap=True)
     table.add_column("Dernier refus", no_wrap=True)
     styles = {"depassee": "bold red", "sous_30_jours": "yellow"}
-    for p in tracking.still_rejected:
+    # The most urgent first: a terminal shows a few dozen; the rest go to --sortie or JSON.
+    for p in tracking.still_rejected[:limit]:
         style = styles.get(p.urgency, "")
         due = _day(p.deadline) if p.deadline else URGENCY_LABEL[p.urgency]
         deposits = Text(str(p.rejected_deposits) + (" ⚑" if p.repeated else ""))
@@ -217,6 +226,15 @@ def render(tracking: Tracking, console: Console) -> None:
         )
     console.print()
     console.print(table)
+    hidden = len(tracking.still_rejected) - limit
+    if hidden > 0:
+        console.print(
+            Text(
+                f"… et {hidden} autre(s) passage(s) encore refusé(s) : --sortie suivi.xlsx ou "
+                "--format json pour tout voir, --lignes pour en montrer plus.",
+                style="dim",
+            )
+        )
     advice = repeated_sentence(tracking)
     if advice:
         console.print()

@@ -230,6 +230,13 @@ def test_command_text_json_workbook_and_receipts(store: str, tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["synthese"]["encore_refuses"] == 3
 
+    # The terminal shows the most urgent few; it says where the others are.
+    result = runner.invoke(
+        app, ["suivi", "--historique", store, "--lignes", "1"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "… et 2 autre(s) passage(s) encore refusé(s)" in result.output
+
     target = tmp_path / "suivi.xlsx"
     result = runner.invoke(app, ["suivi", "--historique", store, "--sortie", str(target)])
     assert result.exit_code == 0, result.output
