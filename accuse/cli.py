@@ -21,6 +21,7 @@ from accuse.cli_common import (
     EXIT_OK,
     EXIT_REJECTED,
     DebugOption,
+    OutputFormat,
     guarded,
     progress_bar,
     stderr_console,
@@ -45,11 +46,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-class OutputFormat(StrEnum):
-    texte = "texte"
-    json = "json"
 
 
 CatalogueOption = Annotated[

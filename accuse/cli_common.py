@@ -4,6 +4,7 @@ option, the progress bar, and the wrapper that turns errors into French sentence
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Annotated, NoReturn
 
 import typer
@@ -22,6 +23,13 @@ from accuse.progress import SILENT
 from accuse.progress import Progress as ProgressSink
 
 EXIT_OK, EXIT_REJECTED, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
+
+
+class OutputFormat(StrEnum):
+    """--format of the commands that print: a readable summary, or a JSON document."""
+
+    texte = "texte"
+    json = "json"
 
 
 def stderr_console() -> Console:

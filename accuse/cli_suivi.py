@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from accuse.cli_common import DebugOption, guarded
+from accuse.cli_common import DebugOption, OutputFormat, guarded
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -44,11 +43,6 @@ SansHistoriqueOption = Annotated[
         help="N'enregistre pas cet accusé dans l'historique (voir accuse suivi).",
     ),
 ]
-
-
-class SuiviFormat(StrEnum):
-    texte = "texte"
-    json = "json"
 
 
 def record_analysis(analysis: Analysis, historique: str | None, sans_historique: bool) -> str:
@@ -87,9 +81,9 @@ def record_analysis(analysis: Analysis, historique: str | None, sans_historique:
 def suivi_command(
     historique: HistoriqueOption = None,
     format: Annotated[
-        SuiviFormat,
+        OutputFormat,
         typer.Option("--format", "-f", help="texte : tableau lisible ; json : document complet."),
-    ] = SuiviFormat.texte,
+    ] = OutputFormat.texte,
     sortie: Annotated[
         Path | None,
         typer.Option(
@@ -142,7 +136,7 @@ def suivi_command(
             inputs = [location.path] if location.path is not None else []
             write_workbook(tracking, sortie, inputs)
             written = sortie
-        if format is SuiviFormat.json:
+        if format is OutputFormat.json:
             document = (
                 {"historique": tracking.location, "accuses": receipts_document(tracking.receipts)}
                 if recus
