@@ -1,3 +1,3 @@
-from accuse.cli import main
+from accuse.cli.app import main
 
 main()

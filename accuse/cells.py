@@ -39,3 +39,25 @@ def as_date(value: CellValue) -> dt.date | None:
                 except ValueError:
                     return None
     return None
+
+
+def cell_text(value: CellValue) -> str:
+    """A cell as the user reads it: 1979262 not 1979262.0, dates as JJ/MM/AAAA."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d/%m/%Y %H:%M") if value.time() else value.strftime("%d/%m/%Y")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+def clean_cell(value: CellValue) -> CellValue:
+    """A cell as kept: integral floats become ints (years, ids), empty strings become None."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value == "":
+        return None
+    return value

@@ -1,4 +1,4 @@
-"""Text normalisation shared by header recognition and message matching."""
+"""Text helpers for every layer: normalisation for matching, user text made safe to show."""
 
 from __future__ import annotations
 
@@ -66,3 +66,17 @@ def looks_like_formula(text: str) -> bool:
 def formula_safe(text: str) -> str:
     """A csv cell a spreadsheet shows as text: a leading apostrophe before a formula start."""
     return "'" + text if looks_like_formula(text) else text
+
+
+# C0/C1 controls and the bidirectional overrides that could disguise text in a terminal.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f]")
+
+
+def inert(text: object) -> str:
+    """User data made safe to show: control and direction characters become visible marks."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", "" if text is None else str(text))
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    word = singular if count in (0, 1) else (plural_form or singular + "s")
+    return f"{count} {word}"

@@ -52,7 +52,7 @@ for _, element in etree.iterparse(sys.argv[1]):
 EDIT_WORKSHEET = """
 import sys
 import openpyxl
-from accuse.fields import field_for_header
+from accuse.reference.fields import field_for_header
 path = sys.argv[1]
 book = openpyxl.load_workbook(path)
 sheet = book["À corriger"]

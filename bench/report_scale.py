@@ -19,8 +19,8 @@ sys.path.insert(0, str(HERE))
 
 from generate import generate  # noqa: E402
 
-from accuse.analysis import analyse  # noqa: E402
-from accuse.report import write_report  # noqa: E402
+from accuse.pipeline.analysis import analyse  # noqa: E402
+from accuse.render.html import write_report  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

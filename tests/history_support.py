@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from accuse.analysis import Analysis, analyse
+from accuse.pipeline.analysis import Analysis, analyse
 
 MESSAGES = {
     "N1": "Aucun titulaire ne correspond aux critères obligatoires",
@@ -98,7 +98,7 @@ def big_deposit(name: str, count: int, rejected_every: int = 3) -> Deposit:
 
 def record_worker(deposit: Deposit, folder: str, store: str, barrier, results) -> None:  # type: ignore[no-untyped-def]
     """Analyse, wait for the others, then record at the same moment they do."""
-    from accuse.history import record
+    from accuse.history.store import record
 
     analysis = deposit.analyse(Path(folder))
     barrier.wait(timeout=60)
@@ -108,13 +108,13 @@ def record_worker(deposit: Deposit, folder: str, store: str, barrier, results) -
 
 def killed_worker(deposit: Deposit, folder: str, store: str) -> None:
     """Record, and die by SIGKILL once the first batch of passages is written."""
-    import accuse.history
+    import accuse.history.store
 
     analysis = deposit.analyse(Path(folder))
 
     def die() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
-    accuse.history._after_batch = die
-    accuse.history.record(analysis, store)
+    accuse.history.store._after_batch = die
+    accuse.history.store.record(analysis, store)
     raise AssertionError("the process should have been killed")

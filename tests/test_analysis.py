@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from accuse.analysis import analyse
-from accuse.catalogue import load_catalogue
+from accuse.pipeline.analysis import analyse
+from accuse.reference.catalogue import load_catalogue
 from tests.conftest import FIXTURES, write
 
 # recu.xml: 7 KO, one per family; where each sits in each source (fixtures/README.md).

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from accuse.catalogue import load_catalogue
 from accuse.errors import InputError
-from accuse.fields import by_key
+from accuse.reference.catalogue import load_catalogue
+from accuse.reference.fields import by_key
 
 PASSAGE_MESSAGES = [
     # K1, and its variants of case, accents, apostrophe and ids

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from accuse.cli import app
+from accuse.cli.app import app
 from tests.conftest import FIXTURES, write
 
 

@@ -1,4 +1,4 @@
-"""Row-level checks of accuse.diagnosis: each check on rows that should and should not trigger it."""
+"""Row-level checks of accuse.pipeline.diagnosis: each check on rows that should and should not trigger it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Mapping
 
 import pytest
 
-from accuse.diagnosis import diagnose
 from accuse.model import CellValue, DiagnosisContext, Finding
+from accuse.pipeline.diagnosis import diagnose
 
 N1, N2, N3 = "TITULAIRE_INTROUVABLE_N1", "TITULAIRE_INTROUVABLE_N2", "TITULAIRE_INTROUVABLE_N3"
 MULTI = "TITULAIRES_MULTIPLES"

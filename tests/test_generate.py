@@ -21,7 +21,7 @@ from python_calamine import CalamineWorkbook
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
-XSD = FIXTURES / "flux-xsd-1.1.2.xsd"
+XSD = Path(__file__).resolve().parent.parent / "accuse" / "data" / "flux-xsd-1.1.2.xsd"
 FIXTURE_ARGS = {"passages": 24, "ko_rate": 0.29, "seed": 0}
 
 

@@ -1,4 +1,4 @@
-"""accuse.geo on the shipped INSEE files (built from the CDC template)."""
+"""accuse.reference.geo on the shipped INSEE files (built from the CDC template)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from importlib import resources
 
 import pytest
 
-from accuse import geo
+from accuse.reference import geo
 
 
 def test_data_files_are_small() -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from accuse import history
 from accuse.errors import InputError
-from accuse.history import load, passages, receipts, record, resolve_location, schema_version
+from accuse.history import store as history
+from accuse.history.store import load, passages, receipts, record, resolve_location, schema_version
 from tests.history_support import Deposit, Holder, big_deposit, killed_worker, record_worker
 
 pytest_plugins = ["tests.postgres"]
@@ -150,7 +150,7 @@ def test_same_receipt_twice_is_recognised(store: str, tmp_path: Path) -> None:
     # The same bytes under another name, analysed again: not counted twice.
     copy = tmp_path / "copie.xml"
     shutil.copy(tmp_path / "r1.xml", copy)
-    from accuse.analysis import analyse
+    from accuse.pipeline.analysis import analyse
 
     again = record(analyse(copy), store)
     assert not again.new
@@ -159,7 +159,7 @@ def test_same_receipt_twice_is_recognised(store: str, tmp_path: Path) -> None:
 
 
 def test_same_receipt_with_its_source_later_completes_it(store: str, tmp_path: Path) -> None:
-    from accuse.analysis import analyse
+    from accuse.pipeline.analysis import analyse
 
     deposit = Deposit(
         "r1",
@@ -191,7 +191,7 @@ def test_same_receipt_with_its_source_later_completes_it(store: str, tmp_path: P
 
 
 def test_whole_file_rejection_is_recorded_without_passages(store: str) -> None:
-    from accuse.analysis import analyse
+    from accuse.pipeline.analysis import analyse
     from tests.conftest import FIXTURES
 
     outcome = record(analyse(FIXTURES / "recu-rejet.xml"), store)
@@ -202,7 +202,7 @@ def test_whole_file_rejection_is_recorded_without_passages(store: str) -> None:
 
 
 def test_fixture_receipt_with_its_source(store: str) -> None:
-    from accuse.analysis import analyse
+    from accuse.pipeline.analysis import analyse
     from tests.conftest import FIXTURES
 
     record(analyse(FIXTURES / "recu.xml", FIXTURES / "source-plat.xlsx"), store)
@@ -335,7 +335,7 @@ def test_a_process_killed_mid_record_leaves_the_history_consistent(
     _consistent(store)
     assert [r.receipt_name for r in load(store).receipts] == ["before.xml"]
     # The same receipt recorded afterwards is new and whole.
-    from accuse.analysis import analyse
+    from accuse.pipeline.analysis import analyse
 
     assert record(analyse(tmp_path / "killed.xml"), store).new
     assert _counts(store) == (2, 5002)

@@ -414,14 +414,17 @@ def _boom(*args, **kwargs):
 @pytest.mark.parametrize(
     ("target", "args"),
     [
-        ("accuse.analysis.analyse", ["analyse", str(FIXTURES / "recu.xml"), "--sans-sortie"]),
-        ("accuse.reexport.reexport", ["reexporter", str(FIXTURES / "source-plat.xlsx")]),
+        (
+            "accuse.pipeline.analysis.analyse",
+            ["analyse", str(FIXTURES / "recu.xml"), "--sans-sortie"],
+        ),
+        ("accuse.fix.reexport.reexport", ["reexporter", str(FIXTURES / "source-plat.xlsx")]),
     ],
 )
 def test_unexpected_error_apologises(monkeypatch, tmp_path: Path, target: str, args) -> None:
     from typer.testing import CliRunner
 
-    from accuse.cli import app
+    from accuse.cli.app import app
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ACCUSE_HISTORIQUE", str(tmp_path / "historique.sqlite"))
@@ -436,10 +439,10 @@ def test_unexpected_error_apologises(monkeypatch, tmp_path: Path, target: str, a
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     script = (
-        "import sys, accuse.analysis as a\n"
+        "import sys, accuse.pipeline.analysis as a\n"
         "def boom(*args, **kwargs): raise RuntimeError('panne interne simulée')\n"
         "a.analyse = boom\n"
-        "from accuse.cli import main\n"
+        "from accuse.cli.app import main\n"
         "sys.argv = ['accuse', *sys.argv[1:]]\n"
         "main()\n"
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from accuse.errors import InputError
-from accuse.receipt import parse_receipt
+from accuse.read.receipt import parse_receipt
 from tests.conftest import FIXTURES, write
 
 REAL = """<?xml version="1.0" encoding="UTF-8" standalone="no"?>

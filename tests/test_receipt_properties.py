@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from accuse.errors import InputError
 from accuse.model import Receipt
-from accuse.receipt import parse_receipt
+from accuse.read.receipt import parse_receipt
 from tests.conftest import FIXTURES
 
 REAL = [
@@ -94,7 +94,7 @@ _MEASURE = textwrap.dedent(
     import resource, sys
     from pathlib import Path
     from accuse.errors import InputError
-    from accuse.receipt import parse_receipt
+    from accuse.read.receipt import parse_receipt
     try:
         receipt = parse_receipt(Path(sys.argv[1]))
         print("lu", len(receipt.rejected), len(receipt.accepted_ids))

@@ -13,13 +13,13 @@ import pytest
 from lxml import etree
 from typer.testing import CliRunner
 
-from accuse.analysis import analyse
-from accuse.checks import NIL, xsd_value
-from accuse.cli import app
+from accuse.cli.app import app
 from accuse.errors import InputError
-from accuse.fluxwriter import FluxHeader, build_flux, schema, serialise, validation_errors
-from accuse.reexport import reexport
-from accuse.worksheet import SHEET_FIX, write_worksheet
+from accuse.fix.checks import NIL, xsd_value
+from accuse.fix.fluxwriter import FluxHeader, build_flux, schema, serialise, validation_errors
+from accuse.fix.reexport import reexport
+from accuse.pipeline.analysis import analyse
+from accuse.render.worksheet import SHEET_FIX, write_worksheet
 from tests.conftest import FIXTURES
 from tests.test_worksheet import FORMULA_LIKE, _numbered_source
 
@@ -291,7 +291,7 @@ def test_dossier_branch_and_postal_code_are_valid_flux() -> None:
 
 
 def test_flux_ids_from_options_win_and_missing_ones_are_named() -> None:
-    from accuse.reexport import ExportRow, _flux_header
+    from accuse.fix.reexport import ExportRow, _flux_header
 
     rows = [ExportRow(2, "A", ["03VML243"])]
     header, problems = _flux_header(rows, {}, {"idClientEmetteur": 0}, {"idContrat": "C-1"})

@@ -12,10 +12,10 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from accuse.analysis import Analysis, analyse
 from accuse.errors import InputError
-from accuse.report import environment, render_report, write_report
-from accuse.summary import verdict
+from accuse.pipeline.analysis import Analysis, analyse
+from accuse.pipeline.summary import verdict
+from accuse.render.html import environment, render_report, write_report
 from tests.conftest import FIXTURES, write
 
 HOSTILE = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from accuse.analysis import Analysis, analyse
-from accuse.report import render_report, write_report
-from accuse.summary import verdict
+from accuse.pipeline.analysis import Analysis, analyse
+from accuse.pipeline.summary import verdict
+from accuse.render.html import render_report, write_report
 from tests.conftest import FIXTURES, ROOT
 from tests.test_report import HOSTILE, hostile_set
 

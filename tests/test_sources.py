@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from accuse.errors import InputError
-from accuse.sources import read_source
+from accuse.read.sources import read_source
 from tests.conftest import write
 
 

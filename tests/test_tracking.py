@@ -12,10 +12,17 @@ import openpyxl
 import typer
 from typer.testing import CliRunner
 
-from accuse.analysis import analyse
-from accuse.cli_suivi import record_analysis, suivi_command
-from accuse.history import load, record
-from accuse.tracking import Tracking, add_months, build_document, compute, urgency, write_workbook
+from accuse.cli.suivi import record_analysis, suivi_command
+from accuse.history.store import load, record
+from accuse.history.tracking import (
+    Tracking,
+    add_months,
+    build_document,
+    compute,
+    urgency,
+    write_workbook,
+)
+from accuse.pipeline.analysis import analyse
 from tests.history_support import Deposit, Holder
 
 pytest_plugins = ["tests.postgres"]

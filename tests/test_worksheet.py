@@ -10,8 +10,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from accuse.analysis import Analysis, analyse
-from accuse.worksheet import (
+from accuse.pipeline.analysis import Analysis, analyse
+from accuse.render.worksheet import (
     PREFIX,
     SHEET_BOOK,
     SHEET_FIX,

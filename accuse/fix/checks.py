@@ -11,10 +11,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from accuse.cells import as_date
-from accuse.fields import Field, by_key
+from accuse.cells import as_date, cell_text
 from accuse.model import CellValue
-from accuse.sources.table import cell_text
+from accuse.reference.fields import Field, by_key
 
 NIL = object()  # the value of a nillable element written xsi:nil="true"
 

@@ -16,13 +16,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from accuse.cli_common import DebugOption, OutputFormat, guarded
+from accuse.cli.common import DebugOption, OutputFormat, guarded
 
 if TYPE_CHECKING:
     import datetime as dt
 
-    from accuse.analysis import Analysis
-    from accuse.tracking import Tracking
+    from accuse.history.tracking import Tracking
+    from accuse.pipeline.analysis import Analysis
 
 HISTORIQUE_HELP = (
     "Où est l'historique des accusés : un chemin de fichier (SQLite) ou une adresse "
@@ -51,8 +51,8 @@ def record_analysis(analysis: Analysis, historique: str | None, sans_historique:
     if sans_historique:
         return "Historique : accusé non enregistré (--sans-historique)."
     from accuse.errors import InputError
-    from accuse.history import record
-    from accuse.summary import inert, plural
+    from accuse.history.store import record
+    from accuse.text import inert, plural
 
     try:
         outcome = record(analysis, historique)
@@ -121,9 +121,14 @@ def suivi_command(
     """
 
     def run() -> int:
-        from accuse.history import load, resolve_location
-        from accuse.summary import inert
-        from accuse.tracking import build_document, compute, receipts_document, write_workbook
+        from accuse.history.store import load, resolve_location
+        from accuse.history.tracking import (
+            build_document,
+            compute,
+            receipts_document,
+            write_workbook,
+        )
+        from accuse.text import inert
 
         location = resolve_location(historique)
         tracking = compute(load(location))
@@ -170,7 +175,7 @@ def _days(left: int | None) -> str:
 
 
 def _header(tracking: Tracking, console: Console) -> None:
-    from accuse.summary import inert, plural
+    from accuse.text import inert, plural
 
     receipts = tracking.receipts
     line = f"Historique : {inert(tracking.location)}"
@@ -184,8 +189,8 @@ def _header(tracking: Tracking, console: Console) -> None:
 
 
 def render(tracking: Tracking, console: Console, limit: int = 50) -> None:
-    from accuse.summary import inert
-    from accuse.tracking import DEADLINE_NOTE, URGENCY_LABEL, repeated_sentence, verdict
+    from accuse.history.tracking import DEADLINE_NOTE, URGENCY_LABEL, repeated_sentence, verdict
+    from accuse.text import inert
 
     _header(tracking, console)
     console.print(Text(verdict(tracking), style="bold"))
@@ -238,8 +243,8 @@ def render(tracking: Tracking, console: Console, limit: int = 50) -> None:
 
 
 def render_receipts(tracking: Tracking, console: Console) -> None:
-    from accuse.summary import inert
-    from accuse.tracking import receipt_kind
+    from accuse.history.tracking import receipt_kind
+    from accuse.text import inert
 
     _header(tracking, console)
     if not tracking.receipts:

@@ -8,15 +8,15 @@ only the rows the analysis asked for.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
 
+from accuse.cells import cell_text, clean_cell
 from accuse.errors import InputError
-from accuse.fields import field_for_header, is_dictionary_id
 from accuse.model import CellValue, Source, SourceKind, SourceLayout, SourceRow
+from accuse.reference.fields import field_for_header, is_dictionary_id
 from accuse.text import fold, header_key
 
 HEADER_SCAN_ROWS = 30
@@ -39,28 +39,6 @@ class Header:
     id_index: int
     layout: SourceLayout
     data_from: int  # index in the scanned rows of the first candidate data row
-
-
-def cell_text(value: CellValue) -> str:
-    """A cell as the user reads it: 1979262 not 1979262.0, dates as JJ/MM/AAAA."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.strftime("%d/%m/%Y %H:%M") if value.time() else value.strftime("%d/%m/%Y")
-    if isinstance(value, dt.date):
-        return value.strftime("%d/%m/%Y")
-    return str(value)
-
-
-def clean_cell(value: CellValue) -> CellValue:
-    """A cell as kept: integral floats become ints (years, ids), empty strings become None."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if value == "":
-        return None
-    return value
 
 
 def find_header(rows: list[Row], path: Path, id_column: str | None, where: str) -> Header | None:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from accuse.analysis import Analysis
 from accuse.model import Source
+from accuse.pipeline.analysis import Analysis
+from accuse.text import plural
 
-# C0/C1 controls and the bidirectional overrides that could disguise text in a terminal.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f]")
-
-
-def inert(text: object) -> str:
-    """User data made safe to show: control and direction characters become visible marks."""
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", "" if text is None else str(text))
-
+# What "redeposer" in the catalogue means, as every presentation says it.
+REDEPOSER = {
+    "non": "non",
+    "apres_correction": "oui, après correction",
+    "fichier_entier": "tout le fichier",
+}
 
 _LAYOUTS = {"modele_v1.4": " (modèle Excel officiel v1.4)", "flux": " (flux XML déposé)"}
 
@@ -24,11 +22,6 @@ def describe_source(source: Source) -> str:
     """'titulaires.xlsx, feuille « Titulaires »' and the layout when it is a known one."""
     sheet = f", feuille « {source.sheet} »" if source.sheet else ""
     return f"{source.path.name}{sheet}{_LAYOUTS.get(source.layout, '')}"
-
-
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    word = singular if count in (0, 1) else (plural_form or singular + "s")
-    return f"{count} {word}"
 
 
 @dataclass(frozen=True)

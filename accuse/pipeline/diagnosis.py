@@ -15,9 +15,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from accuse import geo
 from accuse.cells import as_date
 from accuse.model import CellValue, DiagnosisContext, Finding
+from accuse.reference import geo
 from accuse.text import fold
 
 # How each field is named to the user, with its article.

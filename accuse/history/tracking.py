@@ -15,8 +15,8 @@ from itertools import groupby
 from pathlib import Path
 from typing import Literal
 
-from accuse.history import History, PassageEvent, RecordedReceipt
-from accuse.summary import plural
+from accuse.history.store import History, PassageEvent, RecordedReceipt
+from accuse.text import plural
 
 FORMAT_VERSION = 1
 DOUBLON = "DOUBLON"

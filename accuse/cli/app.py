@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from accuse import __version__
-from accuse.cli_common import (
+from accuse.cli.common import (
     EXIT_INPUT,
     EXIT_OK,
     EXIT_REJECTED,
@@ -26,7 +26,7 @@ from accuse.cli_common import (
     progress_bar,
     stderr_console,
 )
-from accuse.cli_suivi import (
+from accuse.cli.suivi import (
     HistoriqueOption,
     SansHistoriqueOption,
     record_analysis,
@@ -133,8 +133,9 @@ def analyse_command(
     """
 
     def run() -> int:
-        from accuse.analysis import analyse, default_output_folder, write_outputs
-        from accuse.catalogue import load_catalogue
+        from accuse.pipeline.analysis import analyse
+        from accuse.reference.catalogue import load_catalogue
+        from accuse.render.outputs import default_output_folder, write_outputs
 
         result = analyse(
             recu,
@@ -149,14 +150,14 @@ def analyse_command(
             written = write_outputs(result, sortie or default_output_folder(recu))
         note = record_analysis(result, historique, sans_historique)
         if format is OutputFormat.json:
-            from accuse.json_report import build
+            from accuse.render.jsondoc import build
 
             document = build(result)
             document["fichiers_ecrits"] = [str(path) for path in written]
             sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
             stderr_console().print(Text(note, style="dim"))
         else:
-            from accuse.terminal import render
+            from accuse.render.terminal import render
 
             console = Console(highlight=False)
             render(result, console, rows_per_family=lignes)
@@ -198,7 +199,7 @@ def catalogue_command(
     entier, ou la famille qui correspond à un message donné."""
 
     def run() -> int:
-        from accuse.catalogue import load_catalogue
+        from accuse.reference.catalogue import load_catalogue
 
         loaded = load_catalogue(catalogue)
         console = Console(highlight=False)
@@ -328,7 +329,7 @@ def reexporter_command(
     """
 
     def run() -> int:
-        from accuse.reexport import reexport, summary_lines
+        from accuse.fix.reexport import reexport, summary_lines
 
         ids = {
             key: value
@@ -479,7 +480,7 @@ def main() -> None:
             if type(error).__name__ == "Abort":
                 raise SystemExit(130) from None
             raise
-        from accuse.summary import inert
+        from accuse.text import inert
 
         context = getattr(error, "ctx", None)
         where = context.command_path if context is not None else "accuse"

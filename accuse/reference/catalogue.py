@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from accuse.errors import InputError
-from accuse.fields import by_key
+from accuse.reference.fields import by_key
 from accuse.text import fold_aligned, squeeze
 
 Scope = Literal["passage", "fichier"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict
 
-from accuse.analysis import Analysis, RejectedRow
 from accuse.model import CellValue
-from accuse.summary import totals, verdict
+from accuse.pipeline.analysis import Analysis, RejectedRow
+from accuse.pipeline.summary import totals, verdict
 
 FORMAT_VERSION = 1
 

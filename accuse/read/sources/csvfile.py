@@ -13,7 +13,7 @@ from typing import BinaryIO
 from accuse.errors import InputError
 from accuse.model import Source
 from accuse.progress import SILENT, Progress
-from accuse.sources.table import (
+from accuse.read.sources.table import (
     HEADER_SCAN_ROWS,
     Row,
     collect,

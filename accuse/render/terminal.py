@@ -8,16 +8,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from accuse.analysis import Analysis, RejectedRow
-from accuse.catalogue import CatalogueEntry
-from accuse.sources.table import cell_text
-from accuse.summary import describe_source, inert, totals, verdict
+from accuse.cells import cell_text
+from accuse.pipeline.analysis import Analysis, RejectedRow
+from accuse.pipeline.summary import REDEPOSER, describe_source, totals, verdict
+from accuse.reference.catalogue import CatalogueEntry
+from accuse.text import inert
 
-REDEPOSER = {
-    "non": "non",
-    "apres_correction": "oui, après correction",
-    "fichier_entier": "tout le fichier",
-}
 _NAME_FIELDS = ("nomNaissance", "prenom1")
 
 

@@ -11,7 +11,7 @@ from python_calamine import CalamineWorkbook
 from accuse.errors import InputError
 from accuse.model import Source
 from accuse.progress import SILENT, Progress
-from accuse.sources.table import (
+from accuse.read.sources.table import (
     HEADER_SCAN_ROWS,
     Row,
     collect,

@@ -14,10 +14,10 @@ from pathlib import Path
 from lxml import etree
 
 from accuse.errors import InputError
-from accuse.fields import dictionary
 from accuse.model import Source, SourceRow
 from accuse.progress import SILENT, Progress
-from accuse.xmlread import localname, open_events, release
+from accuse.read.xmlread import localname, open_events, release
+from accuse.reference.fields import dictionary
 
 NAMESPACE = "urn:cdc:cpf:pc5:schema:1.0.0"
 WHAT = "le flux de dépôt"

@@ -43,11 +43,10 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, ProgrammingError, SQLAlchemyError
 
-from accuse.analysis import Analysis
-from accuse.cells import as_date
+from accuse.cells import as_date, cell_text
 from accuse.errors import InputError
 from accuse.model import CellValue
-from accuse.sources.table import cell_text
+from accuse.pipeline.analysis import Analysis
 
 SCHEMA_VERSION = 1
 ENV_VAR = "ACCUSE_HISTORIQUE"

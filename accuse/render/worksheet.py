@@ -8,8 +8,6 @@ original values and the source's fingerprint: `accuse reexporter` compares again
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -19,26 +17,32 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from accuse.analysis import Analysis, RejectedRow
-from accuse.catalogue import CatalogueEntry
-from accuse.cells import as_date
-from accuse.checks import XSD_TO_TEMPLATE
-from accuse.fields import by_key
+from accuse.cells import as_date, cell_text
+from accuse.fix.checks import XSD_TO_TEMPLATE
+from accuse.fix.workbook import (
+    BOOK_ROWS_MARK,
+    DATE_FORMAT,
+    FORMAT_VERSION,
+    KEY_HEADER,
+    SHEET_BOOK,
+    SHEET_FIX,
+    Formats,
+    fingerprint,
+    row_fingerprint,
+    write_value,
+)
 from accuse.model import CellValue, Source, SourceRow
 from accuse.output import atomic_target
-from accuse.sources.table import cell_text
-from accuse.summary import inert, totals, verdict
+from accuse.pipeline.analysis import Analysis, RejectedRow
+from accuse.pipeline.summary import REDEPOSER, totals, verdict
+from accuse.reference.catalogue import CatalogueEntry
+from accuse.reference.fields import by_key
+from accuse.text import inert
 
-FORMAT_VERSION = 2  # 2: original rows kept as fingerprints
-SHEET_FIX = "À corriger"
 SHEET_SUMMARY = "Synthèse"
 SHEET_UNMATCHED = "Non rapprochés"
-SHEET_BOOK = "accuse_suivi"  # hidden
-KEY_HEADER = "Ligne source"
 PREFIX = [KEY_HEADER, "Id technique", "Famille", "Que faire", "Constats", "Message du portail"]
 FILE_PREFIX = [*PREFIX, "Ligne de l'erreur", "Colonne de l'erreur"]
-BOOK_ROWS_MARK = "#lignes"
-DATE_FORMAT = "dd/mm/yyyy"
 _MAX_WIDTH = 45
 _PREFIX_WIDTHS = {
     KEY_HEADER: 9,
@@ -51,17 +55,6 @@ _PREFIX_WIDTHS = {
 _WRAPPED = {"Famille", "Que faire", "Constats", "Message du portail"}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _FRENCH_DATE = re.compile(r"\d{2}/\d{2}/\d{4}")
-_CANON_FRENCH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_CANON_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00)?)?")
-
-
-def fingerprint(path: Path) -> str:
-    """sha256 of a file's bytes, read in chunks (sources can weigh 200 Mo)."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def display_value(key: str | None, value: CellValue, source_kind: str) -> CellValue:
@@ -78,42 +71,6 @@ def display_value(key: str | None, value: CellValue, source_kind: str) -> CellVa
             day = as_date(text)
             return day if day is not None else value
     return value
-
-
-def canonical(value: CellValue) -> str:
-    """A cell by meaning: 30/06/2024, 2024-06-30 and a date cell are the same; 42 == 42.0."""
-    if type(value) is str and "/" not in value and "-" not in value:
-        return value.strip()  # most cells: text that cannot be a date
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = str(value).strip()
-    french = _CANON_FRENCH.fullmatch(text)
-    if french:
-        day, month, year = (int(g) for g in french.groups())
-        return f"{year:04d}-{month:02d}-{day:02d}"
-    iso = _CANON_ISO.fullmatch(text)
-    if iso:
-        return "-".join(iso.groups())
-    return text
-
-
-# What a cell holds once written: xlsxwriter (like Excel) stops a text at 32,767 characters.
-MAX_CELL = 32767
-
-
-def row_fingerprint(cells: Iterable[CellValue]) -> str:
-    """A row by meaning, in 64 characters: re-export compares it to tell what the user changed
-    (far cheaper than keeping every original cell in the workbook)."""
-    parts = (canonical(c[:MAX_CELL] if isinstance(c, str) else c) for c in cells)
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
 def column_keys(source: Source) -> list[str | None]:
@@ -212,63 +169,6 @@ def _file_lines(analysis: Analysis) -> list[Line]:
 # --- writing ----------------------------------------------------------------------------------
 
 
-class _Formats:
-    """xlsxwriter formats, made once per combination (highlighted, number format)."""
-
-    def __init__(self, book: xlsxwriter.Workbook) -> None:
-        self._book = book
-        self._made: dict[tuple[str, bool], object] = {}
-        self.header = book.add_format(
-            {"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF", "text_wrap": True}
-        )
-        self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
-        self.top = book.add_format({"valign": "top"})
-        self.title = book.add_format({"bold": True, "font_size": 14})
-        self.bold = book.add_format({"bold": True})
-
-    def get(self, kind: str, highlighted: bool) -> object:
-        made = self._made.get((kind, highlighted))
-        if made is None:
-            spec: dict[str, object] = {"valign": "top"}
-            if kind == "date":
-                spec["num_format"] = DATE_FORMAT
-            elif kind == "datetime":
-                spec["num_format"] = DATE_FORMAT + " hh:mm"
-            elif kind == "text":
-                spec["num_format"] = "@"
-            if highlighted:
-                spec.update({"bg_color": "#FFE699", "border": 1, "border_color": "#C65911"})
-            made = self._made[(kind, highlighted)] = self._book.add_format(spec)
-        return made
-
-
-def write_value(
-    sheet: Worksheet,
-    row: int,
-    column: int,
-    value: CellValue,
-    formats: _Formats,
-    text_column: bool = False,
-    highlighted: bool = False,
-) -> None:
-    """One cell with its own type: text stays text (never a formula), dates stay dates."""
-    if isinstance(value, dt.datetime):
-        kind = "datetime" if value.time() != dt.time() else "date"
-        sheet.write_datetime(row, column, value, formats.get(kind, highlighted))
-    elif isinstance(value, dt.date):
-        sheet.write_datetime(row, column, value, formats.get("date", highlighted))
-    elif isinstance(value, bool):
-        sheet.write_boolean(row, column, value, formats.get("general", highlighted))
-    elif isinstance(value, int | float):
-        sheet.write_number(row, column, value, formats.get("general", highlighted))
-    elif value is None or value == "":
-        kind = "text" if text_column else "general"
-        sheet.write_blank(row, column, None, formats.get(kind, highlighted))
-    else:
-        kind = "text" if text_column else "general"
-        sheet.write_string(row, column, str(value), formats.get(kind, highlighted))
-
-
 def write_worksheet(analysis: Analysis, path: Path, inputs: Sequence[Path]) -> Path:
     """Write corrections.xlsx atomically; never over one of ``inputs``."""
     with atomic_target(Path(path), inputs) as temporary:
@@ -285,7 +185,7 @@ def write_worksheet(analysis: Analysis, path: Path, inputs: Sequence[Path]) -> P
                 "default_date_format": DATE_FORMAT,
             },
         )
-        formats = _Formats(book)
+        formats = Formats(book)
         whole_file = analysis.receipt.shape == "rejet_fichier"
         lines = _file_lines(analysis) if whole_file else _passage_lines(analysis)
         prints = _fix_sheet(book, formats, analysis, lines, whole_file)
@@ -298,7 +198,7 @@ def write_worksheet(analysis: Analysis, path: Path, inputs: Sequence[Path]) -> P
 
 def _fix_sheet(
     book: xlsxwriter.Workbook,
-    formats: _Formats,
+    formats: Formats,
     analysis: Analysis,
     lines: list[Line],
     whole_file: bool,
@@ -431,7 +331,7 @@ def _validations(
         )
 
 
-def _summary_sheet(book: xlsxwriter.Workbook, formats: _Formats, analysis: Analysis) -> None:
+def _summary_sheet(book: xlsxwriter.Workbook, formats: Formats, analysis: Analysis) -> None:
     sheet = book.add_worksheet(SHEET_SUMMARY)
     receipt, source = analysis.receipt, analysis.source
     t = totals(analysis)
@@ -484,14 +384,10 @@ def _summary_sheet(book: xlsxwriter.Workbook, formats: _Formats, analysis: Analy
 
 
 def _redeposer(entry: CatalogueEntry) -> str:
-    return {
-        "non": "non",
-        "apres_correction": "oui, après correction",
-        "fichier_entier": "tout le fichier",
-    }.get(entry.redeposer, entry.redeposer)
+    return REDEPOSER.get(entry.redeposer, entry.redeposer)
 
 
-def _unmatched_sheet(book: xlsxwriter.Workbook, formats: _Formats, analysis: Analysis) -> None:
+def _unmatched_sheet(book: xlsxwriter.Workbook, formats: Formats, analysis: Analysis) -> None:
     sheet = book.add_worksheet(SHEET_UNMATCHED)
     sheet.set_column(0, 0, 30)
     sheet.set_column(1, 1, 36)
@@ -546,7 +442,7 @@ def source_metadata(source: Source) -> dict[str, object]:
         "orthographe": spelling(source),
     }
     if source.kind == "csv":
-        from accuse.sources.csvfile import dialect  # the reader's own sniffing
+        from accuse.read.sources.csvfile import dialect  # the reader's own sniffing
 
         meta["encodage"], meta["separateur"] = dialect(source.path)
     return meta

@@ -7,9 +7,9 @@ from pathlib import Path
 from accuse.errors import InputError
 from accuse.model import Source
 from accuse.progress import SILENT, Progress
-from accuse.sources.csvfile import read_csv
-from accuse.sources.flux import read_flux
-from accuse.sources.spreadsheet import SUFFIXES, read_spreadsheet
+from accuse.read.sources.csvfile import read_csv
+from accuse.read.sources.flux import read_flux
+from accuse.read.sources.spreadsheet import SUFFIXES, read_spreadsheet
 
 
 def read_source(

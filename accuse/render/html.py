@@ -2,7 +2,7 @@
 
 The page is rendered by Jinja2 (templates/ at the top of the repository, installed as the
 package accuse.templates) with autoescaping on; CSS and script are inlined so the file works
-offline and as an e-mail attachment. Every fact comes from the Analysis and accuse.summary, as
+offline and as an e-mail attachment. Every fact comes from the Analysis and the summary, as
 in the terminal; nothing re-reads the inputs.
 
 Scale: the first ROWS_SHOWN rows of each family are written as HTML (the page is complete and
@@ -23,14 +23,14 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from accuse.analysis import Analysis, LocatedFileError, RejectedRow
-from accuse.catalogue import CatalogueEntry
-from accuse.chart import BarChart, bar_chart
+from accuse.cells import cell_text
 from accuse.model import CellValue, Source, SourceRow
 from accuse.output import atomic_target
-from accuse.sources.table import cell_text
-from accuse.summary import Totals, describe_source, inert, totals, verdict
-from accuse.terminal import REDEPOSER
+from accuse.pipeline.analysis import Analysis, LocatedFileError, RejectedRow
+from accuse.pipeline.summary import REDEPOSER, Totals, describe_source, totals, verdict
+from accuse.reference.catalogue import CatalogueEntry
+from accuse.render.chart import BarChart, bar_chart
+from accuse.text import inert
 
 ROWS_SHOWN = 100  # rows per family written as HTML; the script pages through the rest
 ABSENT_SHOWN = 2000  # rows absent from the receipt listed by line; beyond, a count

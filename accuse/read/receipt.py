@@ -14,7 +14,7 @@ from pathlib import Path
 from accuse.errors import InputError
 from accuse.model import FileError, Receipt, RejectedPassage
 from accuse.progress import SILENT, Progress
-from accuse.xmlread import child_texts, localname, open_events, release
+from accuse.read.xmlread import child_texts, localname, open_events, release
 
 WHAT = "l'accusé de traitement"
 _IDENTITY = ("nomFichier", "idFlux", "idTraitement", "idDemande")

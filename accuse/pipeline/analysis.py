@@ -5,15 +5,11 @@ Everything the commands show or write is computed here once; renderers only pres
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from accuse.catalogue import Catalogue, CatalogueEntry, Classification, load_catalogue
-from accuse.diagnosis import diagnose
-from accuse.join import join, locate_file_errors
 from accuse.model import (
     CellValue,
     DiagnosisContext,
@@ -24,9 +20,12 @@ from accuse.model import (
     SourceRow,
 )
 from accuse.parallel import gc_paused
+from accuse.pipeline.diagnosis import diagnose
+from accuse.pipeline.join import join, locate_file_errors
 from accuse.progress import SILENT, Progress
-from accuse.receipt import parse_receipt
-from accuse.sources import read_source
+from accuse.read.receipt import parse_receipt
+from accuse.read.sources import read_source
+from accuse.reference.catalogue import Catalogue, CatalogueEntry, Classification, load_catalogue
 
 
 @dataclass(frozen=True)
@@ -198,46 +197,9 @@ def _file_errors(analysis: Analysis) -> None:
         analysis.file_errors.append(LocatedFileError(error, classification, identifier, line, row))
 
 
-WORKSHEET_NAME = "corrections.xlsx"
-PARALLEL_FROM = 2000  # rejected rows from which the two outputs are written side by side
-REPORT_NAME = "rapport.html"
-
-
-def default_output_folder(receipt_path: Path) -> Path:
-    """``accuse-<receipt name>`` in the current folder."""
-    return Path.cwd() / f"accuse-{Path(receipt_path).stem}"
-
-
 def input_paths(analysis: Analysis) -> list[Path]:
+    """The files this analysis read: outputs must never be written over them."""
     paths = [analysis.receipt.path]
     if analysis.source is not None:
         paths.append(analysis.source.path)
     return paths
-
-
-def write_outputs(analysis: Analysis, folder: Path) -> list[Path]:
-    """The correction worksheet and the HTML report, written atomically into ``folder``."""
-    from accuse.output import prepare_folder
-    from accuse.parallel import side_by_side
-    from accuse.report import write_report
-    from accuse.worksheet import write_worksheet
-
-    inputs = input_paths(analysis)
-    created = not Path(folder).exists()
-    folder = prepare_folder(folder, inputs)
-    worksheet = folder / WORKSHEET_NAME
-    report = folder / REPORT_NAME
-    try:
-        # Both are long with many rejected rows: then they are written at once on two cores.
-        with gc_paused():
-            side_by_side(
-                lambda: write_worksheet(analysis, worksheet, inputs),
-                lambda: write_report(analysis, report, inputs),
-                parallel=len(analysis.rejected) + len(analysis.file_errors) >= PARALLEL_FROM,
-            )
-    except BaseException:
-        if created:  # a failed first run leaves no empty folder behind
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        raise
-    return [worksheet, report]

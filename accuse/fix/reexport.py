@@ -19,35 +19,34 @@ from typing import Literal
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
-from accuse.checks import (
+from accuse.cells import cell_text, clean_cell
+from accuse.errors import InputError
+from accuse.fix.checks import (
     FieldError,
     Problem,
     converted,
     header_value,
     is_empty,
 )
-from accuse.errors import InputError
-from accuse.fields import by_key
-from accuse.fluxwriter import FluxHeader, build_flux, serialise, validation_errors
-from accuse.model import CellValue
-from accuse.output import atomic_target, check_not_input
-from accuse.sources.spreadsheet import SUFFIXES, check_container
-from accuse.sources.table import cell_text, clean_cell
-from accuse.summary import inert
-from accuse.text import fold, formula_safe, looks_like_formula
-from accuse.worksheet import (
+from accuse.fix.fluxwriter import FluxHeader, build_flux, serialise, validation_errors
+from accuse.fix.workbook import (
     BOOK_ROWS_MARK,
     DATE_FORMAT,
     FORMAT_VERSION,
     KEY_HEADER,
     SHEET_BOOK,
     SHEET_FIX,
-    _Formats,
+    Formats,
     canonical,
     fingerprint,
     row_fingerprint,
     write_value,
 )
+from accuse.model import CellValue
+from accuse.output import atomic_target, check_not_input
+from accuse.read.sources.spreadsheet import SUFFIXES, check_container
+from accuse.reference.fields import by_key
+from accuse.text import fold, formula_safe, inert, looks_like_formula
 
 ExportFormat = Literal["xlsx", "csv", "xml"]
 _DEFAULT_FORMAT: dict[str, ExportFormat] = {"tableur": "xlsx", "csv": "csv", "flux": "xml"}
@@ -314,7 +313,7 @@ def _whole_file_rows(
             "relire le fichier source. Indiquez-le avec --source.",
             worksheet,
         )
-    from accuse.sources import read_source
+    from accuse.read.sources import read_source
 
     source = read_source(source_path, sheet=src.get("feuille"))
     fixes = {r.position: r for r in rows}
@@ -483,7 +482,7 @@ def _xlsx(path: Path, rows: list[ExportRow], src: dict, source_path: Path | None
             "default_date_format": DATE_FORMAT,
         },
     )
-    formats = _Formats(book)
+    formats = Formats(book)
     sheet = book.add_worksheet((src.get("feuille") or "Feuil1")[:31])
     first_column = 0
     if src["disposition"] == "modele_v1.4":

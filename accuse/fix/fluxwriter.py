@@ -11,8 +11,8 @@ from importlib import resources
 
 from lxml import etree
 
-from accuse.checks import NIL
-from accuse.fields import by_key, dictionary
+from accuse.fix.checks import NIL
+from accuse.reference.fields import by_key, dictionary
 
 NAMESPACE = "urn:cdc:cpf:pc5:schema:1.0.0"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"

@@ -1,0 +1,130 @@
+"""The contract between the worksheet `accuse analyse` writes and the one `accuse reexporter`
+reads back: sheet names, the bookkeeping marks, how a row is fingerprinted, how a cell is written.
+
+Both sides import it from here, so renaming a sheet or changing a fingerprint cannot break one
+side silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+from accuse.model import CellValue
+
+FORMAT_VERSION = 2  # 2: original rows kept as fingerprints
+SHEET_FIX = "À corriger"
+SHEET_BOOK = "accuse_suivi"  # hidden
+KEY_HEADER = "Ligne source"
+BOOK_ROWS_MARK = "#lignes"
+DATE_FORMAT = "dd/mm/yyyy"
+_CANON_FRENCH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_CANON_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00)?)?")
+
+
+def fingerprint(path: Path) -> str:
+    """sha256 of a file's bytes, read in chunks (sources can weigh 200 Mo)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def canonical(value: CellValue) -> str:
+    """A cell by meaning: 30/06/2024, 2024-06-30 and a date cell are the same; 42 == 42.0."""
+    if type(value) is str and "/" not in value and "-" not in value:
+        return value.strip()  # most cells: text that cannot be a date
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    french = _CANON_FRENCH.fullmatch(text)
+    if french:
+        day, month, year = (int(g) for g in french.groups())
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    iso = _CANON_ISO.fullmatch(text)
+    if iso:
+        return "-".join(iso.groups())
+    return text
+
+
+# What a cell holds once written: xlsxwriter (like Excel) stops a text at 32,767 characters.
+MAX_CELL = 32767
+
+
+def row_fingerprint(cells: Iterable[CellValue]) -> str:
+    """A row by meaning, in 64 characters: re-export compares it to tell what the user changed
+    (far cheaper than keeping every original cell in the workbook)."""
+    parts = (canonical(c[:MAX_CELL] if isinstance(c, str) else c) for c in cells)
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+class Formats:
+    """xlsxwriter formats, made once per combination (highlighted, number format)."""
+
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        self._book = book
+        self._made: dict[tuple[str, bool], object] = {}
+        self.header = book.add_format(
+            {"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF", "text_wrap": True}
+        )
+        self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
+        self.top = book.add_format({"valign": "top"})
+        self.title = book.add_format({"bold": True, "font_size": 14})
+        self.bold = book.add_format({"bold": True})
+
+    def get(self, kind: str, highlighted: bool) -> object:
+        made = self._made.get((kind, highlighted))
+        if made is None:
+            spec: dict[str, object] = {"valign": "top"}
+            if kind == "date":
+                spec["num_format"] = DATE_FORMAT
+            elif kind == "datetime":
+                spec["num_format"] = DATE_FORMAT + " hh:mm"
+            elif kind == "text":
+                spec["num_format"] = "@"
+            if highlighted:
+                spec.update({"bg_color": "#FFE699", "border": 1, "border_color": "#C65911"})
+            made = self._made[(kind, highlighted)] = self._book.add_format(spec)
+        return made
+
+
+def write_value(
+    sheet: Worksheet,
+    row: int,
+    column: int,
+    value: CellValue,
+    formats: Formats,
+    text_column: bool = False,
+    highlighted: bool = False,
+) -> None:
+    """One cell with its own type: text stays text (never a formula), dates stay dates."""
+    if isinstance(value, dt.datetime):
+        kind = "datetime" if value.time() != dt.time() else "date"
+        sheet.write_datetime(row, column, value, formats.get(kind, highlighted))
+    elif isinstance(value, dt.date):
+        sheet.write_datetime(row, column, value, formats.get("date", highlighted))
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, column, value, formats.get("general", highlighted))
+    elif isinstance(value, int | float):
+        sheet.write_number(row, column, value, formats.get("general", highlighted))
+    elif value is None or value == "":
+        kind = "text" if text_column else "general"
+        sheet.write_blank(row, column, None, formats.get(kind, highlighted))
+    else:
+        kind = "text" if text_column else "general"
+        sheet.write_string(row, column, str(value), formats.get(kind, highlighted))
