@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -102,4 +103,18 @@ def guarded(debug: bool, action: Callable[[], int]) -> NoReturn:
 
 DebugOption = Annotated[
     bool, typer.Option("--debug", help="Affiche le détail technique d'une erreur inattendue.")
+]
+
+
+CatalogueOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--catalogue",
+        help=(
+            "Votre propre catalogue (TOML), ajouté au catalogue fourni et prioritaire sur lui. "
+            "Par défaut : la variable ACCUSE_CATALOGUE, sinon ~/.config/accuse/catalogue.toml "
+            "(%APPDATA%\\accuse\\catalogue.toml sous Windows) s'il existe."
+        ),
+        dir_okay=False,
+    ),
 ]

@@ -1,0 +1,132 @@
+"""`accuse analyse`: read a receipt, join it to the source, explain, write the outputs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from accuse.cli.common import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    CatalogueOption,
+    DebugOption,
+    OutputFormat,
+    guarded,
+    progress_bar,
+    stderr_console,
+)
+from accuse.cli.suivi import HistoriqueOption, SansHistoriqueOption, record_analysis
+
+
+def analyse_command(
+    recu: Annotated[
+        Path,
+        typer.Argument(
+            help="L'accusé de traitement (XML) reçu de la Caisse des Dépôts.", show_default=False
+        ),
+    ],
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--source",
+            "-s",
+            help=(
+                "Le fichier que vous avez déposé ou dont il est tiré : classeur (.xlsx, .xls, "
+                ".ods, y compris le modèle Excel officiel v1.4), .csv, ou le flux XML déposé. "
+                "Sans lui, l'analyse porte sur l'accusé seul."
+            ),
+        ),
+    ] = None,
+    format: Annotated[
+        OutputFormat,
+        typer.Option("--format", "-f", help="texte : résumé lisible ; json : document complet."),
+    ] = OutputFormat.texte,
+    colonne_id: Annotated[
+        str | None,
+        typer.Option(
+            "--colonne-id",
+            help="Nom de la colonne qui contient l'identifiant technique, s'il n'est pas reconnu.",
+        ),
+    ] = None,
+    feuille: Annotated[
+        str | None,
+        typer.Option(
+            "--feuille",
+            help="Feuille du classeur à lire (par défaut : la première qui a une colonne d'id).",
+        ),
+    ] = None,
+    lignes: Annotated[
+        int,
+        typer.Option("--lignes", min=1, help="Nombre de refus montrés par famille (texte)."),
+    ] = 10,
+    sortie: Annotated[
+        Path | None,
+        typer.Option(
+            "--sortie",
+            "-o",
+            help=(
+                "Dossier où écrire la feuille de corrections (corrections.xlsx) et le rapport "
+                "(rapport.html). Par défaut : « accuse-<nom de l'accusé> » dans le dossier "
+                "courant ; créé s'il n'existe pas ; vos fichiers d'entrée ne sont jamais modifiés."
+            ),
+        ),
+    ] = None,
+    sans_sortie: Annotated[
+        bool,
+        typer.Option("--sans-sortie", help="N'écrit aucun fichier : affichage seulement."),
+    ] = False,
+    catalogue: CatalogueOption = None,
+    historique: HistoriqueOption = None,
+    sans_historique: SansHistoriqueOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Analyse un accusé de traitement : combien de passages acceptés et refusés, pourquoi, et
+    à quelle ligne de votre fichier se trouve chaque refus.
+
+    Code de sortie : 0 si rien n'est refusé, 1 si des passages (ou le fichier) sont refusés,
+    2 si un fichier donné est inutilisable.
+    """
+
+    def run() -> int:
+        from accuse.pipeline.analysis import analyse
+        from accuse.reference.catalogue import load_catalogue
+        from accuse.render.outputs import default_output_folder, write_outputs
+
+        result = analyse(
+            recu,
+            source,
+            sheet=feuille,
+            id_column=colonne_id,
+            catalogue=load_catalogue(catalogue),
+            progress=progress_bar(),
+        )
+        written: list[Path] = []
+        if not sans_sortie:
+            written = write_outputs(result, sortie or default_output_folder(recu))
+        note = record_analysis(result, historique, sans_historique)
+        if format is OutputFormat.json:
+            from accuse.render.jsondoc import build
+
+            document = build(result)
+            document["fichiers_ecrits"] = [str(path) for path in written]
+            sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+            stderr_console().print(Text(note, style="dim"))
+        else:
+            from accuse.render.terminal import render
+
+            console = Console(highlight=False)
+            render(result, console, rows_per_family=lignes)
+            if written:
+                console.print()
+                for path in written:
+                    console.print(Text(f"Écrit : {path}", style="green"))
+            console.print(Text(note, style="dim"))
+        return EXIT_REJECTED if result.has_rejections else EXIT_OK
+
+    guarded(debug, run)

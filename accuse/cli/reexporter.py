@@ -1,0 +1,146 @@
+"""`accuse reexporter`: the corrected rows only, in the source's layout or as a flux."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from accuse.cli.common import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    DebugOption,
+    guarded,
+)
+
+
+class ReexportFormat(StrEnum):
+    xlsx = "xlsx"
+    csv = "csv"
+    xml = "xml"
+
+
+def reexporter_command(
+    feuille: Annotated[
+        Path,
+        typer.Argument(
+            help="La feuille de corrections (corrections.xlsx) écrite par « accuse analyse ».",
+            show_default=False,
+        ),
+    ],
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--source",
+            "-s",
+            help=(
+                "Le fichier source d'origine, s'il n'est plus à l'emplacement où l'analyse l'a "
+                "lu (il sert à vérifier qu'il n'a pas changé et, pour le modèle Excel v1.4, à "
+                "reprendre son en-tête)."
+            ),
+        ),
+    ] = None,
+    format: Annotated[
+        ReexportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help=(
+                "xlsx ou csv : la disposition de votre source (mêmes colonnes, même en-tête) ; "
+                "xml : un nouveau flux de dépôt conforme au XSD officiel. Par défaut : le type "
+                "de la source (classeur → xlsx, csv → csv, flux → xml)."
+            ),
+        ),
+    ] = None,
+    sortie: Annotated[
+        Path | None,
+        typer.Option(
+            "--sortie",
+            "-o",
+            help=(
+                "Fichier à écrire. Par défaut : à côté de la feuille, "
+                "« <feuille>-reexport.xlsx|csv|xml ». Un fichier d'entrée n'est jamais écrasé."
+            ),
+        ),
+    ] = None,
+    forcer: Annotated[
+        bool,
+        typer.Option(
+            "--forcer",
+            help=(
+                "Écrit même si des valeurs seraient refusées par la Caisse des Dépôts ou si le "
+                "fichier source a changé depuis l'analyse."
+            ),
+        ),
+    ] = False,
+    id_client: Annotated[
+        str | None,
+        typer.Option(
+            "--id-client",
+            help="XML : code BCR de l'émetteur (8 caractères), s'il n'est pas dans la source.",
+        ),
+    ] = None,
+    id_client_certificateur: Annotated[
+        str | None,
+        typer.Option(
+            "--id-client-certificateur",
+            help="XML : code BCR du certificateur (8 caractères), s'il n'est pas dans la source.",
+        ),
+    ] = None,
+    id_contrat: Annotated[
+        str | None,
+        typer.Option(
+            "--id-contrat",
+            help="XML : identifiant du contrat (1 à 20 caractères), s'il n'est pas dans la source.",
+        ),
+    ] = None,
+    debug: DebugOption = False,
+) -> None:
+    """Réexporte seulement les lignes que vous avez corrigées dans la feuille de corrections,
+    pour les redéposer : les lignes non modifiées et les doublons déjà enregistrés ne sont pas
+    renvoyés. Chaque ligne est d'abord vérifiée champ par champ (longueurs, listes de valeurs,
+    dates, champs obligatoires) : rien n'est écrit tant qu'une ligne serait refusée.
+
+    Code de sortie : 0 si un fichier a été écrit, 1 si aucune ligne n'a été corrigée (rien
+    écrit), 2 si la feuille, la source ou une valeur empêche le réexport (rien écrit).
+    """
+
+    def run() -> int:
+        from accuse.fix.reexport import reexport, summary_lines
+
+        ids = {
+            key: value
+            for key, value in (
+                ("idClientEmetteur", id_client),
+                ("idClientCertificateur", id_client_certificateur),
+                ("idContrat", id_contrat),
+            )
+            if value
+        }
+        result = reexport(
+            feuille,
+            source=source,
+            format=format.value if format else None,  # type: ignore[arg-type]
+            target=sortie,
+            force=forcer,
+            ids=ids,
+        )
+        console = Console(highlight=False)
+        for line in summary_lines(result):
+            console.print(Text(line))
+        if not result.written:
+            console.print(
+                Text(
+                    "Aucune ligne n'a été modifiée dans la feuille : rien à réexporter.",
+                    style="bold yellow",
+                )
+            )
+            return EXIT_REJECTED
+        console.print(Text(f"Écrit : {result.target}", style="green"))
+        return EXIT_OK
+
+    guarded(debug, run)
