@@ -11,7 +11,8 @@ ReceiptShape = Literal["passages", "rejet_fichier"]
 SourceKind = Literal["tableur", "csv", "flux"]
 SourceLayout = Literal["plat", "modele_v1.4", "flux"]
 # A cell as read: text, a number the user typed, a date, or empty.
-CellValue = str | int | float | bool | dt.date | dt.datetime | None
+# What a spreadsheet cell can hold once read (calamine also gives times and durations).
+CellValue = str | int | float | bool | dt.date | dt.datetime | dt.time | dt.timedelta | None
 
 
 @dataclass(frozen=True)

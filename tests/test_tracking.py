@@ -14,15 +14,9 @@ from typer.testing import CliRunner
 
 from accuse.cli.suivi import record_analysis, suivi_command
 from accuse.history.store import load, record
-from accuse.history.tracking import (
-    Tracking,
-    add_months,
-    build_document,
-    compute,
-    urgency,
-    write_workbook,
-)
+from accuse.history.tracking import Tracking, add_months, compute, urgency
 from accuse.pipeline.analysis import analyse
+from accuse.render.suivi import build_document, write_workbook
 from tests.history_support import Deposit, Holder
 
 pytest_plugins = ["tests.postgres"]

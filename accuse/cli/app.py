@@ -108,7 +108,7 @@ def _french_help_option(command: object) -> None:
                 option.help = "Affiche cette aide et s'arrête."
             return option
 
-        command.get_help_option = french  # type: ignore[attr-defined]
+        setattr(command, "get_help_option", french)  # noqa: B010 (command is any Click object)
     for child in getattr(command, "commands", {}).values():
         _french_help_option(child)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +16,9 @@ from accuse.cli.common import (
     guarded,
 )
 from accuse.errors import InputError
+
+if TYPE_CHECKING:
+    from accuse.reference.catalogue import CatalogueEntry
 
 
 def catalogue_command(
@@ -50,8 +53,8 @@ def catalogue_command(
         loaded = load_catalogue(catalogue)
         console = Console(highlight=False)
         if message is not None:
-            scope = "fichier" if fichier or " : " in message.split("'")[0] else "passage"
-            found = loaded.classify(message, scope)  # type: ignore[arg-type]
+            whole_file = fichier or " : " in message.split("'")[0]
+            found = loaded.classify(message, "fichier" if whole_file else "passage")
             console.print(Text(f"Famille : {found.code} — {found.entry.titre}", style="bold"))
             console.print(Text(f"Pourquoi : {found.reason}"))
             if found.captures:
@@ -82,7 +85,7 @@ def catalogue_command(
     guarded(debug, run)
 
 
-def _show_entry(console: Console, entry) -> None:
+def _show_entry(console: Console, entry: CatalogueEntry) -> None:
     console.print(Text(f"{entry.code} — {entry.titre}", style="bold"))
     console.print(
         Text(f"Portée : {entry.portee} ; gravité : {entry.gravite} ; redéposer : {entry.redeposer}")
@@ -97,7 +100,7 @@ def _show_entry(console: Console, entry) -> None:
         console.print(Text("Champs à vérifier : " + ", ".join(entry.champs)))
     for pattern in entry.codes_techniques:
         console.print(Text(f"Code technique : {pattern}", style="dim"))
-    for pattern in entry.motifs:
-        console.print(Text(f"Motif : {pattern.pattern}", style="dim"))
+    for motif in entry.motifs:
+        console.print(Text(f"Motif : {motif.pattern}", style="dim"))
     if entry.origine != "accuse":
         console.print(Text(f"Défini dans : {entry.origine}", style="dim"))

@@ -124,7 +124,7 @@ def reexporter_command(
         result = reexport(
             feuille,
             source=source,
-            format=format.value if format else None,  # type: ignore[arg-type]
+            format=format.value if format else None,
             target=sortie,
             force=forcer,
             ids=ids,

@@ -13,15 +13,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from accuse.cli.common import DebugOption, OutputFormat, guarded
 
 if TYPE_CHECKING:
-    import datetime as dt
-
-    from accuse.history.tracking import Tracking
     from accuse.pipeline.analysis import Analysis
 
 HISTORIQUE_HELP = (
@@ -122,10 +118,12 @@ def suivi_command(
 
     def run() -> int:
         from accuse.history.store import load, resolve_location
-        from accuse.history.tracking import (
+        from accuse.history.tracking import compute
+        from accuse.render.suivi import (
             build_document,
-            compute,
             receipts_document,
+            render,
+            render_receipts,
             write_workbook,
         )
         from accuse.text import inert
@@ -162,117 +160,3 @@ def suivi_command(
         return 0
 
     guarded(debug, run)
-
-
-def _day(value: dt.date | None) -> str:
-    return value.strftime("%d/%m/%Y") if value is not None else "—"
-
-
-def _days(left: int | None) -> str:
-    if left is None:
-        return ""
-    return f"{-left} j de retard" if left < 0 else f"{left} j"
-
-
-def _header(tracking: Tracking, console: Console) -> None:
-    from accuse.text import inert, plural
-
-    receipts = tracking.receipts
-    line = f"Historique : {inert(tracking.location)}"
-    if receipts:
-        first, last = receipts[0].analysed_at, receipts[-1].analysed_at
-        line += f" — {plural(len(receipts), 'accusé')} enregistré{'s' if len(receipts) > 1 else ''}"
-        line += (
-            f", du {_day(first)} au {_day(last)}" if len(receipts) > 1 else f", le {_day(first)}"
-        )
-    console.print(Text(line, style="dim"))
-
-
-def render(tracking: Tracking, console: Console, limit: int = 50) -> None:
-    from accuse.history.tracking import DEADLINE_NOTE, URGENCY_LABEL, repeated_sentence, verdict
-    from accuse.text import inert
-
-    _header(tracking, console)
-    console.print(Text(verdict(tracking), style="bold"))
-    if not tracking.still_rejected:
-        return
-    table = Table(title="Passages encore refusés, les plus urgents d'abord", title_justify="left")
-    table.add_column("Échéance", no_wrap=True)
-    table.add_column("Reste", justify="right", no_wrap=True)
-    table.add_column("idTechnique", no_wrap=True)
-    table.add_column("Titulaire")
-    table.add_column("Famille")
-    table.add_column("Dépôts", justify="right")
-    table.add_column("1er refus", no_wrap=True)
-    table.add_column("Dernier refus", no_wrap=True)
-    styles = {"depassee": "bold red", "sous_30_jours": "yellow"}
-    # The most urgent first: a terminal shows a few dozen; the rest go to --sortie or JSON.
-    for p in tracking.still_rejected[:limit]:
-        style = styles.get(p.urgency, "")
-        due = _day(p.deadline) if p.deadline else URGENCY_LABEL[p.urgency]
-        deposits = Text(str(p.rejected_deposits) + (" ⚑" if p.repeated else ""))
-        if p.repeated:
-            deposits.stylize("bold magenta")
-        table.add_row(
-            Text(due, style=style),
-            Text(_days(p.days_left), style=style),
-            Text(inert(p.idTechnique)),
-            Text(inert(p.holder) or "—"),
-            Text(inert(p.family_title)),
-            deposits,
-            _day(p.first_rejected),
-            _day(p.last_rejected),
-        )
-    console.print()
-    console.print(table)
-    hidden = len(tracking.still_rejected) - limit
-    if hidden > 0:
-        console.print(
-            Text(
-                f"… et {hidden} autre(s) passage(s) encore refusé(s) : --sortie suivi.xlsx ou "
-                "--format json pour tout voir, --lignes pour en montrer plus.",
-                style="dim",
-            )
-        )
-    advice = repeated_sentence(tracking)
-    if advice:
-        console.print()
-        console.print(Text("⚑ " + advice, style="magenta"))
-    console.print()
-    console.print(Text(DEADLINE_NOTE, style="dim"))
-
-
-def render_receipts(tracking: Tracking, console: Console) -> None:
-    from accuse.history.tracking import receipt_kind
-    from accuse.text import inert
-
-    _header(tracking, console)
-    if not tracking.receipts:
-        console.print(
-            Text("Aucun accusé enregistré : chaque accuse analyse en ajoute un.", style="bold")
-        )
-        return
-    table = Table(title="Accusés enregistrés, du plus ancien au plus récent", title_justify="left")
-    table.add_column("Analysé le", no_wrap=True)
-    table.add_column("Accusé")
-    table.add_column("Fichier déposé")
-    table.add_column("Traitement")
-    table.add_column("Acceptés", justify="right")
-    table.add_column("Refusés", justify="right")
-    for r in tracking.receipts:
-        identity = r.idTraitement or r.idDemande or r.idFlux or ""
-        refused = (
-            Text(receipt_kind(r), style="red")
-            if r.shape == "rejet_fichier"
-            else Text(str(r.rejected_count))
-        )
-        table.add_row(
-            r.analysed_at.strftime("%d/%m/%Y %H:%M"),
-            Text(inert(r.receipt_name)),
-            Text(inert(r.nomFichier or "—")),
-            Text(inert(identity)),
-            str(r.accepted_count),
-            refused,
-        )
-    console.print()
-    console.print(table)

@@ -14,7 +14,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import xlsxwriter
 from python_calamine import CalamineWorkbook
@@ -127,11 +127,11 @@ def read_worksheet(path: Path) -> _Worksheet:
             "Excel ou LibreOffice.",
             path,
         ) from None
-    meta: dict = {}
+    meta: dict[str, Any] = {}
     index = 0
     try:
         while index < len(hidden) and hidden[index][0] != BOOK_ROWS_MARK:
-            meta[str(hidden[index][0])] = json.loads(hidden[index][1])
+            meta[str(hidden[index][0])] = json.loads(str(hidden[index][1]))
             index += 1
     except (ValueError, IndexError):
         raise not_ours from None
@@ -141,7 +141,7 @@ def read_worksheet(path: Path) -> _Worksheet:
     width = len(source["entetes"]) if source else 0
     originals = {}
     for row in hidden[index + 1 :]:
-        if row and isinstance(row[0], int | float) and row[0] != "":
+        if row and isinstance(row[0], int | float):
             families = tuple(c for c in str(row[2]).split(",") if c)
             originals[int(row[0])] = (str(row[1]), families, str(row[3]))
     prefix = int(meta["prefixe"])
@@ -266,7 +266,7 @@ def reexport(
             f"le fichier écrit a l'extension « {output.suffix} » mais contient du {chosen}."
         )
     if chosen == "xml":
-        data = _xml(rows, columns, header, force, result)  # type: ignore[arg-type]
+        data = _xml(rows, columns, header, force, result)
     elif chosen == "csv":
         data = _csv(rows, src, result)
     else:

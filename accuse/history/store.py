@@ -200,7 +200,7 @@ def _engine(location: Location) -> Engine:
     # and BEGIN IMMEDIATE takes the write lock up front so a transaction never has to upgrade
     # a stale read snapshot (which fails at once instead of waiting).
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_SECONDS * 1000}")
@@ -451,7 +451,9 @@ def _insert(conn: Connection, analysis: Analysis, digest: str, where: Location) 
             file_error_count=len(receipt.file_errors),
         )
     )
-    receipt_id = result.inserted_primary_key[0]
+    inserted = result.inserted_primary_key
+    assert inserted is not None  # an INSERT of one row always has its key
+    receipt_id = inserted[0]
     rows = passage_rows(analysis)
     for start in range(0, len(rows), _CHUNK):
         batch = rows[start : start + _CHUNK]

@@ -89,13 +89,16 @@ class Analysis:
 
     def families(self) -> list[tuple[CatalogueEntry, int]]:
         """Families present, most frequent first (ties in catalogue order)."""
-        if self.receipt.shape == "rejet_fichier":
-            counts = Counter(e.classification.code for e in self.file_errors)
-        else:
-            counts = Counter(r.code for r in self.rejected)
+        classifications = (
+            [e.classification for e in self.file_errors]
+            if self.receipt.shape == "rejet_fichier"
+            else [r.classification for r in self.rejected]
+        )
+        counts = Counter(c.code for c in classifications)
+        entries = {c.code: c.entry for c in classifications}
         order = {e.code: i for i, e in enumerate(self.catalogue.entries)}
         codes = sorted(counts, key=lambda c: (-counts[c], order.get(c, 0)))
-        return [(self.catalogue.get(c), counts[c]) for c in codes]  # type: ignore[misc]
+        return [(entries[c], counts[c]) for c in codes]
 
     def row_values(self, row: SourceRow) -> dict[str, CellValue]:
         """A source row by dictionary key, for the columns the source has."""
@@ -186,8 +189,12 @@ def _file_errors(analysis: Analysis) -> None:
     )
     for error, where in zip(receipt.file_errors, located, strict=True):
         classification = catalogue.classify(error.message, "fichier")
-        element = source.line_elements.get(error.ligne) if source is not None else None
-        if element and error.ligne is not None:
+        element = (
+            source.line_elements.get(error.ligne)
+            if source is not None and error.ligne is not None
+            else None
+        )
+        if element:
             classification = classification.with_captures(element=element)
         if where is None:
             analysis.file_errors.append(LocatedFileError(error, classification))

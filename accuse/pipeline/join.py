@@ -49,7 +49,10 @@ def locate_file_errors(errors: list[FileError], source: Source) -> list[tuple[in
     starts = [span[0] for span in spans]
     located: list[tuple[int, str] | None] = []
     for error in errors:
-        index = bisect_right(starts, error.ligne) - 1 if error.ligne is not None else -1
+        if error.ligne is None:
+            located.append(None)
+            continue
+        index = bisect_right(starts, error.ligne) - 1
         if index < 0:
             located.append(None)
             continue

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lxml import etree
+
 from accuse.errors import InputError
 from accuse.model import FileError, Receipt, RejectedPassage
 from accuse.progress import SILENT, Progress
@@ -44,7 +46,7 @@ def parse_receipt(path: Path, progress: Progress = SILENT) -> Receipt:
     receipt = Receipt(path=path, shape="passages")
     seen: set[str] = set()
     root_checked = False
-    item, item_fields = None, set()
+    item, item_fields = None, set[str]()
 
     for _, element in open_events(path, WHAT, progress):
         if not root_checked:
@@ -132,7 +134,7 @@ def _refuse_source_file(path: Path) -> None:
         )
 
 
-def _check_root(root, path: Path) -> None:
+def _check_root(root: etree._Element, path: Path) -> None:
     name = localname(root.tag)
     if name == "rapport":
         return

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 from lxml import etree
 
@@ -24,6 +25,9 @@ MAX_TEXT_MB = 10
 MAX_FILE_MB = 1024
 # A DOCTYPE must come before the root element: looking this far is enough for any real prolog.
 _PROLOG_BYTES = 64 * 1024
+
+
+Event = Literal["start", "end"]
 
 
 def localname(tag: object) -> str:
@@ -53,7 +57,7 @@ def open_events(
     path: Path,
     what: str,
     progress: Progress = SILENT,
-    events: tuple[str, ...] = ("end",),
+    events: tuple[Event, ...] = ("end",),
     tags: tuple[str, ...] | None = None,
 ) -> Iterator:
     """iterparse events of a file, with safe settings and French errors.
@@ -97,7 +101,7 @@ def _refuse_declared_doctype(path: Path, what: str) -> None:
 def _events(
     path: Path,
     what: str,
-    events: tuple[str, ...],
+    events: tuple[Event, ...],
     progress: Progress,
     tags: tuple[str, ...] | None,
 ) -> Iterator:

@@ -7,6 +7,7 @@ import fnmatch
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -17,6 +18,7 @@ from accuse.reference.fields import by_key
 from accuse.text import fold_aligned, squeeze
 
 Scope = Literal["passage", "fichier"]
+_SCOPES: dict[str, Scope] = {"passage": "passage", "fichier": "fichier"}
 UNKNOWN = {"passage": "MESSAGE_INCONNU", "fichier": "XSD_AUTRE"}
 _GRAVITES = ("information", "a_corriger", "bloquant")
 _REDEPOSER = ("non", "apres_correction", "fichier_entier")
@@ -92,12 +94,11 @@ class Catalogue:
                             f"code technique « {technical} » (règle « {pattern} »)",
                         )
         for entry in self.of_scope(scope):
-            for pattern in entry.motifs:
-                match = pattern.search(folded)
+            for motif in entry.motifs:
+                match = motif.search(folded)
                 if match:
-                    return Classification(
-                        entry, _cut(match, original), f"motif « {pattern.pattern} »"
-                    )
+                    reason = f"motif « {motif.pattern} »"
+                    return Classification(entry, _cut(match, original), reason)
         fallback = self.get(UNKNOWN[scope])
         assert fallback is not None, "the shipped catalogue always has its fallback families"
         return Classification(fallback, {}, "aucun motif ne correspond")
@@ -188,7 +189,11 @@ def _parse(raw: dict, origin: str, *, partial: bool, base: Catalogue | None = No
     return Catalogue(version, updated if isinstance(updated, dt.date) else None, tuple(entries))
 
 
-def _indices(item: dict, inherited: CatalogueEntry | None, fail) -> tuple[str, ...]:
+def _indices(
+    item: dict[str, object],
+    inherited: CatalogueEntry | None,
+    fail: Callable[[str, str], InputError],
+) -> tuple[str, ...]:
     if "indice" not in item:
         return inherited.indices if inherited else ()
     value = item["indice"]
@@ -227,9 +232,12 @@ def _entry(item: dict, origin: str, inherited: CatalogueEntry | None) -> Catalog
             raise fail(name, "doit être une liste de textes.")
         return tuple(value)
 
-    portee = text("portee")
-    if portee not in ("passage", "fichier"):
-        raise fail("portee", f"« {portee} » n'est pas permis : valeurs possibles passage, fichier.")
+    portee_text = text("portee")
+    portee = _SCOPES.get(portee_text)
+    if portee is None:
+        raise fail(
+            "portee", f"« {portee_text} » n'est pas permis : valeurs possibles passage, fichier."
+        )
     gravite = text("gravite")
     if gravite not in _GRAVITES:
         raise fail(
@@ -257,7 +265,7 @@ def _entry(item: dict, origin: str, inherited: CatalogueEntry | None) -> Catalog
         motifs = inherited.motifs if inherited else ()
     return CatalogueEntry(
         code=code,
-        portee=portee,  # type: ignore[arg-type]
+        portee=portee,
         titre=text("titre"),
         explication=text("explication"),
         actions=texts("actions"),

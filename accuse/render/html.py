@@ -292,7 +292,9 @@ class _RowBuilder:
         return Item("Date (jour/mois/année)", tuple(parts))
 
 
-def _file_error(number: int, located: LocatedFileError, family: int, source: Source | None):
+def _file_error(
+    number: int, located: LocatedFileError, family: int, source: Source | None
+) -> FileErrorView:
     error, captures = located.error, located.classification.captures
     element = captures.get("element", "")
     if not element and source is not None and error.ligne is not None:

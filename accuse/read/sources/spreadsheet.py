@@ -6,7 +6,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineSheet, CalamineWorkbook
 
 from accuse.errors import InputError
 from accuse.model import Source
@@ -29,7 +29,7 @@ _SWOLLEN_BYTES = 64 * 2**20
 _MAX_RATIO = 100
 
 
-def _rows(sheet, progress: Progress) -> Iterator[Row]:
+def _rows(sheet: CalamineSheet, progress: Progress) -> Iterator[Row]:
     """(Excel row number, cells) for every row of the sheet."""
     # python-calamine 0.9 iter_rows() starts at row 1 even when the used range starts lower
     # (dimastbk/python-calamine#177), while its columns start at the range. A fix would start

@@ -8,7 +8,7 @@ only the rows the analysis asked for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
@@ -27,7 +27,7 @@ _TEMPLATE_START = "commencez votre saisie"
 # Column A titles of the template's instruction rows (rows 14-18), never data.
 _TEMPLATE_ROW_TITLES = {"type champ", "obligatoire", "consigne", "exemple", "intitule", "bloc"}
 
-Row = tuple[int, list[CellValue]]
+Row = tuple[int, Sequence[CellValue]]
 
 
 @dataclass
