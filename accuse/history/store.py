@@ -587,11 +587,14 @@ class PassageEvent:
 class History:
     location: str
     receipts: list[RecordedReceipt]  # in recording order
-    events: list[PassageEvent]  # of every passage ever rejected, in recording order
+    # Every mention of each passage ever rejected (what tracking needs), or of every passage
+    # when loaded with every_passage=True; in recording order.
+    events: list[PassageEvent]
 
 
-def load(location: str | Path | Location | None = None) -> History:
-    """What tracking needs: all receipts, and every mention of each passage ever rejected."""
+def load(location: str | Path | Location | None = None, *, every_passage: bool = False) -> History:
+    """All receipts, and every mention of each passage ever rejected (of every passage with
+    ``every_passage``: passages only ever accepted matter to statistics, not to tracking)."""
     where = resolve_location(location)
     with open_store(where, create=False) as engine, _database_errors(where):
         if engine is None:
@@ -615,13 +618,10 @@ def load(location: str | Path | Location | None = None) -> History:
                 )
                 for r in conn.execute(select(receipts).order_by(receipts.c.id))
             ]
-            # Passages only ever accepted do not matter to tracking: leave them in the store.
-            ever_rejected = select(passages.c.idTechnique).where(passages.c.status == "KO")
-            query = (
-                select(passages)
-                .where(passages.c.idTechnique.in_(ever_rejected))
-                .order_by(passages.c.receipt_id, passages.c.idTechnique)
-            )
+            query = select(passages).order_by(passages.c.receipt_id, passages.c.idTechnique)
+            if not every_passage:
+                ever_rejected = select(passages.c.idTechnique).where(passages.c.status == "KO")
+                query = query.where(passages.c.idTechnique.in_(ever_rejected))
             events = [
                 PassageEvent(
                     receipt_id=p.receipt_id,

@@ -131,7 +131,9 @@ def _analyse(
     catalogue: Catalogue | None,
     progress: Progress,
 ) -> Analysis:
-    catalogue = catalogue or load_catalogue()
+    # Without a catalogue given, the shipped one: the user's own is read only when a caller
+    # asks for it (the CLI does, through --catalogue and its defaults).
+    catalogue = catalogue or load_catalogue(use_default_user_file=False)
     receipt = parse_receipt(Path(receipt_path), progress)
     source = None
     if source_path is not None:

@@ -21,8 +21,14 @@ def default_output_folder(receipt_path: Path) -> Path:
     return Path.cwd() / f"accuse-{Path(receipt_path).stem}"
 
 
-def write_outputs(analysis: Analysis, folder: Path) -> list[Path]:
-    """The correction worksheet and the HTML report, written atomically into ``folder``."""
+def write_outputs(analysis: Analysis, folder: Path, *, parallel: bool | None = None) -> list[Path]:
+    """The correction worksheet and the HTML report, written atomically into ``folder``.
+
+    ``parallel``: write the report in a forked child (Linux) while the worksheet is written
+    here; ``None`` decides by size (from PARALLEL_FROM rows), as the CLI does.
+    """
+    if parallel is None:
+        parallel = len(analysis.rejected) + len(analysis.file_errors) >= PARALLEL_FROM
     inputs = input_paths(analysis)
     created = not Path(folder).exists()
     folder = prepare_folder(folder, inputs)
@@ -34,7 +40,7 @@ def write_outputs(analysis: Analysis, folder: Path) -> list[Path]:
             side_by_side(
                 lambda: write_worksheet(analysis, worksheet, inputs),
                 lambda: write_report(analysis, report, inputs),
-                parallel=len(analysis.rejected) + len(analysis.file_errors) >= PARALLEL_FROM,
+                parallel=parallel,
             )
     except BaseException:
         if created:  # a failed first run leaves no empty folder behind
