@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from accuse.errors import InputError
-from accuse.reference.catalogue import load_catalogue
+from accuse.pipeline.analysis import analyse
+from accuse.reference.catalogue import check_examples, load_catalogue, load_shipped
 from accuse.reference.fields import by_key
+from accuse.render.html import render_report
+from tests.conftest import FIXTURES
 
 PASSAGE_MESSAGES = [
     # K1, and its variants of case, accents, apostrophe and ids
@@ -249,3 +254,196 @@ def test_default_user_catalogue_from_environment(tmp_path: Path, monkeypatch) ->
     own.write_text('[[famille]]\ncode = "DOUBLON"\ntitre = "Perso"\n', "utf-8")
     monkeypatch.setenv("ACCUSE_CATALOGUE", str(own))
     assert load_catalogue().get("DOUBLON").titre == "Perso"
+
+
+# --- every family proven by its examples ---------------------------------------------------
+
+SHIPPED = load_shipped()
+EXAMPLE_CHECKS = check_examples(SHIPPED)
+
+
+@pytest.mark.parametrize(
+    "check",
+    EXAMPLE_CHECKS,
+    ids=[f"{c.family.code}-{c.example.message[:30]}" for c in EXAMPLE_CHECKS],
+)
+def test_each_example_is_classified_by_its_own_family_alone(check) -> None:
+    found = SHIPPED.classify(check.example.message, check.family.portee)
+    assert found.code == check.family.code
+    assert found.captures == dict(check.example.captures)
+    assert check.also == ()  # no other family recognises it, whatever the order
+    assert check.problems == []
+
+
+def test_every_family_has_an_example_with_its_source() -> None:
+    assert len(EXAMPLE_CHECKS) >= len(SHIPPED.entries)
+    for entry in SHIPPED.entries:
+        assert entry.exemples, entry.code
+        assert all(example.source for example in entry.exemples), entry.code
+
+
+def test_a_wrong_example_is_caught(tmp_path: Path) -> None:
+    own = tmp_path / "c.toml"
+    own.write_text(
+        """
+[[famille]]
+code = "TITULAIRE_INTROUVABLE_N3"
+motifs = ["aucun titulaire ne correspond"]
+
+[[famille.exemples]]
+message = "Aucun titulaire ne correspond aux critères de reconciliation"
+
+[[famille]]
+code = "DOUBLON"
+
+[[famille.exemples]]
+message = "Le passage certification avec le bcr émetteur 03VML243 et l'id technique partenaire 42 existe déjà en base"
+captures = { bcr = "03VML243", id = "43" }
+""",
+        "utf-8",
+    )
+    catalogue = load_catalogue(own)
+    problems = {c.family.code: c.problems for c in check_examples(catalogue)}
+    # The broadened family now also takes the messages of N1 and N2: their examples say so.
+    assert problems["TITULAIRE_INTROUVABLE_N1"][0].startswith(
+        "reconnu par la famille TITULAIRE_INTROUVABLE_N3"
+    )
+    assert problems["DOUBLON"] == ["id : attendu « 43 », obtenu « 42 »"]
+
+
+def test_journal_is_newest_first_and_matches_the_version() -> None:
+    journal = SHIPPED.journal
+    assert journal and journal[0].version == SHIPPED.version
+    assert journal[0].date == SHIPPED.mis_a_jour
+    assert [c.date for c in journal] == sorted((c.date for c in journal), reverse=True)
+    assert all(change.changements for change in journal)
+
+
+def test_report_footer_names_the_catalogue_version_and_its_news(tmp_path: Path) -> None:
+    own = tmp_path / "perso.toml"
+    own.write_text('[[famille]]\ncode = "DOUBLON"\ntitre = "Déjà là"\n', "utf-8")
+    page = render_report(analyse(FIXTURES / "recu.xml", catalogue=load_catalogue(own)))
+    footer = lxml.html.fromstring(page).find(".//footer").text_content()
+    assert f"version {SHIPPED.version}" in footer and "perso.toml" in footer
+    assert SHIPPED.journal[0].changements[0] in footer
+
+
+# --- linear time on any message, any pattern ----------------------------------------------
+
+
+def _slowest(catalogue, message: str, scope: str) -> float:
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        catalogue.classify(message, scope)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+# Messages built to make a backtracking engine try every start and every split: Python's re
+# took about a minute on 48 KB of the first two, and grew with the cube of the length.
+HOSTILE_PIECES = [
+    ("passage", "date de fin "),
+    ("passage", "le passage certification avec le bcr emetteur x et l'id technique partenaire "),
+    ("passage", "le statut de la certification "),
+    ("passage", "aaaaaaaaaaaaa!"),
+    ("fichier", "la valeur '' de l'element '"),
+    ("fichier", "cvc-datatype-valid : '"),
+]
+
+
+@pytest.mark.parametrize(("scope", "piece"), HOSTILE_PIECES)
+def test_classifying_grows_linearly_with_the_message(
+    tmp_path: Path, scope: str, piece: str
+) -> None:
+    own = tmp_path / "c.toml"
+    # A user pattern that is exponential for a backtracking engine.
+    own.write_text(
+        '[[famille]]\ncode = "PERSO"\nportee = "passage"\ntitre = "t"\nexplication = "e"\n'
+        'gravite = "a_corriger"\nredeposer = "non"\nmotifs = ["^(a+)+$", "(.*)*z(.*)*y"]\n',
+        "utf-8",
+    )
+    catalogue = load_catalogue(own)
+    small = (piece * (10_000 // len(piece) + 1))[:10_000]
+    large = (piece * (1_000_000 // len(piece) + 1))[:1_000_000]
+    assert catalogue.classify(large, scope).code == catalogue.classify(small, scope).code
+    ratio = _slowest(catalogue, large, scope) / _slowest(catalogue, small, scope)
+    # 100 times the text: about 100 times the work; a quadratic engine would do 10,000 times.
+    assert ratio < 2_000, ratio
+
+
+@pytest.mark.parametrize(
+    ("motif", "reason"),
+    [
+        ("(a)\\\\1", "références arrière"),
+        ("(?=x)a", "assertions"),
+        ("(?<!x)a", "assertions"),
+        ("a{5000}", "répétition"),
+        ("(ouvert", "parenthèse"),
+        ("x" * 3000, "3000 caractères"),
+    ],
+)
+def test_patterns_that_need_backtracking_are_refused(
+    tmp_path: Path, motif: str, reason: str
+) -> None:
+    own = tmp_path / "c.toml"
+    own.write_text(
+        '[[famille]]\ncode = "PERSO"\nportee = "passage"\ntitre = "t"\nexplication = "e"\n'
+        f'gravite = "a_corriger"\nredeposer = "non"\nmotifs = ["{motif}"]\n',
+        "utf-8",
+    )
+    with pytest.raises(InputError, match=reason) as caught:
+        load_catalogue(own)
+    assert "entrée « PERSO », champ « motifs »" in caught.value.message
+
+
+# --- hostile user catalogues: a sentence naming the entry, bounded time and memory -----------
+
+
+@pytest.mark.parametrize(
+    ("hint", "shown"),
+    [
+        ("{id:>1500000000}", "{id:>1500000000}"),
+        ("{id.zzz}", "{id.zzz}"),
+        ("{id[0]}", "{id[0]}"),
+        ("{0}", "{0}"),
+        ("{id!r}", "{id!r}"),
+        ("ouverte {id", "accolades"),
+    ],
+)
+def test_hint_templates_are_plain_names_only(tmp_path: Path, hint: str, shown: str) -> None:
+    own = tmp_path / "c.toml"
+    own.write_text(f'[[famille]]\ncode = "DOUBLON"\nindice = "{hint}"\n', "utf-8")
+    with pytest.raises(InputError) as caught:
+        load_catalogue(own)
+    assert "entrée « DOUBLON », champ « indice »" in caught.value.message
+    assert shown in caught.value.message
+
+
+def test_hint_braces_can_be_written_doubled(tmp_path: Path) -> None:
+    own = tmp_path / "c.toml"
+    own.write_text('[[famille]]\ncode = "DOUBLON"\nindice = "{{{id}}} déjà vu"\n', "utf-8")
+    found = load_catalogue(own).classify(PASSAGE_MESSAGES[0][0])
+    assert found.hint == "{1559735} déjà vu"
+
+
+def test_deeply_nested_catalogue_is_refused(tmp_path: Path) -> None:
+    own = tmp_path / "c.toml"
+    own.write_text("a = " + "[" * 100_000 + "]" * 100_000 + "\n", "utf-8")
+    with pytest.raises(InputError, match="imbriquées trop profondément"):
+        load_catalogue(own)
+
+
+def test_huge_catalogue_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    own = tmp_path / "c.toml"
+    with open(own, "wb") as handle:
+        handle.write(b"# " + b"x" * (50 << 20) + b"\n")
+    with pytest.raises(InputError, match="trop gros"):
+        load_catalogue(own)
+
+
+def test_duplicate_family_in_one_file_is_refused(tmp_path: Path) -> None:
+    own = tmp_path / "c.toml"
+    own.write_text('[[famille]]\ncode = "DOUBLON"\n[[famille]]\ncode = "DOUBLON"\n', "utf-8")
+    with pytest.raises(InputError, match="définie deux fois"):
+        load_catalogue(own)

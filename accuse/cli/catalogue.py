@@ -16,9 +16,10 @@ from accuse.cli.common import (
     guarded,
 )
 from accuse.errors import InputError
+from accuse.text import inert
 
 if TYPE_CHECKING:
-    from accuse.reference.catalogue import CatalogueEntry
+    from accuse.reference.catalogue import Catalogue, CatalogueEntry
 
 
 def catalogue_command(
@@ -55,13 +56,15 @@ def catalogue_command(
         if message is not None:
             whole_file = fichier or " : " in message.split("'")[0]
             found = loaded.classify(message, "fichier" if whole_file else "passage")
-            console.print(Text(f"Famille : {found.code} — {found.entry.titre}", style="bold"))
+            console.print(
+                Text(f"Famille : {found.code} — {inert(found.entry.titre)}", style="bold")
+            )
             console.print(Text(f"Pourquoi : {found.reason}"))
             if found.captures:
                 for name, value in found.captures.items():
-                    console.print(Text(f"  {name} = {value}"))
+                    console.print(Text(f"  {name} = {inert(value)}"))
             if found.hint:
-                console.print(Text(f"Indice : {found.hint}"))
+                console.print(Text(f"Indice : {inert(found.hint)}"))
             return EXIT_OK
         if code is not None:
             entry = loaded.get(code.strip().upper())
@@ -71,18 +74,38 @@ def catalogue_command(
                 )
             _show_entry(console, entry)
             return EXIT_OK
-        table = Table(title=f"Catalogue {loaded.version} (mis à jour le {loaded.mis_a_jour})")
-        table.add_column("Code")
-        table.add_column("Portée")
-        table.add_column("Titre")
-        table.add_column("Motifs", justify="right")
-        for entry in loaded.entries:
-            patterns = len(entry.motifs) + len(entry.codes_techniques)
-            table.add_row(entry.code, entry.portee, entry.titre, str(patterns))
-        console.print(table)
+        _show_list(console, loaded)
         return EXIT_OK
 
     guarded(debug, run)
+
+
+def _show_list(console: Console, loaded: Catalogue) -> None:
+    updated = f" du {loaded.mis_a_jour:%d/%m/%Y}" if loaded.mis_a_jour else ""
+    table = Table(title=f"Catalogue des refus, version {loaded.version}{updated}")
+    table.add_column("Code")
+    table.add_column("Portée")
+    table.add_column("Titre")
+    table.add_column("Exemples", justify="right")
+    for entry in loaded.entries:
+        titre = entry.titre if entry.origine == "accuse" else f"{entry.titre} (votre catalogue)"
+        table.add_row(entry.code, _SCOPE[entry.portee], inert(titre), str(len(entry.exemples)))
+    console.print(table)
+    console.print(
+        Text("Une famille en entier : accuse catalogue CODE (ex. accuse catalogue DOUBLON).")
+    )
+    for source in loaded.sources[1:]:
+        console.print(Text(f"Votre catalogue : {inert(source)}", style="dim"))
+    if loaded.journal:
+        console.print()
+        console.print(Text("Évolutions du catalogue", style="bold"))
+        for change in loaded.journal:
+            console.print(Text(f"Version {change.version} du {change.date:%d/%m/%Y} :"))
+            for line in change.changements:
+                console.print(Text(f"  - {line}"))
+
+
+_SCOPE = {"passage": "passage", "fichier": "fichier entier"}
 
 
 def _show_entry(console: Console, entry: CatalogueEntry) -> None:
@@ -98,9 +121,22 @@ def _show_entry(console: Console, entry: CatalogueEntry) -> None:
         console.print(Text(f"Redépôt : {entry.redeposer_detail}"))
     if entry.champs:
         console.print(Text("Champs à vérifier : " + ", ".join(entry.champs)))
-    for pattern in entry.codes_techniques:
-        console.print(Text(f"Code technique : {pattern}", style="dim"))
-    for motif in entry.motifs:
-        console.print(Text(f"Motif : {motif.pattern}", style="dim"))
+    # Users read examples of the messages, never the patterns that recognise them (issue #13).
+    if entry.exemples:
+        console.print(
+            Text("Messages du portail rangés dans cette famille, par exemple :", style="bold")
+        )
+        for example in entry.exemples:
+            console.print(Text(f"  « {inert(example.message)} »"))
+    elif entry.code in ("MESSAGE_INCONNU", "XSD_AUTRE"):
+        pass
+    else:
+        console.print(
+            Text(
+                "Aucun exemple de message : ajoutez-en (exemples) pour que "
+                "accuse catalogue --verifier puisse vérifier cette famille.",
+                style="dim",
+            )
+        )
     if entry.origine != "accuse":
-        console.print(Text(f"Défini dans : {entry.origine}", style="dim"))
+        console.print(Text(f"Défini dans : {inert(entry.origine)}", style="dim"))

@@ -396,6 +396,24 @@ def _identity(analysis: Analysis) -> list[tuple[str, str]]:
     return [(label, inert(value)) for label, value in lines if value]
 
 
+def _catalogue_note(analysis: Analysis) -> tuple[str, list[str]]:
+    """Which explanations the reader was given: the catalogue's version, its latest changes."""
+    catalogue = analysis.catalogue
+    updated = f" du {catalogue.mis_a_jour:%d/%m/%Y}" if catalogue.mis_a_jour else ""
+    sentence = (
+        f"Explications tirées du catalogue des refus d'accuse, version {catalogue.version}{updated}"
+    )
+    own = catalogue.sources[1:]
+    if own:
+        sentence += (
+            " et de votre catalogue personnel (" + ", ".join(Path(s).name for s in own) + ")"
+        )
+    sentence += "."
+    latest = catalogue.journal[0] if catalogue.journal else None
+    changes = list(latest.changements) if latest and latest.version == catalogue.version else []
+    return inert(sentence), [inert(c) for c in changes]
+
+
 def _counts(analysis: Analysis, t: Totals) -> list[tuple[str, int, bool]]:
     """(label, number, indented) as in the terminal summary."""
     rows: list[tuple[str, int, bool]] = []
@@ -473,6 +491,7 @@ def render_report(analysis: Analysis, rows_shown: int = ROWS_SHOWN) -> str:
             title=inert(analysis.receipt.nomFichier or analysis.receipt.path.name),
             verdict=verdict(analysis),
             analysed=date_fr(analysis.analysed_at),
+            catalogue_note=_catalogue_note(analysis),
             identity=_identity(analysis),
             counts=_counts(analysis, t),
             totals=t,
