@@ -19,6 +19,7 @@ from accuse.cli.common import (
 )
 from accuse.cli.reexporter import reexporter_command
 from accuse.cli.suivi import suivi_command
+from accuse.cli.verifier import verifier_command
 
 app = typer.Typer(
     name="accuse",
@@ -37,6 +38,7 @@ app.command("analyse")(analyse_command)
 app.command("catalogue")(catalogue_command)
 app.command("reexporter")(reexporter_command)
 app.command("suivi")(suivi_command)
+app.command("verifier")(verifier_command)
 
 
 def _version(value: bool) -> None:

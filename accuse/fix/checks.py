@@ -36,7 +36,12 @@ _PADDED = {"codeInsee": 5, "codePostal": 5, "codePostalCentreExamen": 5}
 
 
 class FieldError(ValueError):
-    """Why a value cannot be written for a field, as a French sentence."""
+    """Why a value cannot be written for a field, as a French sentence, and the catalogue's
+    whole-file family the portal would file the error under."""
+
+    def __init__(self, message: str, family: str = "XSD_AUTRE") -> None:
+        super().__init__(message)
+        self.family = family
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class Problem:
     idTechnique: str
     champ: str  # dictionary key
     raison: str
+    famille: str = "XSD_AUTRE"  # catalogue family of the XSD error it would cause
 
     def render(self) -> str:
         where = f"ligne {self.position}" if self.position is not None else "ligne ?"
@@ -71,14 +77,14 @@ def xsd_value(key: str, value: CellValue) -> str | object | None:
         if field.obligatoire and field.nillable:
             return NIL
         if field.obligatoire:
-            raise FieldError("champ obligatoire vide.")
+            raise FieldError("champ obligatoire vide.", "XSD_ABSENT")
         return None
     if is_nill(value):
         if field.nillable:
             return NIL
         if not field.obligatoire:
             return None  # the template writes NILL in optional columns too: leave it out
-        raise FieldError("champ obligatoire : « NILL » (vide) n'est pas permis ici.")
+        raise FieldError("champ obligatoire : « NILL » (vide) n'est pas permis ici.", "XSD_NIL")
     return _convert(field, value)
 
 
@@ -102,27 +108,29 @@ def _boolean(value: CellValue) -> str:
         return "true"
     if text in _FALSE:
         return "false"
-    raise FieldError(f"« {cell_text(value)} » n'est pas un oui/non : attendu OUI ou NON.")
+    raise FieldError(
+        f"« {cell_text(value)} » n'est pas un oui/non : attendu OUI ou NON.", "XSD_FORMAT"
+    )
 
 
 def _date(value: CellValue) -> str:
     date = as_date(value)
     if date is None:
-        raise FieldError(f"« {cell_text(value)} » n'est pas une date (JJ/MM/AAAA).")
+        raise FieldError(f"« {cell_text(value)} » n'est pas une date (JJ/MM/AAAA).", "XSD_FORMAT")
     text = date.isoformat()
     if not _DATE.fullmatch(text):
-        raise FieldError(f"date {date:%d/%m/%Y} hors des années 1900 à 2099.")
+        raise FieldError(f"date {date:%d/%m/%Y} hors des années 1900 à 2099.", "XSD_FORMAT")
     return text
 
 
 def _integer(field: Field, value: CellValue) -> str:
     text = cell_text(value).strip()
     if isinstance(value, bool) or not _INTEGER.fullmatch(text):
-        raise FieldError(f"« {text} » n'est pas un nombre entier.")
+        raise FieldError(f"« {text} » n'est pas un nombre entier.", "XSD_FORMAT")
     number = int(text)
     low, high = field.borne_min, field.borne_max
     if (low is not None and number < low) or (high is not None and number > high):
-        raise FieldError(f"{number} hors des bornes permises ({low} à {high}).")
+        raise FieldError(f"{number} hors des bornes permises ({low} à {high}).", "XSD_BORNES")
     return text
 
 
@@ -133,7 +141,10 @@ def _enumeration(field: Field, value: CellValue) -> str:
         upper = TEMPLATE_TO_XSD.get(text.upper(), text.upper())
         if upper in field.valeurs:
             return upper
-        raise FieldError(f"« {text} » n'est pas une valeur permise : {', '.join(field.valeurs)}.")
+        raise FieldError(
+            f"« {text} » n'est pas une valeur permise : {', '.join(field.valeurs)}.",
+            "XSD_ENUMERATION",
+        )
     return text
 
 
@@ -145,12 +156,15 @@ def _text(field: Field, value: CellValue) -> str:
     length = len(text)
     if field.longueur is not None and length != field.longueur:
         raise FieldError(
-            f"« {text} » fait {length} caractère(s) ; il en faut exactement {field.longueur}."
+            f"« {text} » fait {length} caractère(s) ; il en faut exactement {field.longueur}.",
+            "XSD_LONGUEUR",
         )
     if field.min is not None and length < field.min:
-        raise FieldError(f"« {text} » est trop court (au moins {field.min} caractère(s)).")
+        raise FieldError(
+            f"« {text} » est trop court (au moins {field.min} caractère(s)).", "XSD_LONGUEUR"
+        )
     if field.max is not None and length > field.max:
-        raise FieldError(f"{length} caractères ; au plus {field.max} sont permis.")
+        raise FieldError(f"{length} caractères ; au plus {field.max} sont permis.", "XSD_LONGUEUR")
     return text
 
 
@@ -188,13 +202,15 @@ def converted(
         value = values.get(key)
         try:
             if key in _REQUIRED_IN_BRANCH[choice] and is_empty(value):
-                raise FieldError("champ obligatoire vide (bloc dossier de formation).")
+                raise FieldError(
+                    "champ obligatoire vide (bloc dossier de formation).", "XSD_ABSENT"
+                )
             if key in ("codeInsee", "codePostal"):
                 result[key] = _birthplace(key, values)
             else:
                 result[key] = xsd_value(key, value)
         except FieldError as error:
-            problems.append(Problem(position, identifier, key, str(error)))
+            problems.append(Problem(position, identifier, key, str(error), error.family))
     return result, problems
 
 
@@ -215,5 +231,5 @@ def _birthplace(key: str, values: dict[str, CellValue]) -> str | object | None:
 def header_value(key: str, value: CellValue) -> str:
     """An émetteur/certificateur/contrat id, checked; raises FieldError."""
     if is_empty(value) or is_nill(value):
-        raise FieldError("champ obligatoire vide.")
+        raise FieldError("champ obligatoire vide.", "XSD_ABSENT")
     return _text(by_key()[key], value)

@@ -638,3 +638,17 @@ def load(location: str | Path | Location | None = None, *, every_passage: bool =
                 for p in conn.execute(query)
             ]
     return History(where.display, found, events)
+
+
+def accepted_ids(location: str | Path | Location | None = None) -> tuple[str, frozenset[str]]:
+    """Where the history is, and every idTechnique a recorded receipt accepted (or refused as
+    a DOUBLON, which says the portal already holds it): sending one again brings a DOUBLON."""
+    where = resolve_location(location)
+    with open_store(where, create=False) as engine, _database_errors(where):
+        if engine is None:
+            return where.display, frozenset()
+        with engine.begin() as conn:
+            query = select(passages.c.idTechnique).where(
+                (passages.c.status == "OK") | (passages.c.family == "DOUBLON")
+            )
+            return where.display, frozenset(conn.execute(query).scalars())

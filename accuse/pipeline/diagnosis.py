@@ -239,7 +239,7 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z]+", fold(text))
 
 
-def _names(row: Row) -> list[Finding]:
+def _names(row: Row, same_is_suspect: bool = True) -> list[Finding]:
     if _uses_dossier(row):
         return []
     birth, usage = row.text("nomNaissance"), row.text("nomUsage")
@@ -265,15 +265,15 @@ def _names(row: Row) -> list[Finding]:
             )
         )
     elif usage is not None:
-        found.extend(_birth_vs_usage(row, birth, usage))
+        found.extend(_birth_vs_usage(row, birth, usage, same_is_suspect))
     if _ODD_CHARS.search(birth):
         found.append(_odd_characters("nomNaissance", birth))
     return found
 
 
-def _birth_vs_usage(row: Row, birth: str, usage: str) -> list[Finding]:
+def _birth_vs_usage(row: Row, birth: str, usage: str, same_is_suspect: bool) -> list[Finding]:
     same = _words(birth) == _words(usage)
-    if same and (row.text("sexe") or "").upper() == "F":
+    if same and same_is_suspect and (row.text("sexe") or "").upper() == "F":
         return [
             Finding(
                 "nomNaissance",
@@ -906,7 +906,7 @@ def _dates_in_order(pairs: list[tuple[str, str, str, dt.date, dt.date]]) -> Find
 _CERT_CODE = re.compile(r"(?P<prefix>rncp|rs)(?P<sep>[^0-9a-z]*)(?P<number>\d+)", re.IGNORECASE)
 
 
-def _certification(row: Row) -> list[Finding]:
+def _certification(row: Row, confirm: bool = True) -> list[Finding]:
     raw = row.raw("code")
     kind = row.text("type")
     if raw is None:
@@ -938,7 +938,7 @@ def _certification(row: Row) -> list[Finding]:
     else:
         found.extend(_prefix_checks(match, kind))
     found.extend(_type_checks(kind, match))
-    if not found:
+    if not found and confirm:
         found.append(
             Finding(
                 "code",
@@ -1098,3 +1098,86 @@ def diagnose(
             if finding not in found:
                 found.append(finding)
     return found
+
+
+# --- Before the deposit ---------------------------------------------------------------------
+
+_AHEAD_LEVEL2 = (
+    "le portail s'en sert pour départager les personnes de même nom, prénom, sexe et année de "
+    "naissance ; sans lui, le passage risque d'être refusé (plusieurs titulaires possibles)."
+)
+
+
+def _missing_level2_ahead(row: Row) -> list[Finding]:
+    if _uses_dossier(row):
+        return []
+    return _missing(row, LEVEL2, _AHEAD_LEVEL2)
+
+
+def _missing_place_ahead(row: Row) -> list[Finding]:
+    if _uses_dossier(row) or row.raw("codeInsee") is not None or row.raw("codePostal") is not None:
+        return []
+    return [
+        Finding(
+            "codeInsee",
+            "Ni le code INSEE ni le code postal de la commune de naissance ne sont renseignés : "
+            "le lieu de naissance sert à départager les homonymes ; sans lui, le passage risque "
+            "d'être refusé si le titulaire a des homonymes.",
+        )
+    ]
+
+
+def _lost_zero(row: Row) -> list[Finding]:
+    raw = row.raw("codeInsee")
+    text = _as_text(raw)
+    if text is None or not re.fullmatch(r"\d{4}", text.strip()):
+        return []
+    padded = text.strip().zfill(5)
+    return [
+        Finding(
+            "codeInsee",
+            f"Le code INSEE de naissance « {text} » n'a que 4 chiffres : le tableur a sans doute "
+            f"effacé son zéro initial (« {padded} »). Vérifiez que {padded} est bien la commune "
+            "de naissance, et mettez la colonne au format Texte pour garder le zéro.",
+        )
+    ]
+
+
+# Each check, under the refusal family it announces.
+PREDICTORS: dict[str, tuple[Check, ...]] = {
+    # Before a refusal, a usage name equal to the birth name is the common, right case.
+    "TITULAIRE_INTROUVABLE_N1": (
+        lambda row: _names(row, same_is_suspect=False),
+        _first_names,
+        _birth_year,
+    ),
+    "TITULAIRE_INTROUVABLE_N2": (lambda row: _day_month(row, swap=False),),
+    "TITULAIRE_INTROUVABLE_N3": (_lost_zero, _birthplace, _optional_first_names),
+    "TITULAIRES_MULTIPLES": (_missing_level2_ahead, _missing_place_ahead),
+}
+
+
+def predict(
+    values: Mapping[str, CellValue], context: DiagnosisContext
+) -> list[tuple[str, Finding]]:
+    """Before a deposit: what is known to make the identity matching fail on this row, each
+    with the refusal family it may bring. Never a certainty: what to check, not an error."""
+    row = Row(values, context)
+    found: list[tuple[str, Finding]] = []
+    seen: set[Finding] = set()
+    for family, checks in PREDICTORS.items():
+        for check in checks:
+            for finding in check(row):
+                if finding not in seen:
+                    seen.add(finding)
+                    found.append((family, finding))
+    return found
+
+
+def certification_coherence(values: Mapping[str, CellValue]) -> list[Finding]:
+    """Type and code that the portal would not recognise (a code without its prefix, spaces,
+    RS with an RNCP code…); nothing when both are well written."""
+    row = Row(values, DiagnosisContext())
+    if row.raw("code") is None:
+        return []  # an empty code is the field checks' to tell
+    return _certification(row, confirm=False)

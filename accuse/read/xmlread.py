@@ -30,6 +30,16 @@ _PROLOG_BYTES = 64 * 1024
 Event = Literal["start", "end"]
 
 
+class XmlSyntaxError(InputError):
+    """A file that is not well-formed XML: the French sentence, plus libxml2's own reason and
+    line for callers that report it as a finding (accuse verifier) instead of stopping."""
+
+    def __init__(self, message: str, path: Path, line: int | None, reason: str) -> None:
+        super().__init__(message, path)
+        self.line = line
+        self.reason = reason
+
+
 def localname(tag: object) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
@@ -134,7 +144,9 @@ def _events(
         if not checked and context.root is not None:
             _refuse_doctype(context.root, what, path)
     except etree.XMLSyntaxError as error:
-        raise InputError(_syntax_message(error, what), path) from None
+        raise XmlSyntaxError(
+            _syntax_message(error, what), path, error.lineno or None, error.msg or ""
+        ) from None
     except OSError as error:
         raise InputError(f"lecture impossible ({_reason(error)}).", path) from None
     finally:

@@ -165,7 +165,7 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def _asset(name: str) -> Markup:
+def asset(name: str) -> Markup:
     # Our own static files, trusted: inlined as they are (never user data).
     text = resources.files("accuse.templates").joinpath(name).read_text("utf-8")
     assert "</" + ("style" if name.endswith(".css") else "script") not in text.lower()
@@ -507,8 +507,8 @@ def render_report(analysis: Analysis, rows_shown: int = ROWS_SHOWN) -> str:
             absent_total=len(analysis.absent),
             duplicates=duplicates,
             data=_json_for_script(data),
-            css=_asset("rapport.css"),
-            script=_asset("rapport.js"),
+            css=asset("rapport.css"),
+            script=asset("rapport.js"),
         )
     )
 

@@ -1,0 +1,523 @@
+"""`accuse verifier`: what the portal would refuse in a file, before it is deposited.
+
+The same knowledge that explains refusals, applied ahead: the XSD check of a flux (every
+error, told with the catalogue's whole-file families), the per-field checks the flux writer
+applies for a spreadsheet or csv (row and column as the user sees them), the business rules
+the XSD does not enforce, the refusal predictors of the row diagnosis (as risks), and the
+history (passages already accepted, legal deadlines).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from accuse.cells import as_date, cell_text
+from accuse.errors import InputError
+from accuse.fix.checks import (
+    FieldError,
+    converted,
+    header_value,
+    is_empty,
+    is_nill,
+    xsd_value,
+)
+from accuse.fix.xsdcheck import check_flux, field_element, newest_version
+from accuse.history.tracking import deadline
+from accuse.model import CellValue, DiagnosisContext, Source, SourceKind, SourceLayout, SourceRow
+from accuse.pipeline.diagnosis import certification_coherence, predict
+from accuse.progress import SILENT, Progress
+from accuse.read.sources import read_source
+from accuse.reference.catalogue import Catalogue
+from accuse.reference.fields import by_key
+from accuse.reference.rules import Gravite, verification_data
+
+Verdict = Literal["pret", "a_corriger"]
+HEADER_KEYS = ("idClientEmetteur", "idClientCertificateur", "idContrat")
+HEADER_OPTIONS = {
+    "idClientEmetteur": "--id-client",
+    "idClientCertificateur": "--id-client-certificateur",
+    "idContrat": "--id-contrat",
+}
+MAX_PASSAGES = 200_000  # per deposited file (CDC FAQ)
+MAX_BYTES = 200 * 2**20  # per deposited file (Guide général V5 §4.4.2)
+_NUMERIC = ("scoreGeneral", "niveau", "domaineCompetenceId", "competenceId")
+
+
+@dataclass(frozen=True)
+class Concern:
+    """One thing the portal would refuse (bloquant) or that is worth checking (risque)."""
+
+    idTechnique: str | None
+    ligne: int | None  # row or line as the user sees it; None for the whole file
+    champ: str | None  # XSD element name
+    code: str  # catalogue family or verification rule
+    gravite: Gravite
+    message: str  # one French sentence (or two)
+
+
+@dataclass
+class Verification:
+    path: Path
+    kind: SourceKind
+    layout: SourceLayout
+    schema: str | None
+    passages: int
+    problems: list[Concern]
+    titles: dict[str, str]  # code -> short French title, for the counts per rule
+    verified_at: dt.datetime
+    history: str | None = None  # one French line on what the history said, when consulted
+    source: Source | None = None  # every row, for accuse generer
+    already_accepted: dict[str, list[int]] = field(default_factory=dict)  # id -> rows
+    header: dict[str, str] = field(default_factory=dict)  # émetteur/certificateur/contrat ids
+
+    @property
+    def bloquants(self) -> list[Concern]:
+        return [p for p in self.problems if p.gravite == "bloquant"]
+
+    @property
+    def risques(self) -> list[Concern]:
+        return [p for p in self.problems if p.gravite == "risque"]
+
+    @property
+    def verdict(self) -> Verdict:
+        return "a_corriger" if self.bloquants else "pret"
+
+    def counts(self) -> list[tuple[str, str, Gravite, int]]:
+        """(code, title, gravité, count) per rule, blocking ones first, then by count."""
+        tally: dict[tuple[str, Gravite], int] = {}
+        for problem in self.problems:
+            key = (problem.code, problem.gravite)
+            tally[key] = tally.get(key, 0) + 1
+        rows = [(c, self.titles.get(c, c), g, n) for (c, g), n in tally.items()]
+        return sorted(rows, key=lambda r: (r[2] != "bloquant", -r[3], r[0]))
+
+
+def row_values(source: Source, row: SourceRow) -> dict[str, CellValue]:
+    """A row's cells by dictionary key."""
+    return {k: row.values[i] for k, i in source.columns.items() if i < len(row.values)}
+
+
+def _letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+class _Collector:
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.problems: list[Concern] = []
+        self.titles: dict[str, str] = {}
+        self.catalogue = catalogue
+        self._blocked: set[tuple[int | None, str | None]] = set()
+
+    def add(
+        self,
+        code: str,
+        gravite: Gravite,
+        message: str,
+        *,
+        ligne: int | None = None,
+        idTechnique: str | None = None,
+        key: str | None = None,
+        element: str | None = None,
+    ) -> None:
+        champ = element if element is not None else (field_element(key) if key else None)
+        if gravite == "bloquant":
+            # One blocking problem per field and row: the first one found says it.
+            if champ is not None and (ligne, champ) in self._blocked:
+                return
+            self._blocked.add((ligne, champ))
+        if code not in self.titles:
+            entry = self.catalogue.get(code)
+            rule = verification_data().rules.get(code)
+            self.titles[code] = entry.titre if entry else (rule.titre if rule else code)
+        self.problems.append(Concern(idTechnique, ligne, champ, code, gravite, message))
+
+
+def verify(
+    path: Path,
+    *,
+    catalogue: Catalogue,
+    schema: str | None = None,
+    sheet: str | None = None,
+    id_column: str | None = None,
+    ids: Mapping[str, str] | None = None,
+    use_history: bool = True,
+    history: str | None = None,
+    today: dt.date | None = None,
+    progress: Progress = SILENT,
+) -> Verification:
+    """Verify a flux, spreadsheet or csv before its deposit; InputError when it is unusable."""
+    path = Path(path)
+    today = today or dt.date.today()
+    found = _Collector(catalogue)
+    is_flux = path.suffix.lower() == ".xml"
+    version = schema or (_flux_version(path) if is_flux else newest_version())
+    source: Source | None
+    if is_flux:
+        errors = check_flux(path, version, catalogue, progress)
+        for error in errors:
+            found.add(
+                error.family,
+                "bloquant",
+                error.message,
+                ligne=error.line,
+                idTechnique=error.idTechnique,
+                element=error.element,
+            )
+        fatal = any(e.family.startswith("XML_") or e.family == "XSD_VERSION" for e in errors)
+        source = None if fatal else read_source(path, progress=progress)
+    else:
+        source = read_source(path, sheet=sheet, id_column=id_column, progress=progress)
+    result = Verification(
+        path=path,
+        kind=source.kind if source else "flux",
+        layout=source.layout if source else "flux",
+        schema=version,
+        passages=source.row_count if source else 0,
+        problems=found.problems,
+        titles=found.titles,
+        verified_at=dt.datetime.now().astimezone(),
+        source=source,
+    )
+    if source is None:
+        return result
+    if is_flux:
+        _flux_limits(path, source, found)
+    else:
+        result.header = _header_codes(source, ids or {}, found)
+    _rows(source, version, is_flux, found)
+    _duplicates(source, found)
+    if use_history:
+        result.history = _history(source, history, found, result)
+    _deadlines(source, today, set(result.already_accepted), found)
+    found.problems.sort(key=lambda p: (p.ligne or 0, p.gravite != "bloquant"))
+    return result
+
+
+def _flux_version(path: Path) -> str:
+    """The XSD version a flux follows."""
+    return "1.1.2"
+
+
+# --- the file as a whole ---------------------------------------------------------------------
+
+
+def _flux_limits(path: Path, source: Source, found: _Collector) -> None:
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        found.add(
+            "FICHIER_TROP_GROS",
+            "bloquant",
+            f"Le fichier pèse {size // 2**20} Mo : le portail n'accepte pas plus de 200 Mo par "
+            "dépôt. Répartissez les passages sur plusieurs fichiers (accuse generer le fait).",
+        )
+    if source.row_count > MAX_PASSAGES:
+        found.add(
+            "FICHIER_TROP_GROS",
+            "bloquant",
+            f"Le fichier contient {source.row_count} passages : le portail n'en accepte pas plus "
+            "de 200 000 par dépôt. Répartissez-les sur plusieurs fichiers (accuse generer le "
+            "fait).",
+        )
+
+
+def _header_codes(source: Source, options: Mapping[str, str], found: _Collector) -> dict[str, str]:
+    """The émetteur/certificateur/contrat ids: one each for the whole file (one certificateur
+    per flux), from the options or the source's own columns."""
+    codes: dict[str, str] = {}
+    for key in HEADER_KEYS:
+        label = by_key()[key].label
+        if options.get(key):
+            try:
+                codes[key] = header_value(key, options[key])
+            except FieldError as error:
+                found.add(
+                    "CODES_DEPOSANT",
+                    "bloquant",
+                    f"{HEADER_OPTIONS[key]} « {options[key]} » : {error}",
+                    key=key,
+                )
+            continue
+        index = source.columns.get(key)
+        seen: dict[str, int] = {}
+        if index is not None:
+            for position, row in source.rows.items():
+                value = row.values[index] if index < len(row.values) else None
+                if not is_empty(value) and not is_nill(value):
+                    seen.setdefault(cell_text(value).strip(), position)
+        if len(seen) > 1:
+            shown = ", ".join(f"« {v} » (ligne {p})" for v, p in list(seen.items())[:5])
+            found.add(
+                "CODES_DEPOSANT",
+                "bloquant",
+                f"La colonne « {_header(source, key)} » porte plusieurs valeurs ({shown}) : un "
+                "fichier de dépôt ne peut avoir qu'un émetteur, un certificateur et un contrat. "
+                "Séparez les passages en autant de fichiers.",
+                key=key,
+            )
+        elif seen:
+            codes[key] = next(iter(seen))
+        else:
+            found.add(
+                "CODES_DEPOSANT",
+                "risque",
+                f"Le fichier ne donne pas le {label} ({key}) : donnez-le à accuse generer avec "
+                f"{HEADER_OPTIONS[key]}.",
+                key=key,
+            )
+    return codes
+
+
+def _header(source: Source, key: str) -> str:
+    index = source.columns.get(key)
+    if index is not None and index < len(source.headers) and source.headers[index]:
+        return source.headers[index]
+    return by_key()[key].label
+
+
+# --- rows ------------------------------------------------------------------------------------
+
+
+def _rows(source: Source, version: str, is_flux: bool, found: _Collector) -> None:
+    context = DiagnosisContext(columns=frozenset(source.columns))
+    creation = verification_data().creation if is_flux and version != "1.1.2" else ()
+    for position in sorted(source.rows):
+        row = source.rows[position]
+        values = row_values(source, row)
+        ident = row.idTechnique
+        if not is_flux:
+            _field_checks(source, row, values, found)
+        for key in creation:
+            if values.get(key) is None:
+                found.add(
+                    "OBLIGATOIRE_CREATION",
+                    "bloquant",
+                    f"« {field_element(key)} » est absent : le schéma {version} le permet, mais "
+                    "le portail l'exige pour créer un passage.",
+                    ligne=position,
+                    idTechnique=ident,
+                    key=key,
+                )
+        _dates(values, position, ident, found)
+        for finding in certification_coherence(values):
+            found.add(
+                "CERTIFICATION_INCONNUE",
+                "bloquant",
+                finding.message,
+                ligne=position,
+                idTechnique=ident,
+                key=finding.champ,
+            )
+        _conditional(values, position, ident, found)
+        for family, finding in predict(values, context):
+            found.add(
+                family,
+                "risque",
+                finding.message,
+                ligne=position,
+                idTechnique=ident,
+                key=finding.champ,
+            )
+
+
+def _field_checks(
+    source: Source, row: SourceRow, values: dict[str, CellValue], found: _Collector
+) -> None:
+    _, problems = converted(values, row.position, row.idTechnique)
+    for problem in problems:
+        index = source.columns.get(problem.champ)
+        where = f"Colonne « {_header(source, problem.champ)} »"
+        if index is not None:
+            where += f" ({_letter(index)})"
+        elif problem.champ not in source.columns:
+            where = f"Champ « {by_key()[problem.champ].label} » (aucune colonne)"
+        found.add(
+            problem.famille,
+            "bloquant",
+            f"{where} : {problem.raison}",
+            ligne=row.position,
+            idTechnique=row.idTechnique,
+            key=problem.champ,
+        )
+    for key in HEADER_KEYS:
+        value = values.get(key)
+        if key in values and not is_empty(value) and not is_nill(value):
+            try:
+                header_value(key, value)
+            except FieldError as error:
+                found.add(
+                    error.family,
+                    "bloquant",
+                    f"Colonne « {_header(source, key)} » : {error}",
+                    ligne=row.position,
+                    idTechnique=row.idTechnique,
+                    key=key,
+                )
+
+
+_PAIRS = (
+    ("dateDebutValidite", "dateFinValidite", "de validité"),
+    ("dateDebutExamen", "dateFinExamen", "d'examen"),
+)
+
+
+def _dates(values: dict[str, CellValue], position: int, ident: str, found: _Collector) -> None:
+    for start_key, end_key, what in _PAIRS:
+        start, end = as_date(values.get(start_key)), as_date(values.get(end_key))
+        if start is not None and end is not None and end < start:
+            found.add(
+                "DATES_INCOHERENTES",
+                "bloquant",
+                f"La date de fin {what} ({end:%d/%m/%Y}) est antérieure à la date de début "
+                f"{what} ({start:%d/%m/%Y}) : le portail refusera le passage.",
+                ligne=position,
+                idTechnique=ident,
+                key=end_key,
+            )
+
+
+def _flag(key: str, value: CellValue) -> bool | None:
+    try:
+        converted_value = xsd_value(key, value)
+    except FieldError:
+        return None
+    return converted_value == "true" if isinstance(converted_value, str) else None
+
+
+def _filled(values: Mapping[str, CellValue], key: str) -> bool:
+    value = values.get(key)
+    return not is_empty(value) and not is_nill(value)
+
+
+def _conditional(
+    values: dict[str, CellValue], position: int, ident: str, found: _Collector
+) -> None:
+    """Dictionary rules: a field that only makes sense when another says so."""
+    access = cell_text(values.get("modaliteAcces")).strip().upper()
+    if _filled(values, "voieAccessVAE") and access != "VAE":
+        found.add(
+            "CHAMP_CONDITIONNEL",
+            "bloquant",
+            f"La voie d'accès VAE (voieAccessVAE) est remplie alors que la modalité d'accès est "
+            f"« {access or 'vide'} » : elle ne se donne qu'avec la modalité VAE. Videz-la ou "
+            "corrigez la modalité d'accès.",
+            ligne=position,
+            idTechnique=ident,
+            key="voieAccessVAE",
+        )
+    if (
+        _filled(values, "niveauLangueEuropeen")
+        and _flag("presenceNiveauLangueEuro", values.get("presenceNiveauLangueEuro")) is False
+    ):
+        found.add(
+            "CHAMP_CONDITIONNEL",
+            "bloquant",
+            "Un niveau de langue européen est donné alors que « présence niveau langue "
+            "européen » dit non : mettez OUI, ou videz le niveau.",
+            ligne=position,
+            idTechnique=ident,
+            key="niveauLangueEuropeen",
+        )
+    numeric = [k for k in _NUMERIC if _filled(values, k)]
+    if (
+        numeric
+        and _flag("presenceNiveauNumeriqueEuro", values.get("presenceNiveauNumeriqueEuro")) is False
+    ):
+        found.add(
+            "CHAMP_CONDITIONNEL",
+            "bloquant",
+            "Un niveau numérique européen est donné alors que « présence niveau numérique "
+            "européen » dit non : mettez OUI, ou videz le score et les résultats.",
+            ligne=position,
+            idTechnique=ident,
+            key=numeric[0],
+        )
+
+
+def _duplicates(source: Source, found: _Collector) -> None:
+    for ident, positions in source.duplicate_ids.items():
+        first = positions[0]
+        for position in positions[1:]:
+            found.add(
+                "IDTECHNIQUE_EN_DOUBLE",
+                "bloquant",
+                f"L'identifiant technique « {ident} » est déjà celui de la ligne {first} : le "
+                "portail n'enregistre qu'un passage par identifiant et refuserait l'autre comme "
+                "doublon. Donnez à chaque passage un identifiant distinct.",
+                ligne=position,
+                idTechnique=ident,
+                key="idTechnique",
+            )
+
+
+# --- history and deadlines ---------------------------------------------------------------------
+
+
+def _history(source: Source, location: str | None, found: _Collector, result: Verification) -> str:
+    from accuse.history.store import accepted_ids
+
+    try:
+        where, accepted = accepted_ids(location)
+    except InputError as error:
+        return f"Historique non consulté : {error.render()}"
+    for ident in sorted(set(source.positions) & accepted, key=lambda i: source.positions[i][0]):
+        positions = source.positions[ident]
+        result.already_accepted[ident] = positions
+        for position in positions:
+            found.add(
+                "DEJA_ACCEPTE",
+                "risque",
+                f"Le passage « {ident} » a déjà été accepté lors d'un dépôt précédent "
+                "(historique) : redéposé, il serait refusé comme doublon. S'il s'agit du même "
+                "passage, ne le renvoyez pas (accuse generer le laisse de côté) ; sinon, "
+                "donnez-lui un nouvel identifiant technique.",
+                ligne=position,
+                idTechnique=ident,
+                key="idTechnique",
+            )
+    count = len(result.already_accepted)
+    return f"Historique consulté ({where}) : {count} passage(s) déjà accepté(s) dans ce fichier."
+
+
+def _deadlines(source: Source, today: dt.date, skip: set[str], found: _Collector) -> None:
+    index = source.columns.get("dateDebutValidite")
+    if index is None:
+        return
+    soon = verification_data().soon_days
+    for position in sorted(source.rows):
+        row = source.rows[position]
+        if row.idTechnique in skip:
+            continue
+        start = as_date(row.values[index] if index < len(row.values) else None)
+        if start is None:
+            continue
+        due = deadline(start)
+        days = (due - today).days
+        if days < 0:
+            found.add(
+                "ECHEANCE_DEPASSEE",
+                "risque",
+                f"Échéance légale dépassée depuis le {due:%d/%m/%Y} (début de validité "
+                f"{start:%d/%m/%Y} + 3 mois) : déposez ce passage sans attendre.",
+                ligne=position,
+                idTechnique=row.idTechnique,
+                key="dateDebutValidite",
+            )
+        elif days <= soon:
+            found.add(
+                "ECHEANCE_PROCHE",
+                "risque",
+                f"Échéance légale le {due:%d/%m/%Y}, dans {days} jour(s) (début de validité "
+                f"{start:%d/%m/%Y} + 3 mois) : un refus à corriger laisserait peu de temps.",
+                ligne=position,
+                idTechnique=row.idTechnique,
+                key="dateDebutValidite",
+            )
