@@ -227,7 +227,9 @@ def _first_element(path: Path) -> etree._Element:
         for _, element in events:
             return element
     finally:
-        events.close()
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()  # stop the parser and close the file at once
     raise AssertionError("a readable XML file has a root element")
 
 
