@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TypeGuard
 
 from accuse.model import CellValue
 
@@ -11,7 +12,8 @@ from accuse.model import CellValue
 # possibly followed by a time.
 _DAY_FIRST = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[T ].*)?")
 _YEAR_FIRST = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?")
-_EXCEL_EPOCH = dt.date(1899, 12, 30)
+# Excel's day 0 (1900 date system, with its leap-year bug already folded in).
+EXCEL_EPOCH = dt.date(1899, 12, 30)
 # A date cell that lost its format shows its serial number: plausible ones only (1950..2099).
 _SERIALS = range(18264, 73051)
 
@@ -27,7 +29,7 @@ def as_date(value: CellValue) -> dt.date | None:
         return None
     if isinstance(value, int | float):
         if float(value).is_integer() and int(value) in _SERIALS:
-            return _EXCEL_EPOCH + dt.timedelta(days=int(value))
+            return EXCEL_EPOCH + dt.timedelta(days=int(value))
         return None
     if isinstance(value, str):
         text = value.strip()
@@ -61,3 +63,23 @@ def clean_cell(value: CellValue) -> CellValue:
     if value == "":
         return None
     return value
+
+
+# The official template's "empty on purpose" (and the short form some users type).
+NILL = "NILL"
+_NILL_SPELLINGS = {"NILL", "NIL"}
+
+
+def is_empty(value: CellValue) -> bool:
+    """Nothing in the cell: None or blank text."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def is_nill(value: CellValue) -> TypeGuard[str]:
+    """The template's NILL marker."""
+    return isinstance(value, str) and value.strip().upper() in _NILL_SPELLINGS
+
+
+def is_blank(value: CellValue) -> bool:
+    """Empty or NILL: the field carries no value either way."""
+    return is_empty(value) or is_nill(value)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from accuse.text import xerces_code
+
 ReceiptShape = Literal["passages", "rejet_fichier"]
 SourceKind = Literal["tableur", "csv", "flux"]
 SourceLayout = Literal["plat", "modele_v1.4", "flux"]
@@ -36,11 +38,7 @@ class FileError:
     @property
     def code_technique(self) -> str | None:
         """The Xerces code before " : " (cvc-enumeration-valid, ...), when the message has one."""
-        head, sep, _ = self.message.partition(" : ")
-        head = head.strip()
-        if sep and head and " " not in head:
-            return head
-        return None
+        return xerces_code(self.message)
 
 
 @dataclass

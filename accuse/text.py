@@ -40,6 +40,13 @@ def fold_aligned(text: str) -> str:
     return "".join(_fold_char(c) for c in folded)
 
 
+def xerces_code(message: str) -> str | None:
+    """The validator's code before " : " in an XSD message (cvc-enumeration-valid, ...)."""
+    head, sep, _ = message.partition(" : ")
+    head = head.strip()
+    return head if sep and head and " " not in head else None
+
+
 def squeeze(text: str) -> str:
     """Runs of white space as one space, ends stripped."""
     return _SPACES.sub(" ", text).strip()

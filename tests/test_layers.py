@@ -25,7 +25,7 @@ LAYERS = {
     "cli": 7,
     "api": 8,  # accuse/__init__.py: the public façade over everything
 }
-BASE_MODULES = {"model", "errors", "text", "cells", "progress", "parallel", "output"}
+BASE_MODULES = {"model", "errors", "text", "cells", "digest", "progress", "parallel", "output"}
 
 
 def _module_name(path: Path) -> str:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import time
 from pathlib import Path
 
 import openpyxl
 import pytest
+from python_calamine import CalamineWorkbook
 
 from accuse.pipeline.analysis import Analysis, analyse
 from accuse.render.worksheet import (
@@ -179,7 +179,8 @@ def test_refuses_to_overwrite_an_input(tmp_path: Path) -> None:
     assert analysis.source.path.read_bytes() == (FIXTURES / "source.csv").read_bytes()
 
 
-def test_twenty_thousand_rejections_are_written_quickly(tmp_path: Path) -> None:
+def test_twenty_thousand_rejections_are_all_written(tmp_path: Path) -> None:
+    """Scale, not speed (speed is the benchmark's): every rejected row reaches the sheet."""
     count = 20_000
     header = "Id Technique;Nom de naissance;Prénom;Sexe;Annee Naissance;Date Debut Validite\n"
     lines = [f"ID-{i:05d};NOM{i};Prénom;M;1990;30/06/2024\n" for i in range(count)]
@@ -191,7 +192,7 @@ def test_twenty_thousand_rejections_are_written_quickly(tmp_path: Path) -> None:
     )
     receipt = write(tmp_path / "r.xml", f"<rapport><PassagesKO>{passages}</PassagesKO></rapport>")
     analysis = analyse(receipt, source)
-    started = time.perf_counter()
     target = write_worksheet(analysis, tmp_path / "c.xlsx", [])
-    assert time.perf_counter() - started < 15
-    assert target.stat().st_size > 0
+    rows = CalamineWorkbook.from_path(str(target)).get_sheet_by_name(SHEET_FIX).to_python()
+    ids = {str(r[1]) for r in rows[1:] if r and r[1]}
+    assert {f"ID-{i:05d}" for i in range(count)} <= ids

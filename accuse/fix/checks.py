@@ -7,11 +7,10 @@ that passes the checks is written exactly as checked. The Excel template v1.4 sp
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 
-from accuse.cells import as_date, cell_text
+from accuse.cells import as_date, cell_text, is_empty, is_nill
 from accuse.model import CellValue
 from accuse.reference.fields import Field, by_key
 
@@ -29,8 +28,6 @@ TEMPLATE_TO_XSD = {
     "EQUIVALENCE_(DIPLOME_ETRANGER)": "EQUIVALENCE_DIPLOME_ETRANGER",
 }
 XSD_TO_TEMPLATE = {xsd: template for template, xsd in TEMPLATE_TO_XSD.items()}
-# Excel's day 0 (1900 date system, with its leap-year bug already folded in).
-_EXCEL_EPOCH = dt.date(1899, 12, 30)
 # Codes Excel turned into numbers lose their leading zero: 1234 was "01234".
 _PADDED = {"codeInsee": 5, "codePostal": 5, "codePostalCentreExamen": 5}
 
@@ -58,14 +55,6 @@ class Problem:
         where = f"ligne {self.position}" if self.position is not None else "ligne ?"
         label = by_key()[self.champ].label if self.champ in by_key() else self.champ
         return f"{where} (id {self.idTechnique or '?'}), {label} [{self.champ}] : {self.raison}"
-
-
-def is_empty(value: CellValue) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def is_nill(value: CellValue) -> bool:
-    return isinstance(value, str) and value.strip().upper() in ("NILL", "NIL")
 
 
 def xsd_value(key: str, value: CellValue) -> str | object | None:

@@ -12,9 +12,8 @@ from importlib import resources
 from lxml import etree
 
 from accuse.fix.checks import NIL
-from accuse.reference.fields import by_key, dictionary
+from accuse.reference.fields import NAMESPACE, by_key, dictionary
 
-NAMESPACE = "urn:cdc:cpf:pc5:schema:1.0.0"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XSD_NAME = "flux-xsd-1.1.2.xsd"
 _NIL = f"{{{XSI}}}nil"

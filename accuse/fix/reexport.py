@@ -19,14 +19,14 @@ from typing import Any, Literal
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
-from accuse.cells import cell_text, clean_cell
+from accuse.cells import cell_text, clean_cell, is_empty
+from accuse.digest import file_digest
 from accuse.errors import InputError
 from accuse.fix.checks import (
     FieldError,
     Problem,
     converted,
     header_value,
-    is_empty,
 )
 from accuse.fix.fluxwriter import FluxHeader, build_flux, serialise, validation_errors
 from accuse.fix.workbook import (
@@ -38,7 +38,6 @@ from accuse.fix.workbook import (
     SHEET_FIX,
     Formats,
     canonical,
-    fingerprint,
     row_fingerprint,
     write_value,
 )
@@ -291,7 +290,7 @@ def _locate_source(src: dict, given: Path | None, force: bool, result: Result) -
             "son empreinte n'a pas pu être vérifiée (indiquez-le avec --source)."
         )
         return None
-    if fingerprint(path) != src["empreinte"]:
+    if file_digest(path) != src["empreinte"]:
         why = (
             "le fichier source a changé depuis la création de la feuille de corrections : "
             "les lignes et valeurs d'origine ne correspondent plus. Relancez « accuse analyse » "

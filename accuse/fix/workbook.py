@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterable
-from pathlib import Path
 
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
@@ -26,15 +25,6 @@ BOOK_ROWS_MARK = "#lignes"
 DATE_FORMAT = "dd/mm/yyyy"
 _CANON_FRENCH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _CANON_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ]00:00(?::00)?)?")
-
-
-def fingerprint(path: Path) -> str:
-    """sha256 of a file's bytes, read in chunks (sources can weigh 200 Mo)."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def canonical(value: CellValue) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import os
 import sqlite3
 import time
@@ -44,6 +43,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, ProgrammingError, SQLAlchemyError
 
 from accuse.cells import as_date, cell_text
+from accuse.digest import file_digest
 from accuse.errors import InputError
 from accuse.model import CellValue
 from accuse.pipeline.analysis import Analysis
@@ -512,14 +512,10 @@ def passage_rows(analysis: Analysis) -> list[dict[str, object]]:
 
 
 def receipt_digest(path: Path) -> str:
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        return file_digest(path)
     except OSError as error:
         raise InputError(f"lecture impossible ({error.strerror}).", path) from None
-    return digest.hexdigest()
 
 
 def _text(value: CellValue) -> str | None:

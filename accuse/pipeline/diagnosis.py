@@ -15,37 +15,12 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from accuse.cells import as_date
+from accuse.cells import as_date, is_blank, is_nill
 from accuse.model import CellValue, DiagnosisContext, Finding
 from accuse.reference import geo
+from accuse.reference.fields import designation
 from accuse.text import fold
 
-# How each field is named to the user, with its article.
-NOMS = {
-    "nomNaissance": "le nom de naissance",
-    "nomUsage": "le nom d'usage",
-    "prenom1": "le premier prénom",
-    "prenom2": "le deuxième prénom",
-    "prenom3": "le troisième prénom",
-    "anneeNaissance": "l'année de naissance",
-    "moisNaissance": "le mois de naissance",
-    "jourNaissance": "le jour de naissance",
-    "sexe": "le sexe",
-    "codeInsee": "le code INSEE de la commune de naissance",
-    "codePostal": "le code postal de la commune de naissance",
-    "libelleCommuneNaissance": "le libellé de la commune de naissance",
-    "codePaysNaissance": "le code pays de naissance",
-    "libellePaysNaissance": "le libellé du pays de naissance",
-    "type": "le type de certification",
-    "code": "le code de la certification",
-    "dateDebutValidite": "la date de début de validité",
-    "dateFinValidite": "la date de fin de validité",
-    "dateDebutExamen": "la date de début d'examen",
-    "dateFinExamen": "la date de fin d'examen",
-    "nomTitulaire": "le nom du titulaire (dossier de formation)",
-    "prenom1Titulaire": "le prénom du titulaire (dossier de formation)",
-}
-EMPTY_MARKERS = {"NILL", "NIL"}  # the template's "empty on purpose"
 LEVEL1 = ("nomNaissance", "prenom1", "sexe", "anneeNaissance")
 LEVEL2 = ("moisNaissance", "jourNaissance")
 GENERIC_MANDATORY = (*LEVEL1, "type", "code", "dateDebutValidite")
@@ -62,7 +37,7 @@ class Row:
 
     def raw(self, key: str) -> CellValue:
         value = self.values.get(key)
-        return None if _is_empty(value) else value
+        return None if is_blank(value) else value
 
     def text(self, key: str) -> str | None:
         return _as_text(self.raw(key))
@@ -73,14 +48,6 @@ class Row:
     def columns_known(self) -> bool:
         """Whether the source was read at all: without it, absent columns prove nothing."""
         return bool(self.values) or bool(self.context.columns)
-
-
-def _is_empty(value: CellValue) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip() or value.strip().upper() in EMPTY_MARKERS
-    return False
 
 
 def _as_text(value: CellValue) -> str | None:
@@ -111,7 +78,7 @@ def _jjmmaaaa(day: dt.date) -> str:
 
 
 def _said(key: str) -> str:
-    return NOMS.get(key, key)
+    return designation(key)
 
 
 def _cap(text: str) -> str:
@@ -149,7 +116,7 @@ def _missing(row: Row, keys: Iterable[str], why: str) -> list[Finding]:
 
 
 def _marker(value: CellValue) -> str:
-    if isinstance(value, str) and value.strip().upper() in EMPTY_MARKERS:
+    if is_nill(value):
         return f" (« {value.strip()} »)"
     return ""
 

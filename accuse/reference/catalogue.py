@@ -17,7 +17,7 @@ from typing import Literal
 from accuse.errors import InputError
 from accuse.reference.fields import by_key
 from accuse.reference.motif import FirstMatch, Motif, MotifError, compile_motif
-from accuse.text import fold_aligned, squeeze
+from accuse.text import fold_aligned, squeeze, xerces_code
 
 Scope = Literal["passage", "fichier"]
 _SCOPES: dict[str, Scope] = {"passage": "passage", "fichier": "fichier"}
@@ -116,7 +116,7 @@ class Catalogue:
         original = squeeze(message)
         folded = fold_aligned(original)
         text = folded.encode("utf-8")
-        technical = _technical_code(original) if scope == "fichier" else None
+        technical = xerces_code(original) if scope == "fichier" else None
         if technical:
             for entry in self.of_scope(scope):
                 for pattern in entry.codes_techniques:
@@ -140,12 +140,6 @@ class Catalogue:
         fallback = self.get(UNKNOWN[scope])
         assert fallback is not None, "the shipped catalogue always has its fallback families"
         return Classification(fallback, {}, "aucune famille ne reconnaît ce texte")
-
-
-def _technical_code(message: str) -> str | None:
-    head, sep, _ = message.partition(" : ")
-    head = head.strip()
-    return head if sep and head and " " not in head else None
 
 
 def _cut(
@@ -505,7 +499,7 @@ def recognising(catalogue: Catalogue, message: str, scope: Scope) -> list[str]:
     """Every family whose rules (technical code or pattern) recognise the message."""
     original = squeeze(message)
     text = fold_aligned(original).encode("utf-8")
-    technical = _technical_code(original) if scope == "fichier" else None
+    technical = xerces_code(original) if scope == "fichier" else None
     codes = []
     for entry in catalogue.of_scope(scope):
         by_code = technical is not None and any(

@@ -9,6 +9,9 @@ from importlib import resources
 
 from accuse.text import header_key
 
+# The deposit schema's namespace, the same in XSD 1.1.2 and 1.1.5.
+NAMESPACE = "urn:cdc:cpf:pc5:schema:1.0.0"
+
 
 @dataclass(frozen=True)
 class Field:
@@ -27,6 +30,8 @@ class Field:
     borne_max: int | None = None
     valeurs: tuple[str, ...] = ()
     alias: tuple[str, ...] = field(default=())
+    nom: str = ""
+    designation: str = ""
 
 
 @cache
@@ -71,3 +76,15 @@ def field_for_header(header: object) -> str | None:
 
 def is_dictionary_id(value: object) -> bool:
     return isinstance(value, str) and header_key(value) in {f.id for f in dictionary()}
+
+
+def plain_name(key: str) -> str:
+    """How a field is named to the user ("Nom de naissance"); the key itself if it has no name."""
+    spec = by_key().get(key)
+    return (spec.nom or spec.label) if spec is not None else key
+
+
+def designation(key: str) -> str:
+    """A field named inside a sentence, with its article ("le nom de naissance")."""
+    spec = by_key().get(key)
+    return spec.designation if spec is not None and spec.designation else key

@@ -29,6 +29,7 @@ from accuse.output import atomic_target
 from accuse.pipeline.analysis import Analysis, LocatedFileError, RejectedRow
 from accuse.pipeline.summary import REDEPOSER, Totals, describe_source, totals, verdict
 from accuse.reference.catalogue import CatalogueEntry
+from accuse.reference.fields import dictionary
 from accuse.render.chart import BarChart, bar_chart
 from accuse.text import inert
 
@@ -36,30 +37,6 @@ ROWS_SHOWN = 100  # rows per family written as HTML; the script pages through th
 ABSENT_SHOWN = 2000  # rows absent from the receipt listed by line; beyond, a count
 PORTAL_ERROR_LIMIT = 100
 
-# How a field is named on the page when the user's own header is not known.
-LABELS = {
-    "idTechnique": "Identifiant technique",
-    "nomNaissance": "Nom de naissance",
-    "nomUsage": "Nom d'usage",
-    "prenom1": "Prénom",
-    "prenom2": "2e prénom",
-    "prenom3": "3e prénom",
-    "jourNaissance": "Jour de naissance",
-    "moisNaissance": "Mois de naissance",
-    "anneeNaissance": "Année de naissance",
-    "sexe": "Sexe",
-    "codeInsee": "Code INSEE de naissance",
-    "codePostal": "Code postal de naissance",
-    "libelleCommuneNaissance": "Commune de naissance",
-    "codePaysNaissance": "Code pays de naissance",
-    "libellePaysNaissance": "Pays de naissance",
-    "type": "Type de certification",
-    "code": "Code de la certification",
-    "dateDebutValidite": "Début de validité",
-    "dateFinValidite": "Fin de validité",
-    "dateDebutExamen": "Début d'examen",
-    "dateFinExamen": "Fin d'examen",
-}
 _HOLDER = ("nomNaissance", "nomUsage", "prenom1", "prenom2", "prenom3")
 _HOLDER_ALWAYS = ("nomNaissance", "prenom1")
 _BIRTH_DATE = ("jourNaissance", "moisNaissance", "anneeNaissance")
@@ -200,7 +177,7 @@ def date_fr(moment: dt.datetime) -> str:
 
 def _labels(source: Source | None) -> dict[str, str]:
     """Each field under the name the user gave its column, else our French label."""
-    labels = dict(LABELS)
+    labels = {f.key: f.nom for f in dictionary() if f.nom}
     if source is not None:
         for key, index in source.columns.items():
             if index < len(source.headers) and source.headers[index].strip():

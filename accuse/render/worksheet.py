@@ -17,7 +17,8 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from accuse.cells import as_date, cell_text
+from accuse.cells import NILL, as_date, cell_text
+from accuse.digest import file_digest
 from accuse.fix.checks import XSD_TO_TEMPLATE
 from accuse.fix.workbook import (
     BOOK_ROWS_MARK,
@@ -27,7 +28,6 @@ from accuse.fix.workbook import (
     SHEET_BOOK,
     SHEET_FIX,
     Formats,
-    fingerprint,
     row_fingerprint,
     write_value,
 )
@@ -107,7 +107,7 @@ def allowed_values(key: str, style: str) -> list[str]:
         if style == "modele":
             values = [XSD_TO_TEMPLATE.get(v, v) for v in values]
     if spec.nillable:
-        values.append("NILL")
+        values.append(NILL)
     return values
 
 
@@ -436,7 +436,7 @@ def source_metadata(source: Source) -> dict[str, object]:
         "ligne_entete": source.header_row,
         "entetes": list(source.headers),
         "colonnes": dict(source.columns),
-        "empreinte": fingerprint(source.path),
+        "empreinte": file_digest(source.path),
         "taille": source.path.stat().st_size,
         "entete_flux": dict(source.flux_header),
         "orthographe": spelling(source),

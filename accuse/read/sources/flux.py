@@ -13,13 +13,13 @@ from pathlib import Path
 
 from lxml import etree
 
+from accuse.cells import NILL
 from accuse.errors import InputError
 from accuse.model import Source, SourceRow
 from accuse.progress import SILENT, Progress
 from accuse.read.xmlread import localname, open_events, release
 from accuse.reference.fields import dictionary
 
-NAMESPACE = "urn:cdc:cpf:pc5:schema:1.0.0"
 WHAT = "le flux de dépôt"
 _XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 _PASSAGE_PARENTS = {
@@ -61,7 +61,7 @@ def end_line(element: etree._Element) -> int:
 
 def _leaf_value(element: etree._Element) -> str:
     if element.get(_XSI_NIL) in ("true", "1"):
-        return "NILL"
+        return NILL
     return (element.text or "").strip()
 
 
