@@ -1,16 +1,25 @@
 """Benchmark of accuse at portal scale, measured against the floor, in one run.
 
 For each size it generates (or reuses) a coherent set with bench/generate.py, then times, each in
-a fresh process so peak memory (RSS) is that command's own:
+a fresh process so peak memory (RSS) is that command's own, the commands as users type them:
 
-- the floor: python-calamine iterating the flat xlsx plus lxml iterparse over the receipt, and
-  lxml iterparse alone over the flux XML;
-- `accuse analyse` on the receipt alone, and with the xlsx, csv and flux XML sources;
-- the same with the xlsx source and --sortie (worksheet + HTML report);
-- `accuse reexporter` of that worksheet with 10 % of its rows edited, to xlsx and to XML.
+- the floors: python-calamine iterating the narrow flat xlsx (a dozen columns) and the wide
+  official template (51 columns), each plus lxml iterparse over the receipt; calamine alone over
+  each sheet (the floor of the pre-deposit commands); lxml iterparse alone over the flux XML;
+- `accuse analyse` as typed by a user (worksheet, report and history: the default), on the narrow
+  and the wide source; the same with --sans-sortie --sans-historique, in text and in JSON; on the
+  csv and flux XML sources; on the receipt alone;
+- `accuse reexporter` of that worksheet with 10 % of its rows edited, to xlsx and to XML;
+- `accuse verifier` and `accuse generer` on the narrow and wide sources;
+- `accuse suivi` over a history of five times the set's passages (a million at 200,000);
+- a batch: twelve monthly receipts recorded into one history;
+- the peer: what a user would write instead, a short pandas script (read_excel with calamine,
+  merge with the receipt's rejected ids, to_excel of those rows with xlsxwriter).
 
-It prints a table and writes resultats.json: median wall time over the repetitions, peak RSS, and
-each case's ratio to its floor. POSIX only (peak RSS comes from wait4).
+It prints a table with the python-calamine and lxml versions and writes resultats.json: median
+wall time over the repetitions, peak RSS, and each case's ratio to its floor (time and memory).
+A command that is not available in this version of accuse is reported as such, not timed.
+POSIX only (peak RSS comes from wait4).
 
 Usage: python bench/bench.py --passages 20000 50000 200000 --ko 0.1 --repetitions 3
 """
@@ -26,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -42,6 +52,29 @@ for row in sheet.iter_rows():
     pass
 for _, element in etree.iterparse(sys.argv[2]):
     element.clear()
+"""
+FLOOR_SHEET = """
+import sys
+from python_calamine import CalamineWorkbook
+sheet = CalamineWorkbook.from_path(sys.argv[1]).get_sheet_by_index(0)
+for row in sheet.iter_rows():
+    pass
+"""
+PEER_PANDAS = """
+import sys
+import pandas as pd
+from lxml import etree
+source = pd.read_excel(sys.argv[1], engine="calamine", dtype=str)
+ko = []
+for _, element in etree.iterparse(sys.argv[2], tag="{*}passage"):
+    parent = element.getparent()
+    if parent is not None and etree.QName(parent).localname == "PassagesKO":
+        ident = element.findtext("{*}idTechnique") or element.findtext("idTechnique")
+        ko.append({"idTechnique": ident, "message": element.findtext("{*}messageErreur")})
+    element.clear()
+column = next(c for c in source.columns if "technique" in str(c).lower())
+rejected = pd.DataFrame(ko).merge(source, left_on="idTechnique", right_on=column)
+rejected.to_excel(sys.argv[3], engine="xlsxwriter", index=False)
 """
 FLOOR_FLUX = """
 import sys
@@ -64,26 +97,49 @@ for row in range(2, sheet.max_row + 1, 10):  # one row in ten
 book.save(path)
 """
 
-# case name -> (floor it is compared with, or None)
+# case name -> floor it is compared with (None: no floor, reported alone)
 FLOORS = {
-    "recu_seul": None,
-    "source_xlsx": "plancher_xlsx",
+    "defaut_xlsx": "plancher_xlsx",
+    "defaut_modele": "plancher_modele",
+    "texte_xlsx": "plancher_xlsx",
+    "json_xlsx": "plancher_xlsx",
     "source_csv": "plancher_xlsx",
     "source_flux": "plancher_flux",
-    "sortie_xlsx": "plancher_xlsx",
+    "recu_seul": None,
     "reexport_xlsx": None,
     "reexport_xml": None,
+    "verifier_xlsx": "plancher_feuille",
+    "verifier_modele": "plancher_feuille_modele",
+    "generer_xlsx": "plancher_feuille",
+    "generer_modele": "plancher_feuille_modele",
+    "suivi_historique": None,
+    "lot_12_accuses": None,
+    "pair_pandas": "plancher_xlsx",
 }
+HISTORY_COPIES = 5  # suivi is timed over this many recorded copies of the set's receipt
+BATCH = 12  # monthly receipts of the batch case
 
 
-def measure(command: list[str], cwd: Path) -> tuple[float, int]:
+class Unavailable(Exception):
+    """The command does not exist in this version of accuse (usage error, exit 2)."""
+
+
+def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int]:
     """(wall seconds, peak RSS in bytes) of one command run to completion."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
     error = process.stderr.read().decode("utf-8", "replace") if process.stderr else ""
+    if process.returncode == 2 and any(w in error for w in ("inconnue", "argument en trop")):
+        raise Unavailable(error)
     if process.returncode not in (0, 1):
         raise RuntimeError(f"{' '.join(command)} : code {process.returncode}\n{error}")
     return elapsed, usage.ru_maxrss * 1024  # Linux reports kilobytes
@@ -105,41 +161,96 @@ def prepare(size: int, ko: float, root: Path) -> Path:
     return folder
 
 
-def cases(folder: Path) -> dict[str, list[str]]:
+@dataclass
+class Case:
+    command: list[str]
+    # Paths removed before each run, so every run starts as a user's first one would (a fresh
+    # output folder, a fresh history: a recorded receipt is otherwise recognised and skipped).
+    fresh: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def cases(folder: Path) -> dict[str, Case]:
     quiet = ("--sans-sortie", "--sans-historique")
+    history = {"ACCUSE_HISTORIQUE": str(folder / "historique-defaut.sqlite")}
+    receipts = sorted(str(p.relative_to(folder)) for p in (folder / "lot").glob("*.xml"))
     return {
-        "plancher_xlsx": [sys.executable, "-c", FLOOR_XLSX, "source-plat.xlsx", "recu.xml"],
-        "plancher_flux": [sys.executable, "-c", FLOOR_FLUX, "flux.xml"],
-        "recu_seul": accuse("analyse", "recu.xml", *quiet),
-        "source_xlsx": accuse("analyse", "recu.xml", "-s", "source-plat.xlsx", *quiet),
-        "source_csv": accuse("analyse", "recu.xml", "-s", "source.csv", *quiet),
-        "source_flux": accuse("analyse", "recu.xml", "-s", "flux.xml", *quiet),
-        "sortie_xlsx": accuse(
-            "analyse",
-            "recu.xml",
-            "-s",
-            "source-plat.xlsx",
-            "--sortie",
-            "sortie",
-            "--sans-historique",
+        "plancher_xlsx": Case([sys.executable, "-c", FLOOR_XLSX, "source-plat.xlsx", "recu.xml"]),
+        "plancher_modele": Case(
+            [sys.executable, "-c", FLOOR_XLSX, "source-modele.xlsx", "recu.xml"]
         ),
-        "reexport_xlsx": accuse(
-            "reexporter",
-            "edite/corrections.xlsx",
-            "-f",
-            "xlsx",
-            "-o",
-            "reexport.xlsx",
-            "--forcer",
+        "plancher_feuille": Case([sys.executable, "-c", FLOOR_SHEET, "source-plat.xlsx"]),
+        "plancher_feuille_modele": Case([sys.executable, "-c", FLOOR_SHEET, "source-modele.xlsx"]),
+        "plancher_flux": Case([sys.executable, "-c", FLOOR_FLUX, "flux.xml"]),
+        # As a user types it: worksheet, report and history, all defaults but the folder name.
+        "defaut_xlsx": Case(
+            accuse("analyse", "recu.xml", "-s", "source-plat.xlsx", "--sortie", "defaut"),
+            fresh=("defaut", "historique-defaut.sqlite"),
+            env=history,
         ),
-        "reexport_xml": accuse(
-            "reexporter",
-            "edite/corrections.xlsx",
-            "-f",
-            "xml",
-            "-o",
-            "reexport.xml",
-            "--forcer",
+        "defaut_modele": Case(
+            accuse("analyse", "recu.xml", "-s", "source-modele.xlsx", "--sortie", "defaut-m"),
+            fresh=("defaut-m", "historique-defaut.sqlite"),
+            env=history,
+        ),
+        "texte_xlsx": Case(accuse("analyse", "recu.xml", "-s", "source-plat.xlsx", *quiet)),
+        "json_xlsx": Case(
+            accuse("analyse", "recu.xml", "-s", "source-plat.xlsx", "--format", "json", *quiet)
+        ),
+        "source_csv": Case(accuse("analyse", "recu.xml", "-s", "source.csv", *quiet)),
+        "source_flux": Case(accuse("analyse", "recu.xml", "-s", "flux.xml", *quiet)),
+        "recu_seul": Case(accuse("analyse", "recu.xml", *quiet)),
+        "reexport_xlsx": Case(
+            accuse(
+                "reexporter",
+                "edite/corrections.xlsx",
+                "-f",
+                "xlsx",
+                "-o",
+                "reexport.xlsx",
+                "--forcer",
+            ),
+            fresh=("reexport.xlsx",),
+        ),
+        "reexport_xml": Case(
+            accuse(
+                "reexporter",
+                "edite/corrections.xlsx",
+                "-f",
+                "xml",
+                "-o",
+                "reexport.xml",
+                "--forcer",
+            ),
+            fresh=("reexport.xml",),
+        ),
+        "verifier_xlsx": Case(
+            accuse("verifier", "source-plat.xlsx", "--sans-historique", "--sortie", "verif")
+        ),
+        "verifier_modele": Case(
+            accuse("verifier", "source-modele.xlsx", "--sans-historique", "--sortie", "verif-m")
+        ),
+        "generer_xlsx": Case(
+            accuse("generer", "source-plat.xlsx", "--sans-historique", "--forcer", "-o", "g.xml"),
+            fresh=("g.xml",),
+        ),
+        "generer_modele": Case(
+            accuse(
+                "generer", "source-modele.xlsx", "--sans-historique", "--forcer", "-o", "gm.xml"
+            ),
+            fresh=("gm.xml",),
+        ),
+        "suivi_historique": Case(
+            accuse("suivi", "--historique", "historique-suivi.sqlite", "--format", "json")
+        ),
+        "lot_12_accuses": Case(
+            accuse("analyse", *receipts, "--sans-sortie"),
+            fresh=("historique-lot.sqlite",),
+            env={"ACCUSE_HISTORIQUE": str(folder / "historique-lot.sqlite")},
+        ),
+        "pair_pandas": Case(
+            [sys.executable, "-c", PEER_PANDAS, "source-plat.xlsx", "recu.xml", "pair.xlsx"],
+            fresh=("pair.xlsx",),
         ),
     }
 
@@ -166,22 +277,79 @@ def edited_worksheet(folder: Path) -> None:
     subprocess.run([sys.executable, "-c", EDIT_WORKSHEET, str(target)], check=True)
 
 
+def monthly_copy(receipt: Path, target: Path, month: int) -> None:
+    """The receipt again under a dated portal name, one byte apart so the history keeps it."""
+    data = receipt.read_bytes().rstrip() + f"\n<!-- mois {month} -->\n".encode()
+    target.write_bytes(data)
+
+
+def histories(folder: Path) -> None:
+    """The batch's monthly receipts and suivi's big history, made once per set (not timed)."""
+    batch = folder / "lot"
+    if not batch.is_dir():
+        batch.mkdir()
+        for month in range(1, BATCH + 1):
+            name = f"Accusé de traitement_flux.xml_2026{month:02d}15.xml"
+            monthly_copy(folder / "recu.xml", batch / name, month)
+    store = folder / "historique-suivi.sqlite"
+    if store.exists():
+        return
+    copies = folder / "copies"
+    copies.mkdir(exist_ok=True)
+    for month in range(1, HISTORY_COPIES + 1):
+        copy = copies / f"Accusé de traitement_flux.xml_2025{month:02d}15.xml"
+        monthly_copy(folder / "recu.xml", copy, month)
+        subprocess.run(
+            accuse("analyse", str(copy), "-s", "source-plat.xlsx", "--sans-sortie"),
+            cwd=folder,
+            stdout=subprocess.DEVNULL,
+            env={**os.environ, "ACCUSE_HISTORIQUE": str(store)},
+            check=False,
+        )
+
+
+def _clear(folder: Path, names: tuple[str, ...]) -> None:
+    for name in names:
+        path = folder / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
 def run_size(size: int, ko: float, repetitions: int, root: Path) -> dict:
     folder = prepare(size, ko, root)
     edited_worksheet(folder)
+    histories(folder)
     results: dict[str, dict] = {}
-    for name, command in cases(folder).items():
-        runs = [measure(command, folder) for _ in range(repetitions)]
+    for name, case in cases(folder).items():
+        runs = []
+        try:
+            for _ in range(repetitions):
+                _clear(folder, case.fresh)
+                runs.append(measure(case.command, folder, case.env))
+        except Unavailable:
+            results[name] = {"indisponible": True}
+            continue
         results[name] = {
             "secondes": round(statistics.median(t for t, _ in runs), 3),
             "rss_mo": round(max(m for _, m in runs) / 2**20, 1),
         }
     for name, floor in FLOORS.items():
-        if floor is not None:
-            results[name]["ratio_plancher"] = round(
-                results[name]["secondes"] / results[floor]["secondes"], 2
-            )
+        if floor is None or "secondes" not in results.get(name, {}):
+            continue
+        results[name]["plancher"] = floor
+        results[name]["ratio_plancher"] = round(
+            results[name]["secondes"] / results[floor]["secondes"], 2
+        )
+        results[name]["ratio_rss"] = round(results[name]["rss_mo"] / results[floor]["rss_mo"], 2)
     return {"passages": size, "taux_ko": ko, "cas": results}
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("python-calamine", "lxml", "xlsxwriter", "accuse")}
 
 
 def machine() -> dict:
@@ -195,14 +363,18 @@ def machine() -> dict:
 
 def table(report: dict) -> str:
     names = list(report["tailles"][0]["cas"])
-    lines = ["cas".ljust(16) + "".join(f"{s['passages']:>26}" for s in report["tailles"])]
+    lines = [" ".join(f"{k} {v}" for k, v in report["versions"].items())]
+    lines.append("cas".ljust(24) + "".join(f"{s['passages']:>26}" for s in report["tailles"]))
     for name in names:
         cells = []
         for size in report["tailles"]:
             case = size["cas"][name]
+            if case.get("indisponible"):
+                cells.append("indisponible")
+                continue
             ratio = f" ×{case['ratio_plancher']}" if "ratio_plancher" in case else ""
             cells.append(f"{case['secondes']:7.2f} s {case['rss_mo']:6.0f} Mo{ratio:>7}")
-        lines.append(name.ljust(16) + "".join(f"{c:>26}" for c in cells))
+        lines.append(name.ljust(24) + "".join(f"{c:>26}" for c in cells))
     return "\n".join(lines)
 
 
@@ -227,6 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     args.sortie.mkdir(parents=True, exist_ok=True)
     report = {
         "machine": machine(),
+        "versions": versions(),
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "tailles": [run_size(n, args.ko, args.repetitions, args.sortie) for n in args.passages],
     }
