@@ -8,10 +8,13 @@ stood, and a failed run leaves nothing behind.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import errno
 import glob
+import hashlib
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -123,6 +126,45 @@ def _default_mode() -> int:
 def write_bytes(target: Path, data: bytes, inputs: Sequence[Path] = ()) -> None:
     with atomic_target(target, inputs) as temporary:
         temporary.write_bytes(data)
+
+
+# A text output (the HTML report) ends with the sha256 of what precedes, so a later run can
+# tell whether someone changed it before writing over it.
+_SEAL = re.compile(r"<!-- accuse-empreinte:([0-9a-f]{64}) -->\n\Z")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
+
+
+def sealed(text: str) -> str:
+    """``text`` with its seal appended."""
+    return f"{text}<!-- accuse-empreinte:{_digest(text)} -->\n"
+
+
+def seal_intact(path: Path) -> bool:
+    """Whether a sealed text file is exactly as written (False when changed or unsealed)."""
+    try:
+        text = Path(path).read_bytes().decode("utf-8").replace("\r\n", "\n")
+    except (OSError, UnicodeDecodeError):
+        return False
+    found = _SEAL.search(text)
+    return found is not None and _digest(text[: found.start()]) == found.group(1)
+
+
+def keep_aside(path: Path, tag: str) -> Path:
+    """Copy ``path`` beside itself under a dated name (``<nom>-<tag>-AAAAMMJJ-HHMMSS``),
+    atomically, never over an existing file; return the copy's path."""
+    path = Path(path)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    copy = path.with_name(f"{path.stem}-{tag}-{stamp}{path.suffix}")
+    number = 1
+    while copy.exists():
+        number += 1
+        copy = path.with_name(f"{path.stem}-{tag}-{stamp}-{number}{path.suffix}")
+    with atomic_target(copy, [path]) as temporary:
+        shutil.copyfile(path, temporary)
+    return copy
 
 
 _FULL = "Libérez de la place sur le disque, ou choisissez un autre emplacement avec --sortie."

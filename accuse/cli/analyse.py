@@ -22,6 +22,7 @@ from accuse.cli.common import (
     stderr_console,
 )
 from accuse.cli.suivi import HistoriqueOption, SansHistoriqueOption, record_analysis
+from accuse.text import inert
 
 
 def analyse_command(
@@ -107,8 +108,9 @@ def analyse_command(
             progress=progress_bar(),
         )
         written: list[Path] = []
+        kept: list[str] = []  # what was done to keep the user's earlier work
         if not sans_sortie:
-            written = write_outputs(result, sortie or default_output_folder(recu))
+            written = write_outputs(result, sortie or default_output_folder(recu), kept)
         note = record_analysis(result, historique, sans_historique)
         if format is OutputFormat.json:
             from accuse.render.jsondoc import build
@@ -116,6 +118,8 @@ def analyse_command(
             document = build(result)
             document["fichiers_ecrits"] = [str(path) for path in written]
             sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+            for line in kept:
+                stderr_console().print(Text(inert(line), style="bold yellow"))
             stderr_console().print(Text(note, style="dim"))
         else:
             from accuse.render.terminal import render
@@ -126,6 +130,8 @@ def analyse_command(
                 console.print()
                 for path in written:
                     console.print(Text(f"Écrit : {path}", style="green"))
+                for line in kept:
+                    console.print(Text(inert(line), style="bold yellow"))
             console.print(Text(note, style="dim"))
         return EXIT_REJECTED if result.has_rejections else EXIT_OK
 

@@ -84,6 +84,26 @@ class _Worksheet:
     meta: dict
     originals: dict[int, tuple[str, tuple[str, ...], str]]  # position -> id, families, print
     edited: list[tuple[int, list[CellValue]]]  # (source position, source cells) per visible row
+    # position -> fingerprint of the row as accuse wrote it (differs from the source's where
+    # an earlier correction was carried into this worksheet)
+    written: dict[int, str] = field(default_factory=dict)
+
+    def corrections(self) -> dict[int, list[CellValue]]:
+        """Rows whose cells differ from the source's, by position (first occurrence)."""
+        found: dict[int, list[CellValue]] = {}
+        for position, cells in self.edited:
+            original = self.originals.get(position)
+            if original is not None and position not in found and _changed(original[2], cells):
+                found[position] = cells
+        return found
+
+    def touched(self) -> bool:
+        """Whether the user changed a source cell since accuse wrote this worksheet."""
+        for position, cells in self.edited:
+            written = self.written.get(position)
+            if written is not None and _changed(written, cells):
+                return True
+        return False
 
 
 # --- reading the worksheet ---------------------------------------------------------------------
@@ -139,10 +159,13 @@ def read_worksheet(path: Path) -> _Worksheet:
     source = meta.get("source")
     width = len(source["entetes"]) if source else 0
     originals = {}
+    written = {}
     for row in hidden[index + 1 :]:
         if row and isinstance(row[0], int | float):
             families = tuple(c for c in str(row[2]).split(",") if c)
             originals[int(row[0])] = (str(row[1]), families, str(row[3]))
+            # Worksheets written before the fifth column: as written == as in the source.
+            written[int(row[0])] = str(row[4]) if len(row) > 4 and row[4] else str(row[3])
     prefix = int(meta["prefixe"])
     edited = []
     if visible and source:
@@ -152,7 +175,7 @@ def read_worksheet(path: Path) -> _Worksheet:
             key = row[key_column] if key_column < len(row) else None
             if isinstance(key, int | float) and not isinstance(key, bool):
                 edited.append((int(key), _cells(row, width, prefix)))
-    return _Worksheet(meta, originals, edited)
+    return _Worksheet(meta, originals, edited, written)
 
 
 def _check_columns(header: list, prefix: int, expected: list[str], path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import zipfile
 from collections.abc import Iterable
 
 import xlsxwriter
@@ -50,6 +51,47 @@ def canonical(value: CellValue) -> str:
     if iso:
         return "-".join(iso.groups())
     return text
+
+
+# Lock files a spreadsheet leaves beside a workbook it holds open: Excel's owner file (whole
+# name, or its first two characters replaced for long names) and LibreOffice's.
+_LOCKS = ("~${name}", "~${short}", ".~lock.{name}#")
+_CORE = "docProps/core.xml"
+_CORE_MAX = 1 << 16
+_CORE_DATE = re.compile(r"<dcterms:(created|modified)\b[^>]*>([^<]{1,40})</dcterms:")
+
+
+def open_elsewhere(path: Path) -> Path | None:
+    """The lock file beside ``path`` when Excel or LibreOffice holds it open, else None."""
+    path = Path(path)
+    for pattern in _LOCKS:
+        lock = path.with_name(pattern.format(name=path.name, short=path.name[2:]))
+        if lock.name != path.name and lock.exists():
+            return lock
+    return None
+
+
+def still_open_message(lock: Path) -> str:
+    return (
+        f"le fichier est encore ouvert dans Excel ou LibreOffice (« {lock.name} » est à côté) : "
+        "enregistrez et fermez le fichier dans Excel, puis relancez la commande."
+    )
+
+
+def saved_since_written(path: Path) -> bool:
+    """Whether a spreadsheet program saved the workbook after accuse wrote it: xlsxwriter
+    stamps the same created and modified dates, Excel, LibreOffice and openpyxl move the
+    second on saving. Unreadable properties count as saved (the careful answer)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo(_CORE)
+            if info.file_size > _CORE_MAX:
+                return True
+            text = archive.read(info).decode("utf-8", "replace")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return True
+    dates = dict(_CORE_DATE.findall(text))
+    return dates.get("created") is None or dates.get("created") != dates.get("modified")
 
 
 # What a cell holds once written: xlsxwriter (like Excel) stops a text at 32,767 characters.

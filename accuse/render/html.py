@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from accuse.cells import cell_text
 from accuse.model import CellValue, Source, SourceRow
-from accuse.output import atomic_target
+from accuse.output import atomic_target, sealed
 from accuse.pipeline.analysis import Analysis, LocatedFileError, RejectedRow
 from accuse.pipeline.summary import REDEPOSER, Totals, describe_source, totals, verdict
 from accuse.reference.catalogue import CatalogueEntry
@@ -492,7 +492,7 @@ def render_report(analysis: Analysis, rows_shown: int = ROWS_SHOWN) -> str:
 
 def write_report(analysis: Analysis, path: Path, inputs: Sequence[Path] = ()) -> Path:
     """Write rapport.html atomically, never over one of ``inputs``."""
-    page = render_report(analysis)
+    page = sealed(render_report(analysis))  # a later run can tell whether it was changed
     with atomic_target(Path(path), inputs) as temporary:
         temporary.write_text(page, encoding="utf-8")
     return Path(path)

@@ -9,6 +9,7 @@ from accuse.output import prepare_folder
 from accuse.parallel import gc_paused, side_by_side
 from accuse.pipeline.analysis import Analysis, input_paths
 from accuse.render.html import write_report
+from accuse.render.previous import keep_user_work
 from accuse.render.worksheet import write_worksheet
 
 WORKSHEET_NAME = "corrections.xlsx"
@@ -21,11 +22,19 @@ def default_output_folder(receipt_path: Path) -> Path:
     return Path.cwd() / f"accuse-{Path(receipt_path).stem}"
 
 
-def write_outputs(analysis: Analysis, folder: Path, *, parallel: bool | None = None) -> list[Path]:
+def write_outputs(
+    analysis: Analysis,
+    folder: Path,
+    notes: list[str] | None = None,
+    *,
+    parallel: bool | None = None,
+) -> list[Path]:
     """The correction worksheet and the HTML report, written atomically into ``folder``.
 
-    ``parallel``: write the report in a forked child (Linux) while the worksheet is written
-    here; ``None`` decides by size (from PARALLEL_FROM rows), as the CLI does.
+    What the user did to an earlier pair there is kept (see render/previous.py); ``notes``
+    receives the French sentences that say how. ``parallel``: write the report in a forked
+    child (Linux) while the worksheet is written here; ``None`` decides by size (from
+    PARALLEL_FROM rows), as the CLI does.
     """
     if parallel is None:
         parallel = len(analysis.rejected) + len(analysis.file_errors) >= PARALLEL_FROM
@@ -34,11 +43,14 @@ def write_outputs(analysis: Analysis, folder: Path, *, parallel: bool | None = N
     folder = prepare_folder(folder, inputs)
     worksheet = folder / WORKSHEET_NAME
     report = folder / REPORT_NAME
+    work = keep_user_work(analysis, worksheet, report)
+    if notes is not None:
+        notes += work.notes
     try:
         # Both are long with many rejected rows: then they are written at once on two cores.
         with gc_paused():
             side_by_side(
-                lambda: write_worksheet(analysis, worksheet, inputs),
+                lambda: write_worksheet(analysis, worksheet, inputs, work.carried),
                 lambda: write_report(analysis, report, inputs),
                 parallel=parallel,
             )

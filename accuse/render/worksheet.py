@@ -129,6 +129,32 @@ class Line:
         return {c for e in self.entries for c in e.champs}
 
 
+@dataclass(frozen=True)
+class Carried:
+    """A row the user corrected in an earlier worksheet, written again with their values."""
+
+    idTechnique: str
+    original: str  # fingerprint of the source row as it was then (and still is)
+    cells: list[CellValue]  # the user's values, in the source's column order
+
+
+def worksheet_lines(analysis: Analysis) -> list[Line]:
+    """The rows of the "À corriger" sheet, in order."""
+    if analysis.receipt.shape == "rejet_fichier":
+        return _file_lines(analysis)
+    return _passage_lines(analysis)
+
+
+def shown_cells(source: Source, row: SourceRow, keys: list[str | None]) -> list[CellValue]:
+    """A source row as the worksheet shows it, one cell per source column."""
+    values, kind = row.values, source.kind
+    count = len(values)
+    return [
+        display_value(key, values[index] if index < count else None, kind)
+        for index, key in enumerate(keys)
+    ]
+
+
 def _passage_lines(analysis: Analysis) -> list[Line]:
     return [_line(r) for r in analysis.rejected if r.fixable]
 
@@ -169,8 +195,14 @@ def _file_lines(analysis: Analysis) -> list[Line]:
 # --- writing ----------------------------------------------------------------------------------
 
 
-def write_worksheet(analysis: Analysis, path: Path, inputs: Sequence[Path]) -> Path:
-    """Write corrections.xlsx atomically; never over one of ``inputs``."""
+def write_worksheet(
+    analysis: Analysis,
+    path: Path,
+    inputs: Sequence[Path],
+    carried: dict[int, Carried] | None = None,
+) -> Path:
+    """Write corrections.xlsx atomically; never over one of ``inputs``. ``carried``: source
+    rows (by position) to show with the values the user typed in an earlier worksheet."""
     with atomic_target(Path(path), inputs) as temporary:
         book = xlsxwriter.Workbook(
             str(temporary),
@@ -187,8 +219,8 @@ def write_worksheet(analysis: Analysis, path: Path, inputs: Sequence[Path]) -> P
         )
         formats = Formats(book)
         whole_file = analysis.receipt.shape == "rejet_fichier"
-        lines = _file_lines(analysis) if whole_file else _passage_lines(analysis)
-        prints = _fix_sheet(book, formats, analysis, lines, whole_file)
+        lines = worksheet_lines(analysis)
+        prints = _fix_sheet(book, formats, analysis, lines, whole_file, carried or {})
         _summary_sheet(book, formats, analysis)
         _unmatched_sheet(book, formats, analysis)
         _book_sheet(book, analysis, lines, whole_file, prints)
@@ -202,15 +234,16 @@ def _fix_sheet(
     analysis: Analysis,
     lines: list[Line],
     whole_file: bool,
-) -> dict[int, str]:
-    """The editable sheet; returns each source row's fingerprint as written."""
+    carried: dict[int, Carried],
+) -> dict[int, tuple[str, str]]:
+    """The editable sheet; returns each source row's fingerprints: as in the source, and as
+    written (they differ where an earlier correction was carried over)."""
     sheet = book.add_worksheet(SHEET_FIX)
     source = analysis.source
     prefix = FILE_PREFIX if whole_file else PREFIX
     headers = list(source.headers) if source is not None else []
     keys = column_keys(source) if source is not None else []
     text_columns = [k is not None and by_key()[k].type == "texte" for k in keys]
-    kind = source.kind if source is not None else ""
     for column, title in enumerate([*prefix, *headers]):
         sheet.write_string(0, column, title or f"Colonne {column + 1}", formats.header)
     widths = [_PREFIX_WIDTHS.get(t, 12) for t in prefix] + [
@@ -221,7 +254,7 @@ def _fix_sheet(
         (formats.get(kind_of, False), formats.get(kind_of, True))
         for kind_of in ("text" if text else "general" for text in text_columns)
     ]
-    prints: dict[int, str] = {}
+    prints: dict[int, tuple[str, str]] = {}
     family_texts: dict[tuple[str, ...], tuple[str, str]] = {}
     for number, line in enumerate(lines, start=1):
         cells = _prefix_cells(line, family_texts)
@@ -237,13 +270,14 @@ def _fix_sheet(
                 sheet.write_number(number, len(PREFIX) + offset, value, formats.top)
         if line.row is None:
             continue
-        values = line.row.values
-        count = len(values)
-        shown = [
-            display_value(key, values[index] if index < count else None, kind)
-            for index, key in enumerate(keys)
-        ]
-        prints[line.row.position] = row_fingerprint(shown)
+        assert source is not None  # a line has a row only when a source was read
+        shown = shown_cells(source, line.row, keys)
+        original = written = row_fingerprint(shown)
+        carry = carried.get(line.row.position)
+        if carry is not None:
+            shown = (carry.cells + [None] * len(keys))[: len(keys)]
+            written = row_fingerprint(shown)
+        prints[line.row.position] = (original, written)
         marked = line.champs
         # The hot loop of a 20,000-row worksheet: plain text, the common case, goes straight in.
         for index, value in enumerate(shown):
@@ -453,7 +487,7 @@ def _book_sheet(
     analysis: Analysis,
     lines: list[Line],
     whole_file: bool,
-    prints: dict[int, str],
+    prints: dict[int, tuple[str, str]],
 ) -> None:
     """Hidden bookkeeping: metadata as key/JSON pairs, then each source row's original values."""
     sheet = book.add_worksheet(SHEET_BOOK)
@@ -486,4 +520,6 @@ def _book_sheet(
         sheet.write_number(row, 0, line.row.position)
         sheet.write_string(row, 1, line.idTechnique)
         sheet.write_string(row, 2, ",".join(e.code for e in line.entries))
-        sheet.write_string(row, 3, prints[line.row.position])
+        original, written = prints[line.row.position]
+        sheet.write_string(row, 3, original)
+        sheet.write_string(row, 4, written)
