@@ -152,7 +152,9 @@ def _next_receipt(receipt: Path, accepted: set[str], target: Path) -> Path:
             ko.remove(passage)
     for identifier in sorted(accepted):
         etree.SubElement(ok, "idTechnique").text = identifier
-    root.find("idTraitement").text = "54170"  # type: ignore[union-attr]
+    treatment = root.find("idTraitement")
+    assert treatment is not None
+    treatment.text = "54170"
     tree.write(str(target), encoding="UTF-8", xml_declaration=True)
     return target
 
@@ -187,9 +189,7 @@ def test_walkthrough_of_the_whole_loop(tmp_path: Path) -> None:
     assert sorted(ids) == ["1960012", "1960071"]
     # 5. The portal accepts them: the next receipt, analysed with the re-deposited flux.
     second = _next_receipt(receipt, set(ids), tmp_path / "recu-2.xml")
-    next_run = accuse(
-        "analyse", second, "--source", source, "--sortie", tmp_path / "accuse-recu-2"
-    )
+    next_run = accuse("analyse", second, "--source", source, "--sortie", tmp_path / "accuse-recu-2")
     assert next_run.returncode == 1, next_run.stderr
     # 6. Follow-up: the two are resolved, the others still refused, across two deposits.
     follow = accuse("suivi", "--format", "json")
