@@ -522,4 +522,5 @@ def _book_sheet(
         sheet.write_string(row, 2, ",".join(e.code for e in line.entries))
         original, written = prints[line.row.position]
         sheet.write_string(row, 3, original)
-        sheet.write_string(row, 4, written)
+        if written != original:  # a carried correction; an empty cell means "as the source"
+            sheet.write_string(row, 4, written)
