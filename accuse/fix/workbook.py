@@ -12,6 +12,7 @@ import hashlib
 import re
 import zipfile
 from collections.abc import Iterable
+from pathlib import Path
 
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
