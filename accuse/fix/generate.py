@@ -1,0 +1,255 @@
+"""`accuse generer`: the deposit flux written from a spreadsheet or csv, verified first.
+
+The same conversion as the re-export (accuse.fix.checks: OUI/NON, NILL, the template's
+spellings, Excel dates) and the same flux writer, for every row of the source; passages the
+history says were already accepted are left out; a file over the portal's limits (200 MB,
+200,000 passages) is split into several valid files, each with its own idFlux.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from accuse.errors import InputError
+from accuse.fix.checks import FieldError, converted, header_value
+from accuse.fix.fluxwriter import FluxHeader, Passage, build_flux, serialise, validation_errors
+from accuse.fix.verify import (
+    HEADER_KEYS,
+    HEADER_OPTIONS,
+    MAX_BYTES,
+    MAX_PASSAGES,
+    Concern,
+    Verification,
+    row_values,
+    verify,
+)
+from accuse.fix.xsdcheck import newest_version
+from accuse.output import check_not_input, write_bytes
+from accuse.progress import SILENT, Progress
+from accuse.reference.catalogue import Catalogue, user_catalogue_path
+from accuse.reference.fields import by_key
+
+_SAMPLE = 500  # passages serialised first to learn their size
+_MARGIN = 0.9  # of the 200 MB limit, kept for the frame and the estimate's error
+CONFIG_NAME = "deposant.toml"
+
+
+@dataclass
+class Generation:
+    verification: Verification
+    schema: str
+    written: list[tuple[Path, int]] = field(default_factory=list)  # (file, passages)
+    left_out: list[tuple[int, str]] = field(default_factory=list)  # (row, idTechnique)
+    blocked: bool = False  # blocking problems: nothing written
+    forced: list[Concern] = field(default_factory=list)  # written anyway (--forcer)
+    replaced: list[Path] = field(default_factory=list)
+    header_origin: dict[str, str] = field(default_factory=dict)  # key -> where it came from
+    remembered: Path | None = None  # where the codes were remembered for next time
+
+
+# --- the user's remembered codes ---------------------------------------------------------------
+
+
+def config_path() -> Path:
+    """deposant.toml beside the user's own catalogue (~/.config/accuse, %APPDATA%\\accuse), or
+    ACCUSE_DEPOSANT."""
+    env = os.environ.get("ACCUSE_DEPOSANT")
+    return Path(env) if env else user_catalogue_path().parent / CONFIG_NAME
+
+
+def remembered_codes(path: Path) -> dict[str, str]:
+    """The codes saved by an earlier `accuse generer`; nothing when absent or unreadable."""
+    try:
+        raw = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    return {k: v for k, v in raw.items() if k in HEADER_KEYS and isinstance(v, str)}
+
+
+def remember_codes(path: Path, codes: Mapping[str, str]) -> None:
+    import json
+
+    lines = ["# Codes du déposant retenus par accuse generer (modifiables).\n"]
+    lines += [f"{key} = {json.dumps(codes[key], ensure_ascii=False)}\n" for key in HEADER_KEYS]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes(path, "".join(lines).encode("utf-8"))
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def default_target(source: Path) -> Path:
+    return source.with_name(f"{source.stem}-flux.xml")
+
+
+def generate(
+    source: Path,
+    *,
+    catalogue: Catalogue,
+    schema: str | None = None,
+    target: Path | None = None,
+    ids: Mapping[str, str] | None = None,
+    force: bool = False,
+    replace: bool = False,
+    use_history: bool = True,
+    history: str | None = None,
+    config: Path | None = None,
+    sheet: str | None = None,
+    id_column: str | None = None,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+    progress: Progress = SILENT,
+) -> Generation:
+    """Verify ``source``, then write its flux (several when over the portal's limits).
+
+    Raises InputError when the source is unusable or a file would be overwritten; returns a
+    Generation with ``blocked`` set (nothing written) while blocking problems remain."""
+    source = Path(source)
+    if source.suffix.lower() == ".xml":
+        raise InputError(
+            "c'est déjà un flux XML : accuse generer écrit un flux à partir d'un classeur ou "
+            "d'un csv. Pour contrôler ce flux avant de le déposer, lancez accuse verifier.",
+            source,
+        )
+    version = schema or newest_version()
+    options = {k: v for k, v in (ids or {}).items() if v}
+    saved = remembered_codes(config) if config is not None else {}
+    checked = verify(
+        source,
+        catalogue=catalogue,
+        schema=version,
+        sheet=sheet,
+        id_column=id_column,
+        ids=options,
+        use_history=use_history,
+        history=history,
+        today=today,
+        progress=progress,
+    )
+    result = Generation(checked, version)
+    header, missing = _header(checked, options, saved, result)
+    left = set(checked.already_accepted)
+    blocking = [p for p in checked.bloquants if p.idTechnique not in left] + missing
+    if blocking and not force:
+        checked.problems[:0] = missing
+        result.blocked = True
+        return result
+    result.forced = blocking
+    data = checked.source
+    assert data is not None  # a spreadsheet or csv is always read whole
+    passages: list[Passage] = []
+    for position in sorted(data.rows):
+        row = data.rows[position]
+        if row.idTechnique in left:
+            result.left_out.append((position, row.idTechnique))
+            continue
+        values = row_values(data, row)
+        passages.append(converted(values, position, row.idTechnique)[0])
+    if not passages:
+        return result
+    files = _split(header, passages, now, progress)
+    targets = _targets(Path(target) if target else default_target(source), len(files))
+    for path in targets:
+        check_not_input(path, [source])
+        if path.exists():
+            if not replace:
+                raise InputError(
+                    "ce fichier existe déjà et n'est pas remplacé : choisissez un autre nom avec "
+                    "--sortie, ou ajoutez --remplacer.",
+                    path,
+                )
+            result.replaced.append(path)
+    for path, (data_bytes, count) in zip(targets, files, strict=True):
+        errors = validation_errors(data_bytes)
+        if errors and not force:
+            raise InputError(
+                f"le flux produit n'est pas valide selon le XSD {version} ; rien n'a été écrit :\n"
+                + "\n".join(f"  - {e}" for e in errors)
+            )
+        write_bytes(path, data_bytes, [source])
+        result.written.append((path, count))
+    if config is not None and any(o == "option" for o in result.header_origin.values()):
+        codes = {key: getattr(header, key) for key in HEADER_KEYS}
+        if codes != saved:
+            remember_codes(config, codes)
+            result.remembered = config
+    return result
+
+
+def _header(
+    checked: Verification,
+    options: Mapping[str, str],
+    saved: Mapping[str, str],
+    result: Generation,
+) -> tuple[FluxHeader, list[Concern]]:
+    """Options first, then the source's columns, then the remembered codes."""
+    found: dict[str, str] = {}
+    missing: list[Concern] = []
+    for key in HEADER_KEYS:
+        if key in checked.header:
+            found[key] = checked.header[key]
+            result.header_origin[key] = "option" if key in options else "source"
+            continue
+        if key in saved:
+            try:
+                found[key] = header_value(key, saved[key])
+                result.header_origin[key] = "configuration"
+                continue
+            except FieldError:
+                pass
+        found[key] = "?"
+        missing.append(
+            Concern(
+                None,
+                None,
+                by_key()[key].element,
+                "CODES_DEPOSANT",
+                "bloquant",
+                f"Le {by_key()[key].label} ({key}) n'est ni dans le fichier ni dans les options : "
+                f"donnez-le avec {HEADER_OPTIONS[key]} (il sera retenu pour la prochaine fois).",
+            )
+        )
+    # The verification's own "not in the file" notes are answered now.
+    checked.problems[:] = [
+        p for p in checked.problems if not (p.code == "CODES_DEPOSANT" and p.gravite == "risque")
+    ]
+    return FluxHeader(**found), missing
+
+
+def _split(
+    header: FluxHeader,
+    passages: Sequence[Passage],
+    now: dt.datetime | None,
+    progress: Progress,
+) -> list[tuple[bytes, int]]:
+    """Serialised flux files, each within 200,000 passages and 200 MB."""
+    sample = serialise(build_flux(header, passages[:_SAMPLE], now))
+    per_passage = max(1, len(sample) // max(1, min(len(passages), _SAMPLE)))
+    size = max(1, min(MAX_PASSAGES, int(MAX_BYTES * _MARGIN) // per_passage))
+    progress.start("Écriture du flux", len(passages))
+    files: list[tuple[bytes, int]] = []
+    pending = [passages[i : i + size] for i in range(0, len(passages), size)]
+    done = 0
+    while pending:
+        chunk = pending.pop(0)
+        data = serialise(build_flux(header, chunk, now))
+        if len(data) > MAX_BYTES and len(chunk) > 1:
+            half = len(chunk) // 2
+            pending[:0] = [chunk[:half], chunk[half:]]
+            continue
+        files.append((data, len(chunk)))
+        done += len(chunk)
+        progress.update(done)
+    progress.finish()
+    return files
+
+
+def _targets(target: Path, count: int) -> list[Path]:
+    if count == 1:
+        return [target]
+    return [target.with_name(f"{target.stem}-{n}{target.suffix}") for n in range(1, count + 1)]
