@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from accuse.errors import InputError
+    from accuse.fix.generate import Generation
     from accuse.fix.reexport import Result as ReexportResult
+    from accuse.fix.verify import Concern, Verification
     from accuse.history.store import History, PassageEvent, RecordedReceipt, RecordOutcome
     from accuse.history.tracking import ResolvedPassage, TrackedPassage, Tracking
     from accuse.model import Finding, Receipt, RejectedPassage, Source, SourceRow
@@ -44,7 +46,9 @@ __all__ = [
     "Catalogue",
     "CatalogueEntry",
     "Classification",
+    "Concern",
     "Finding",
+    "Generation",
     "History",
     "InputError",
     "LocatedFileError",
@@ -60,14 +64,17 @@ __all__ = [
     "SourceRow",
     "TrackedPassage",
     "Tracking",
+    "Verification",
     "__version__",
     "analyse",
+    "generate",
     "load_catalogue",
     "read_history",
     "record",
     "reexport",
     "track",
     "user_history_location",
+    "verify",
     "write_outputs",
 ]
 
@@ -77,7 +84,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "Catalogue": ("accuse.reference.catalogue", "Catalogue"),
     "CatalogueEntry": ("accuse.reference.catalogue", "CatalogueEntry"),
     "Classification": ("accuse.reference.catalogue", "Classification"),
+    "Concern": ("accuse.fix.verify", "Concern"),
     "Finding": ("accuse.model", "Finding"),
+    "Generation": ("accuse.fix.generate", "Generation"),
     "History": ("accuse.history.store", "History"),
     "InputError": ("accuse.errors", "InputError"),
     "LocatedFileError": ("accuse.pipeline.analysis", "LocatedFileError"),
@@ -93,6 +102,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "SourceRow": ("accuse.model", "SourceRow"),
     "TrackedPassage": ("accuse.history.tracking", "TrackedPassage"),
     "Tracking": ("accuse.history.tracking", "Tracking"),
+    "Verification": ("accuse.fix.verify", "Verification"),
 }
 
 
@@ -212,3 +222,61 @@ def track(history: History, today: dt.date | None = None) -> Tracking:
     from accuse.history.tracking import compute
 
     return compute(history, today)
+
+
+def verify(
+    source: str | Path,
+    *,
+    catalogue: Catalogue | None = None,
+    schema: str | None = None,
+    history: str | Path | None = None,
+    sheet: str | None = None,
+    id_column: str | None = None,
+) -> Verification:
+    """``accuse verifier`` without its outputs: what the portal would refuse in ``source`` (a
+    flux XML, a spreadsheet or a csv) and what is worth checking. The history is consulted only
+    when a ``history`` location is given. Writes nothing."""
+    from accuse.fix.verify import verify as run
+
+    return run(
+        Path(source),
+        catalogue=catalogue or load_catalogue(),
+        schema=schema,
+        sheet=sheet,
+        id_column=id_column,
+        use_history=history is not None,
+        history=str(history) if history is not None else None,
+    )
+
+
+def generate(
+    source: str | Path,
+    *,
+    target: str | Path | None = None,
+    catalogue: Catalogue | None = None,
+    schema: str | None = None,
+    ids: dict[str, str] | None = None,
+    history: str | Path | None = None,
+    force: bool = False,
+    replace: bool = False,
+    sheet: str | None = None,
+    id_column: str | None = None,
+) -> Generation:
+    """``accuse generer``: the deposit flux of a spreadsheet or csv, verified first (nothing
+    written while ``blocked``), beside the source unless ``target`` is given. The history is
+    consulted only when a ``history`` location is given; no remembered codes are read."""
+    from accuse.fix.generate import generate as run
+
+    return run(
+        Path(source),
+        catalogue=catalogue or load_catalogue(),
+        schema=schema,
+        target=Path(target) if target is not None else None,
+        ids=ids,
+        force=force,
+        replace=replace,
+        use_history=history is not None,
+        history=str(history) if history is not None else None,
+        sheet=sheet,
+        id_column=id_column,
+    )
