@@ -86,6 +86,8 @@ class Source:
     # every passage, in file order
     passage_spans: list[tuple[int, int, str]] = field(default_factory=list)
     flux_header: dict[str, str] = field(default_factory=dict)
+    # spreadsheet / csv: rows that hold data but no idTechnique (never joined, never exported)
+    unidentified: list[int] = field(default_factory=list)
     # flux XML only: local name of the element that stands at each asked-for line
     line_elements: dict[int, str] = field(default_factory=dict)
 

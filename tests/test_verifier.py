@@ -213,3 +213,19 @@ def test_unusable_input_exit_2(tmp_path: Path, name: str, content: str | None, w
     assert result.exit_code == 2, result.output
     assert words in result.stderr
     assert not (tmp_path / f"accuse-{path.stem}").exists()
+
+
+@pytest.mark.parametrize("kind", ("plat", "modele", "csv"))
+def test_rows_without_id_and_mixed_nature_block(kind: str, tmp_path: Path):
+    rows = [clean_passage(f"OK-{n}", TODAY) for n in range(1, 4)]
+    rows[1]["natureDeposant"] = "TIERS_CONFIANCE"  # same certification as OK-1
+    orphan = clean_passage("", TODAY)
+    del orphan["idTechnique"]
+    rows.append(orphan)
+    code, doc = verify_json(write(kind, rows, tmp_path), "--sans-historique")
+    assert code == 1
+    got = sorted((p["code"], p["idTechnique"]) for p in doc["problemes"])
+    assert got == [("IDTECHNIQUE_ABSENT", None), ("NATURE_DEPOSANT_MELEE", "OK-2")]
+    first = {"plat": 2, "modele": 21, "csv": 2}[kind]
+    orphan_line = next(p["ligne"] for p in doc["problemes"] if p["code"] == "IDTECHNIQUE_ABSENT")
+    assert orphan_line == first + 3

@@ -18,6 +18,7 @@ from typing import Literal
 from accuse.cells import as_date, cell_text
 from accuse.errors import InputError
 from accuse.fix.checks import (
+    TEMPLATE_TO_XSD,
     FieldError,
     converted,
     header_value,
@@ -193,8 +194,11 @@ def verify(
         _flux_limits(path, source, found)
     else:
         result.header = _header_codes(source, ids or {}, found)
+    _unidentified(source, found)
     _rows(source, version, is_flux, found)
     _duplicates(source, found)
+    if not is_flux:
+        _nature(source, found)
     if use_history:
         result.history = _history(source, history, found, result)
     _deadlines(source, today, set(result.already_accepted), found)
@@ -440,6 +444,47 @@ def _conditional(
             idTechnique=ident,
             key=numeric[0],
         )
+
+
+def _unidentified(source: Source, found: _Collector) -> None:
+    column = _header(source, "idTechnique")
+    for position in source.unidentified:
+        found.add(
+            "IDTECHNIQUE_ABSENT",
+            "bloquant",
+            f"Cette ligne a des données mais pas d'identifiant technique (colonne « {column} ») : "
+            "elle ne peut pas être déposée. Donnez-lui un identifiant unique, ou videz la ligne.",
+            ligne=position,
+            key="idTechnique",
+        )
+
+
+def _nature(source: Source, found: _Collector) -> None:
+    """The flux holds one natureDeposant per certification (type and code)."""
+    index = source.columns.get("natureDeposant")
+    if index is None:
+        return
+    seen: dict[tuple[str, str], tuple[str, int]] = {}
+    columns = source.columns
+    for position in sorted(source.rows):
+        row = source.rows[position]
+        nature = cell_text(row.get(columns, "natureDeposant")).strip()
+        nature = TEMPLATE_TO_XSD.get(nature, nature)
+        if not nature or is_nill(nature):
+            continue
+        group = (cell_text(row.get(columns, "type")), cell_text(row.get(columns, "code")))
+        first = seen.setdefault(group, (nature, position))
+        if first[0] != nature:
+            found.add(
+                "NATURE_DEPOSANT_MELEE",
+                "bloquant",
+                f"La nature du déposant « {nature} » diffère de celle de la ligne {first[1]} "
+                f"(« {first[0]} ») pour la même certification {group[1]} : le flux n'en porte "
+                "qu'une par certification. Mettez la même sur toutes ces lignes.",
+                ligne=position,
+                idTechnique=row.idTechnique,
+                key="natureDeposant",
+            )
 
 
 def _duplicates(source: Source, found: _Collector) -> None:

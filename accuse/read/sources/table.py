@@ -167,6 +167,8 @@ def collect(
     for position, cells in chain(scanned[header.data_from :], rest):
         raw = cells[id_index] if id_index < len(cells) else None
         if raw is None or raw == "":
+            if any(c is not None and c != "" and str(c).strip() for c in cells):
+                source.unidentified.append(position)
             continue
         # The two common cases first: this loop runs for every row of the file.
         if type(raw) is str:
