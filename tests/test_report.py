@@ -157,9 +157,10 @@ def test_rows_show_line_holder_highlighted_fields_and_findings(passages: Analysi
     assert {"10", "5"} <= {text(m) for m in swapped.xpath(".//mark")}
     assert "Lefebvre" in text(rows["1960020"].find_class("titulaire")[0])
     dates = rows["1960071"]
-    assert "Fin de validité" in text(doc.get_element_by_id("famille-7")) or dates.find_class(
-        "autres"
-    )
+    others = text(dates.find_class("autres")[0])
+    assert "Date Debut Validite 12/03/2022" in others
+    assert "Date Fin Validite 22/11/2021" in others
+    assert {"12/03/2022", "22/11/2021"} <= {text(m) for m in dates.xpath(".//mark")}
 
 
 def test_whole_file_rejection(whole_file: Analysis) -> None:

@@ -121,7 +121,7 @@ def suivi_command(
         from accuse.history.tracking import compute
         from accuse.render.suivi import (
             build_document,
-            receipts_document,
+            received_document,
             render,
             render_receipts,
             write_workbook,
@@ -140,11 +140,7 @@ def suivi_command(
             write_workbook(tracking, sortie, inputs)
             written = sortie
         if format is OutputFormat.json:
-            document = (
-                {"historique": tracking.location, "accuses": receipts_document(tracking.receipts)}
-                if recus
-                else build_document(tracking)
-            )
+            document = received_document(tracking) if recus else build_document(tracking)
             if written is not None:
                 document["fichiers_ecrits"] = [str(written)]
             sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")

@@ -147,6 +147,15 @@ def build_document(tracking: Tracking) -> dict:
     }
 
 
+def received_document(tracking: Tracking) -> dict:
+    """`accuse suivi --recus --format json`: the recorded receipts only."""
+    return {
+        "format": FORMAT_VERSION,
+        "historique": tracking.location,
+        "accuses": receipts_document(tracking.receipts),
+    }
+
+
 def receipts_document(receipts: Sequence[RecordedReceipt]) -> list[dict]:
     return [
         {
