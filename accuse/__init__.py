@@ -16,8 +16,9 @@ forks unless asked: ``write_outputs(..., parallel=True)`` writes the report in a
 process on Linux (as ``accuse analyse`` does for large receipts), which a threaded program should
 not ask for. Errors about the caller's files are raised as ``InputError`` (a French sentence).
 
-Importing this package is cheap (``accuse --help`` imports it for ``__version__``): the pipeline,
-the readers and pandas load on first use of a name below (PEP 562 ``__getattr__``).
+Importing this package is cheap (``accuse --help`` imports it for ``__version__``): the pipeline
+and the readers load on first use of a name below (PEP 562 ``__getattr__``); pandas only with
+``statistics()`` and the ``to_dataframe()`` methods of Analysis and History.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from accuse.fix.generate import Generation
     from accuse.fix.reexport import Result as ReexportResult
     from accuse.fix.verify import Concern, Verification
+    from accuse.history.stats import Stats
     from accuse.history.store import History, PassageEvent, RecordedReceipt, RecordOutcome
     from accuse.history.tracking import ResolvedPassage, TrackedPassage, Tracking
     from accuse.model import Finding, Receipt, RejectedPassage, Source, SourceRow
@@ -62,6 +64,7 @@ __all__ = [
     "ResolvedPassage",
     "Source",
     "SourceRow",
+    "Stats",
     "TrackedPassage",
     "Tracking",
     "Verification",
@@ -72,6 +75,7 @@ __all__ = [
     "read_history",
     "record",
     "reexport",
+    "statistics",
     "track",
     "user_history_location",
     "verify",
@@ -100,6 +104,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ResolvedPassage": ("accuse.history.tracking", "ResolvedPassage"),
     "Source": ("accuse.model", "Source"),
     "SourceRow": ("accuse.model", "SourceRow"),
+    "Stats": ("accuse.history.stats", "Stats"),
     "TrackedPassage": ("accuse.history.tracking", "TrackedPassage"),
     "Tracking": ("accuse.history.tracking", "Tracking"),
     "Verification": ("accuse.fix.verify", "Verification"),
@@ -280,3 +285,11 @@ def generate(
         sheet=sheet,
         id_column=id_column,
     )
+
+
+def statistics(history: History) -> Stats:
+    """``accuse suivi --stats``: the rejection rate per deposit, per family and per
+    certification, and their trend over the deposits. Imports pandas."""
+    from accuse.history.stats import compute_stats
+
+    return compute_stats(history)

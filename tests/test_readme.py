@@ -114,3 +114,5 @@ def test_the_readme_python_example_runs(tmp_path: Path) -> None:
     assert "7 refusés sur 24" in out
     assert "1960012 CERTIFICATION_INCONNUE ligne 6" in out
     assert "encore refusés : 6" in out
+    assert "'DATES_INCOHERENTES': 1" in out
+    assert "{'KO': 7, 'OK': 17}" in out

@@ -18,6 +18,7 @@ from rich.text import Text
 from accuse.cli.common import DebugOption, OutputFormat, guarded
 
 if TYPE_CHECKING:
+    from accuse.history.store import Location
     from accuse.pipeline.analysis import Analysis
 
 HISTORIQUE_HELP = (
@@ -87,7 +88,8 @@ def suivi_command(
             "-o",
             help=(
                 "Écrit aussi le suivi dans ce classeur Excel (ex. suivi.xlsx) : passages encore "
-                "refusés, passages résolus, accusés enregistrés."
+                "refusés, passages résolus, accusés enregistrés. Avec --stats : une page HTML "
+                "avec les graphiques (ex. statistiques.html)."
             ),
             dir_okay=False,
             show_default=False,
@@ -97,6 +99,16 @@ def suivi_command(
         bool,
         typer.Option(
             "--recus", help="Liste les accusés enregistrés (date, fichier, nombres de passages)."
+        ),
+    ] = False,
+    stats: Annotated[
+        bool,
+        typer.Option(
+            "--stats",
+            help=(
+                "Taux de refus par dépôt, par famille de refus et par certification, et leur "
+                "tendance d'un dépôt à l'autre."
+            ),
         ),
     ] = False,
     lignes: Annotated[
@@ -129,13 +141,19 @@ def suivi_command(
         from accuse.text import inert
 
         location = resolve_location(historique)
+        if stats:
+            return _statistics(location, sortie, format)
         tracking = compute(load(location))
         written: Path | None = None
         if sortie is not None:
             if sortie.suffix.lower() != ".xlsx":
                 from accuse.errors import InputError
 
-                raise InputError("--sortie attend un classeur .xlsx (ex. suivi.xlsx).", sortie)
+                raise InputError(
+                    "--sortie attend un classeur .xlsx (ex. suivi.xlsx), ou une page .html "
+                    "avec --stats.",
+                    sortie,
+                )
             inputs = [location.path] if location.path is not None else []
             write_workbook(tracking, sortie, inputs)
             written = sortie
@@ -156,3 +174,33 @@ def suivi_command(
         return 0
 
     guarded(debug, run)
+
+
+def _statistics(location: Location, sortie: Path | None, format: OutputFormat) -> int:
+    """`accuse suivi --stats`: the rates computed with pandas (loaded on this path only)."""
+    from accuse.history.stats import compute_stats
+    from accuse.history.store import load
+    from accuse.render.statistics import build_document, render, write_page
+    from accuse.text import inert
+
+    if sortie is not None and sortie.suffix.lower() not in (".html", ".htm"):
+        from accuse.errors import InputError
+
+        raise InputError(
+            "avec --stats, --sortie attend une page .html (ex. statistiques.html).", sortie
+        )
+    computed = compute_stats(load(location))
+    if sortie is not None:
+        write_page(computed, sortie, [location.path] if location.path is not None else [])
+    if format is OutputFormat.json:
+        document = build_document(computed)
+        if sortie is not None:
+            document["fichiers_ecrits"] = [str(sortie)]
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        return 0
+    console = Console(highlight=False)
+    render(computed, console)
+    if sortie is not None:
+        console.print()
+        console.print(Text(f"Écrit : {inert(sortie)}", style="green"))
+    return 0

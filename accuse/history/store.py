@@ -14,8 +14,9 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
@@ -47,6 +48,9 @@ from accuse.digest import file_digest
 from accuse.errors import InputError
 from accuse.model import CellValue
 from accuse.pipeline.analysis import Analysis
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMA_VERSION = 1
 ENV_VAR = "ACCUSE_HISTORIQUE"
@@ -586,6 +590,28 @@ class History:
     # Every mention of each passage ever rejected (what tracking needs), or of every passage
     # when loaded with every_passage=True; in recording order.
     events: list[PassageEvent]
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per passage per receipt (as loaded: see load's every_passage), with the
+        receipt's name, shape and analysis time beside the passage's fields. Imports pandas."""
+        import pandas as pd
+
+        receipts = pd.DataFrame(
+            {
+                "receipt_id": [r.id for r in self.receipts],
+                "receipt_name": [r.receipt_name for r in self.receipts],
+                "shape": [r.shape for r in self.receipts],
+                "analysed_at": [r.analysed_at for r in self.receipts],
+            },
+            columns=["receipt_id", "receipt_name", "shape", "analysed_at"],
+        )
+        columns = [f.name for f in fields(PassageEvent)]
+        events = pd.DataFrame([astuple(e) for e in self.events], columns=columns)
+        events = events.astype({"receipt_id": "int64"})
+        merged = events.merge(receipts.astype({"receipt_id": "int64"}), on="receipt_id")
+        return merged[
+            ["receipt_id", "receipt_name", "shape", "analysed_at", *columns[1:]]
+        ].reset_index(drop=True)
 
 
 def load(location: str | Path | Location | None = None, *, every_passage: bool = False) -> History:

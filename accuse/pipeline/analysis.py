@@ -9,6 +9,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from accuse.model import (
     CellValue,
@@ -26,6 +27,9 @@ from accuse.progress import SILENT, Progress
 from accuse.read.receipt import parse_receipt
 from accuse.read.sources import read_source
 from accuse.reference.catalogue import Catalogue, CatalogueEntry, Classification, load_catalogue
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,47 @@ class Analysis:
             key: values[index] if index < width else None
             for key, index in self.source.columns.items()
         }
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per rejected passage, in receipt order: its family, what the diagnosis saw
+        (``findings``: the sentences; ``finding_fields``: the fields they name), then its row
+        of the source by dictionary key (champs.toml), empty when no source or row was found.
+        Imports pandas (kept off the command line's path)."""
+        import pandas as pd
+
+        base = [
+            "idTechnique",
+            "message",
+            "family",
+            "family_title",
+            "redeposer",
+            "hint",
+            "source_line",
+            "findings",
+            "finding_fields",
+        ]
+        columns = self.source.columns if self.source is not None else {}
+        keys = [k for k in sorted(columns, key=columns.__getitem__) if k not in base]
+        records = []
+        for rejected in self.rejected:
+            entry = rejected.classification.entry
+            values = self.row_values(rejected.row) if rejected.row is not None else {}
+            records.append(
+                {
+                    "idTechnique": rejected.idTechnique,
+                    "message": rejected.message,
+                    "family": entry.code,
+                    "family_title": entry.titre,
+                    "redeposer": entry.redeposer,
+                    "hint": rejected.classification.hint or None,
+                    "source_line": rejected.row.position if rejected.row is not None else None,
+                    "findings": [f.message for f in rejected.findings],
+                    "finding_fields": [f.champ for f in rejected.findings if f.champ],
+                    **{key: values.get(key) for key in keys},
+                }
+            )
+        frame = pd.DataFrame.from_records(records, columns=[*base, *keys])
+        return frame.astype({"source_line": "Int64"})
 
 
 def analyse(

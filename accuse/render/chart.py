@@ -24,6 +24,7 @@ class Bar:
     width: float
     kind: str  # CSS class: what re-depositing means for this family
     target: str  # id of the family section the bar links to
+    value: str = ""  # the text right of the bar when it is not the count (a rate)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,32 @@ def bar_chart(items: list[tuple[str, int, str, str]]) -> BarChart:
             target=target,
         )
         for index, (title, count, kind, target) in enumerate(items)
+    )
+    return BarChart(
+        width=LABEL_WIDTH + BAR_AREA + COUNT_WIDTH,
+        height=max(ROW_HEIGHT, ROW_HEIGHT * len(bars)),
+        label_width=LABEL_WIDTH,
+        bar_height=BAR_HEIGHT,
+        bars=bars,
+    )
+
+
+def rate_chart(items: list[tuple[str, float, str]]) -> BarChart:
+    """Horizontal bars of rates (0 to 1), one per (title, rate, rate as text), in the order
+    given; the longest bar is the highest rate."""
+    largest = max((rate for _, rate, _ in items), default=0.0) or 1.0
+    bars = tuple(
+        Bar(
+            label=_cut(title),
+            title=f"{title} : {shown}",
+            count=0,
+            y=index * ROW_HEIGHT,
+            width=round(max(2.0, BAR_AREA * rate / largest), 1),
+            kind="",
+            target="",
+            value=shown,
+        )
+        for index, (title, rate, shown) in enumerate(items)
     )
     return BarChart(
         width=LABEL_WIDTH + BAR_AREA + COUNT_WIDTH,
