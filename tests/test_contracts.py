@@ -1,9 +1,10 @@
 """The outputs other tools and people rely on, pinned: a renamed key, sheet, column or a dropped
 terminal section fails here.
 
-- JSON: the documents of `analyse --format json` and `suivi --format json` (and `--recus`) are
-  validated against the JSON Schemas kept in accuse/data/schemas/ (every object closed with
-  additionalProperties: false and every key required). The tests at the end mutate a real
+- JSON: the `--format json` documents of `analyse`, `suivi` (and `--recus`; `--stats` in
+  test_stats.py) and `verifier` are validated against the JSON Schemas kept in
+  accuse/data/schemas/ (every object closed with additionalProperties: false, every key
+  required). The tests at the end mutate a real
   document (a key renamed, a key dropped, another format version) and see the schema reject it.
 - xlsx: the sheets and column titles of corrections.xlsx, suivi.xlsx and a re-export, written
   out here as literals (not taken from the code's constants, which would change with them).
@@ -163,6 +164,22 @@ def test_resolved_passages_follow_the_schema(tmp_path: Path) -> None:
     document = json.loads(run("suivi", "--historique", store, "-f", "json").stdout)
     assert [r["idTechnique"] for r in document["resolus"]] == ["A1"]
     assert errors("suivi", document) == []
+
+
+def test_verifier_documents_follow_the_schema(tmp_path: Path) -> None:
+    risky = write(
+        tmp_path / "titulaires.csv",
+        "Id Technique;Nom de naissance;Prénom;Sexe;Année de naissance;Code Insee\n"
+        "A1;Dupont;Jean Pierre;X;1990;31000\n",
+    )
+    for given in (FIXTURES / "flux.xml", FIXTURES / "source-plat.xlsx", risky):
+        result = run("verifier", given, "--format", "json", "--sans-sortie", "--sans-historique")
+        assert result.exit_code in (0, 1), result.output
+        document = json.loads(result.stdout)
+        assert errors("verifier", document) == [], given.name
+    assert document["problemes"], "the csv has problems to pin"
+    renamed = _renamed(document, ["problemes", 0, "gravite"], "severite")
+    assert errors("verifier", renamed)
 
 
 # --- the schemas can fail ---------------------------------------------------------------------

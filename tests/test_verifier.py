@@ -107,7 +107,7 @@ def test_risks_alone_exit_0(tmp_path: Path):
 def test_json_shape_is_the_contract(tmp_path: Path):
     rows, _ = planted(TODAY)
     _, doc = verify_json(write("flux", rows, tmp_path), "--sans-historique")
-    assert list(doc) == ["verdict", "schema", "totaux", "problemes"]
+    assert list(doc) == ["format", "verdict", "schema", "totaux", "problemes"]
     assert doc["verdict"] in ("pret", "a_corriger")
     assert doc["schema"] == "1.1.2"
     assert list(doc["totaux"]) == ["passages", "bloquants", "risques"]

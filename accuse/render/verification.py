@@ -17,6 +17,7 @@ from accuse.reference.catalogue import Catalogue
 from accuse.render.html import asset, date_fr, environment
 from accuse.text import inert, plural
 
+FORMAT_VERSION = 1  # of the JSON document (accuse/data/schemas/verifier.json)
 ROWS_SHOWN_HTML = 2000  # problems written into the page; the JSON has them all
 _KIND = {
     ("tableur", "plat"): "classeur",
@@ -63,6 +64,7 @@ def document(verification: Verification) -> dict:
     """The JSON document of `accuse verifier --format json` (its shape is a contract)."""
     v = verification
     return {
+        "format": FORMAT_VERSION,
         "verdict": v.verdict,
         "schema": v.schema,
         "totaux": {
