@@ -200,16 +200,22 @@ def fill_hint(template: str, captures: dict[str, str]) -> str | None:
 # --- loading -----------------------------------------------------------------------------
 
 
+def user_config_folder() -> Path:
+    """The user's accuse folder (own catalogue, own e-mail templates): ~/.config/accuse,
+    %APPDATA%\\accuse under Windows."""
+    if os.name == "nt":
+        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
+    else:
+        base = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config"))
+    return base / "accuse"
+
+
 def user_catalogue_path() -> Path:
     """Where a user's own catalogue is looked for when --catalogue is not given."""
     env = os.environ.get("ACCUSE_CATALOGUE")
     if env:
         return Path(env)
-    if os.name == "nt":
-        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
-    else:
-        base = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config"))
-    return base / "accuse" / "catalogue.toml"
+    return user_config_folder() / "catalogue.toml"
 
 
 MAX_USER_BYTES = 1 << 20  # a user catalogue of a few dozen families is a few kilobytes

@@ -12,15 +12,19 @@ from accuse.text import header_key
 # The deposit schema's namespace, the same in XSD 1.1.2 and 1.1.5.
 NAMESPACE = "urn:cdc:cpf:pc5:schema:1.0.0"
 
+# parent of the columns accuse reads beside the passage data (an e-mail address): they have
+# no dictionary id and no XSD element, and are never written into a flux.
+OUTSIDE_XSD = "hors_xsd"
+
 
 @dataclass(frozen=True)
 class Field:
     key: str
-    element: str
     parent: str
-    id: str
     label: str
     type: str
+    element: str = ""  # "" for a field outside the XSD
+    id: str = ""  # the template's dictionary id ("8.1"), "" for a field outside the XSD
     obligatoire: bool = False
     nillable: bool = False
     min: int | None = None
@@ -60,8 +64,14 @@ def _header_index() -> dict[str, str]:
             index.setdefault(header_key(spelling), f.key)
     for f in dictionary():
         # The dictionary id ("8.1") wins over everything: it is unambiguous.
-        index[header_key(f.id)] = f.key
+        if f.id:
+            index[header_key(f.id)] = f.key
     return index
+
+
+@cache
+def _dictionary_ids() -> frozenset[str]:
+    return frozenset(header_key(f.id) for f in dictionary() if f.id)
 
 
 def field_for_header(header: object) -> str | None:
@@ -75,7 +85,7 @@ def field_for_header(header: object) -> str | None:
 
 
 def is_dictionary_id(value: object) -> bool:
-    return isinstance(value, str) and header_key(value) in {f.id for f in dictionary()}
+    return isinstance(value, str) and header_key(value) in _dictionary_ids()
 
 
 def plain_name(key: str) -> str:
