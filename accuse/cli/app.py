@@ -17,6 +17,7 @@ from accuse.cli.common import (
     EXIT_INPUT,
     stderr_console,
 )
+from accuse.cli.courriels import courriels_command
 from accuse.cli.generer import generer_command
 from accuse.cli.reexporter import reexporter_command
 from accuse.cli.suivi import suivi_command
@@ -38,6 +39,7 @@ app = typer.Typer(
 app.command("analyse")(analyse_command)
 app.command("catalogue")(catalogue_command)
 app.command("generer")(generer_command)
+app.command("courriels")(courriels_command)
 app.command("reexporter")(reexporter_command)
 app.command("suivi")(suivi_command)
 app.command("verifier")(verifier_command)

@@ -1,0 +1,151 @@
+"""`accuse courriels`: draft e-mails asking holders to check the identity a refusal is about."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from accuse.cli.common import EXIT_OK, CatalogueOption, DebugOption, guarded, progress_bar
+
+
+def courriels_command(
+    recu: Annotated[
+        Path,
+        typer.Argument(
+            help="L'accusé de traitement (XML) reçu de la Caisse des Dépôts.", show_default=False
+        ),
+    ],
+    source: Annotated[
+        Path,
+        typer.Option(
+            "--source",
+            "-s",
+            help=(
+                "Votre fichier des passages déposés (classeur ou .csv), avec une colonne "
+                "d'adresse électronique des titulaires."
+            ),
+            show_default=False,
+        ),
+    ],
+    sortie: Annotated[
+        Path | None,
+        typer.Option(
+            "--sortie",
+            "-o",
+            help=(
+                "Dossier où écrire les brouillons (.eml) et publipostage.csv. Par défaut : "
+                "« accuse-<nom de l'accusé>-courriels » dans le dossier courant ; créé s'il "
+                "n'existe pas ; vos fichiers d'entrée ne sont jamais modifiés."
+            ),
+        ),
+    ] = None,
+    colonne_courriel: Annotated[
+        str | None,
+        typer.Option(
+            "--colonne-courriel",
+            help=(
+                "En-tête de la colonne des adresses électroniques, s'il n'est pas reconnu "
+                "(Courriel, E-mail, Email, Adresse électronique… le sont)."
+            ),
+        ),
+    ] = None,
+    expediteur: Annotated[
+        str | None,
+        typer.Option(
+            "--expediteur",
+            help=(
+                "Adresse de l'expéditeur à inscrire dans les brouillons. Par défaut aucune : "
+                "votre messagerie met la vôtre."
+            ),
+        ),
+    ] = None,
+    colonne_id: Annotated[
+        str | None,
+        typer.Option(
+            "--colonne-id",
+            help="Nom de la colonne qui contient l'identifiant technique, s'il n'est pas reconnu.",
+        ),
+    ] = None,
+    feuille: Annotated[
+        str | None,
+        typer.Option(
+            "--feuille",
+            help="Feuille du classeur à lire (par défaut : la première qui a une colonne d'id).",
+        ),
+    ] = None,
+    catalogue: CatalogueOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Prépare un brouillon de courriel pour chaque titulaire dont le passage est refusé pour
+    son identité (titulaire introuvable, plusieurs titulaires) : il lui montre les données
+    déposées et lui demande de les confirmer ou de les corriger d'après son état civil.
+    accuse n'envoie rien : ouvrez les brouillons dans votre messagerie.
+
+    Code de sortie : 0 si tout s'est bien passé, 2 si un fichier donné est inutilisable.
+    """
+
+    def run() -> int:
+        from accuse.errors import InputError
+        from accuse.pipeline.analysis import analyse, input_paths
+        from accuse.pipeline.holders import address_column, check_address, plan_mails
+        from accuse.reference.catalogue import load_catalogue
+        from accuse.render.courriels import (
+            default_mail_folder,
+            print_summary,
+            render_drafts,
+            write_mails,
+        )
+
+        sender = None
+        if expediteur is not None:
+            sender, problem = check_address(expediteur)
+            if problem is not None:
+                raise InputError(
+                    "--expediteur attend une seule adresse électronique de la forme nom@domaine.fr."
+                )
+        result = analyse(
+            recu,
+            source,
+            sheet=feuille,
+            id_column=colonne_id,
+            catalogue=load_catalogue(catalogue),
+            progress=progress_bar(),
+        )
+        assert result.source is not None
+        column = address_column(result.source, colonne_courriel)
+        plan = plan_mails(result, column)
+        console = Console(highlight=False)
+        if plan.requests and column is None:
+            raise InputError(
+                "aucune colonne d'adresse électronique (Courriel, E-mail, Email, Adresse "
+                "électronique…) dans ce fichier : ajoutez-en une, ou nommez la vôtre avec "
+                "--colonne-courriel.",
+                result.source.path,
+            )
+        drafts = render_drafts(plan)  # every draft worded before anything is written
+        written = None
+        if drafts:
+            written = write_mails(
+                drafts,
+                sortie or default_mail_folder(recu),
+                input_paths(result),
+                result.analysed_at,
+                sender,
+            )
+        if result.receipt.shape == "rejet_fichier":
+            console.print(
+                Text(
+                    "Cet accusé rejette le fichier entier : aucun passage n'a été examiné, il "
+                    "n'y a donc aucun titulaire à interroger. Voir accuse analyse.",
+                    style="bold",
+                )
+            )
+            return EXIT_OK
+        print_summary(plan, drafts, written, console)
+        return EXIT_OK
+
+    guarded(debug, run)
