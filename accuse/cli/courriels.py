@@ -92,7 +92,7 @@ def courriels_command(
         from accuse.errors import InputError
         from accuse.pipeline.analysis import analyse, input_paths
         from accuse.pipeline.holders import address_column, check_address, plan_mails
-        from accuse.reference.catalogue import load_catalogue
+        from accuse.reference.catalogue import load_catalogue, user_config_folder
         from accuse.render.courriels import (
             default_mail_folder,
             print_summary,
@@ -126,7 +126,8 @@ def courriels_command(
                 "--colonne-courriel.",
                 result.source.path,
             )
-        drafts = render_drafts(plan)  # every draft worded before anything is written
+        # Every draft worded before anything is written; the user's templates replace ours.
+        drafts = render_drafts(plan, user_config_folder())
         written = None
         if drafts:
             written = write_mails(

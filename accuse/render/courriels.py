@@ -29,7 +29,6 @@ from accuse.errors import InputError
 from accuse.model import CellValue
 from accuse.output import prepare_folder, write_bytes
 from accuse.pipeline.holders import HolderRequest, IdentityLine, MailPlan
-from accuse.reference.catalogue import user_config_folder
 from accuse.render.outputs import default_output_folder
 from accuse.text import fold, formula_safe, inert, squeeze
 
@@ -133,16 +132,13 @@ def template_context(request: HolderRequest) -> dict[str, object]:
 # --- templates -----------------------------------------------------------------------------
 
 
-def template_environment(user_folder: Path | None = None) -> jinja2.Environment:
-    """The user's templates first (their accuse folder), then the shipped ones; sandboxed."""
-    folder = user_folder if user_folder is not None else user_config_folder()
+def template_environment(user_folder: Path | None) -> jinja2.Environment:
+    """The user's templates first (``user_folder``), then the shipped ones; sandboxed."""
+    loaders: list[jinja2.BaseLoader] = [jinja2.PackageLoader("accuse.templates", "")]
+    if user_folder is not None:
+        loaders.insert(0, jinja2.FileSystemLoader(str(user_folder), encoding="utf-8"))
     return SandboxedEnvironment(
-        loader=jinja2.ChoiceLoader(
-            [
-                jinja2.FileSystemLoader(str(folder), encoding="utf-8"),
-                jinja2.PackageLoader("accuse.templates", ""),
-            ]
-        ),
+        loader=jinja2.ChoiceLoader(loaders),
         autoescape=False,  # plain text e-mails; every value is made inert before it gets here
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -174,25 +170,28 @@ def _template_error(error: Exception, template: str, user_folder: Path) -> Input
 
 
 def render_draft(
-    request: HolderRequest, environment: jinja2.Environment, user_folder: Path
+    request: HolderRequest, environment: jinja2.Environment, user_folder: Path | None
 ) -> Draft:
     assert request.address is not None
     names = _template_names(request.family.code)
     # The user's file among those this e-mail is made from, the one to blame when it fails.
-    own = next((n for n in names if (user_folder / n).is_file()), None)
+    own = None
+    if user_folder is not None:
+        own = next((n for n in names if (user_folder / n).is_file()), None)
     context = template_context(request)
     try:
         text = environment.select_template(names).render(context)
     except (jinja2.TemplateError, UnicodeDecodeError) as error:
-        if own is None:
+        if own is None or user_folder is None:
             raise  # the shipped templates are ours: a bug, not the user's input
         raise _template_error(error, own, user_folder) from None
-    subject, body = _split(text.replace("\r\n", "\n"), own or BASE_TEMPLATE, user_folder)
+    where = user_folder / own if user_folder is not None and own else Path(BASE_TEMPLATE)
+    subject, body = _split(text.replace("\r\n", "\n"), where)
     name = " ".join(str(context[k]) for k in ("prenom", "nom") if context[k])
     return Draft(request, request.address, name, subject, body)
 
 
-def _split(text: str, template: str, user_folder: Path) -> tuple[str, str]:
+def _split(text: str, template: Path) -> tuple[str, str]:
     """The first line « Objet : … » is the subject; the rest, the body."""
     stripped = text.lstrip("\n")
     match = _SUBJECT.match(stripped)
@@ -201,7 +200,7 @@ def _split(text: str, template: str, user_folder: Path) -> tuple[str, str]:
         raise InputError(
             "modèle de courriel inutilisable : sa première ligne doit être « Objet : … » (l'objet "
             "du courriel) ; rien n'a été écrit.",
-            user_folder / template,
+            template,
         )
     body_lines = [line.rstrip() for line in stripped[match.end() :].split("\n")]
     body = "\n".join(body_lines).strip("\n") + "\n"
@@ -209,10 +208,12 @@ def _split(text: str, template: str, user_folder: Path) -> tuple[str, str]:
 
 
 def render_drafts(plan: MailPlan, user_folder: Path | None = None) -> list[Draft]:
-    """Every draft, worded before anything is written (a bad template writes nothing)."""
-    folder = user_folder if user_folder is not None else user_config_folder()
-    environment = template_environment(folder)
-    return [render_draft(request, environment, folder) for request in plan.drafts]
+    """Every draft, worded before anything is written (a bad template writes nothing).
+
+    ``user_folder``: where the user's own templates are (the CLI gives their accuse folder,
+    ``user_config_folder()``); None, the shipped templates only."""
+    environment = template_environment(user_folder)
+    return [render_draft(request, environment, user_folder) for request in plan.drafts]
 
 
 # --- files ---------------------------------------------------------------------------------
