@@ -154,7 +154,7 @@ def test_body_shows_the_deposited_identity_and_what_to_check(tmp_path: Path) -> 
     assert "la certification RNCP34567" in body
     assert "Nom de naissance : Blanc" in body
     assert "Premier prénom : Bastien" in body
-    assert "Deuxième prénom : Frédéric" in body
+    assert "2e prénom : Frédéric" in body
     assert re.search(r"Date de naissance \(jour/mois/année\) : 10/5/1982 +<- à vérifier", body)
     assert "Sexe : M (masculin)" in body
     assert "aucune n'est née le jour et le mois indiqués" in body
@@ -165,16 +165,14 @@ def test_body_shows_the_deposited_identity_and_what_to_check(tmp_path: Path) -> 
     k6 = found[IDENTITY["1960059"]].get_content().replace("\r\n", "\n")
     assert "Bonjour Thomas Martin," in k6
     assert re.search(r"Date de naissance \(jour/mois/année\) : \?/\?/\d{4} +<- à vérifier", k6)
-    assert re.search(r"Deuxième prénom : \(non transmis\) +<- à vérifier", k6)
+    assert re.search(r"2e prénom : \(non transmis\) +<- à vérifier", k6)
     assert "plusieurs personnes correspondent aux informations transmises" in k6
     # K5: the postal code typed as the INSEE code is flagged by the row check.
     k5 = found[IDENTITY["1960049"]].get_content().replace("\r\n", "\n")
-    assert re.search(
-        r"Code INSEE de la commune de naissance : 13008 +<- à vérifier en priorité", k5
-    )
+    assert re.search(r"Code INSEE de naissance : 13008 +<- à vérifier en priorité", k5)
     assert "Commune de naissance : Marseille" in k5
     # A code the holder cannot know is not asked for when it was not deposited.
-    assert "Code postal de la commune de naissance" not in k5
+    assert "Code postal de naissance" not in k5
     # K3: birth name level; its birthplace lines are shown but not to check.
     k3 = found[IDENTITY["1960020"]].get_content().replace("\r\n", "\n")
     assert re.search(r"Nom de naissance : Lefebvre +<- à vérifier", k3)
@@ -487,3 +485,18 @@ def test_bad_own_template_writes_nothing(tmp_path: Path, text: str, said: str) -
     assert "courriel.txt.j2" in result.output
     assert said in result.output
     assert not (tmp_path / "accuse-recu-courriels").exists()
+
+
+def test_identity_data_names_known_fields_and_families() -> None:
+    from accuse.reference.catalogue import load_shipped
+    from accuse.reference.fields import by_key
+    from accuse.reference.identity import holder_mail_data
+
+    data = holder_mail_data()
+    assert all(key in by_key() for line in data.lines for key in line.keys)
+    assert all(load_shipped().get(code) is not None for code in data.families)
+    assert [line.label for line in data.lines][:3] == [
+        "Nom de naissance",
+        "Nom d'usage",
+        "Premier prénom",
+    ]

@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from accuse.cells import is_blank, is_empty
 from accuse.errors import InputError
 from accuse.model import CellValue, Source, SourceRow
 from accuse.pipeline.analysis import Analysis, RejectedRow
-from accuse.pipeline.diagnosis import EMPTY_MARKERS
 from accuse.reference.catalogue import CatalogueEntry
 from accuse.reference.fields import field_for_header
 from accuse.reference.identity import holder_mail_data
@@ -44,7 +44,7 @@ def check_address(value: CellValue) -> tuple[str | None, Unmailable | None]:
 
     Only an address that passes reaches an e-mail header: a line break or a second address in
     the cell never does."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if is_empty(value):
         return None, "sans_adresse"
     if not isinstance(value, str):
         return None, "adresse_invalide"
@@ -217,6 +217,4 @@ def _request(
 
 def _deposited(value: CellValue) -> CellValue:
     """A cell as the portal received it: empty text and NILL are nothing."""
-    if isinstance(value, str) and (not value.strip() or value.strip().upper() in EMPTY_MARKERS):
-        return None
-    return value
+    return None if is_blank(value) else value

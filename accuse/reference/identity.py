@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from accuse.reference.fields import plain_name
+
 
 @dataclass(frozen=True)
 class IdentityLineSpec:
@@ -32,7 +34,7 @@ def holder_mail_data() -> HolderMailData:
     raw = tomllib.loads(text)
     lines = tuple(
         IdentityLineSpec(
-            label=item["libelle"],
+            label=item.get("libelle") or plain_name(item["champs"][0]),
             keys=tuple(item["champs"]),
             separator=item.get("separateur", " "),
             meanings=tuple(item.get("valeurs", {}).items()),
