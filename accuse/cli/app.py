@@ -38,8 +38,8 @@ app = typer.Typer(
 
 app.command("analyse")(analyse_command)
 app.command("catalogue")(catalogue_command)
-app.command("generer")(generer_command)
 app.command("courriels")(courriels_command)
+app.command("generer")(generer_command)
 app.command("reexporter")(reexporter_command)
 app.command("suivi")(suivi_command)
 app.command("verifier")(verifier_command)
