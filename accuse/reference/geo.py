@@ -84,23 +84,32 @@ def is_country_code(code: str) -> bool:
     return code.strip() != FRANCE and code.strip() in _countries()
 
 
+@cache
+def _french_keys() -> frozenset[str]:
+    return frozenset({"france", "fr", "fra", *(place_key(n) for n in country_labels(FRANCE))})
+
+
+@cache
+def _codes_by_country_key() -> dict[str, frozenset[str]]:
+    """Each country name, reduced by place_key, to the 99xxx codes that bear it (built once:
+    a verification asks for thousands of rows)."""
+    index: dict[str, set[str]] = {}
+    for code, entries in _countries().items():
+        if code != FRANCE:
+            for _, name in entries:
+                index.setdefault(place_key(name), set()).add(code)
+    return {key: frozenset(codes) for key, codes in index.items()}
+
+
 def is_french_country_label(label: str) -> bool:
     """'France', 'Réunion', 'Guadeloupe'...: a birth there takes a commune code, not 99xxx."""
-    wanted = place_key(label)
-    return wanted in {"france", "fr", "fra"} or any(
-        place_key(name) == wanted for name in country_labels(FRANCE)
-    )
+    return place_key(label) in _french_keys()
 
 
 def country_code_for_label(label: str) -> str | None:
     """The 99xxx code of a country written in full ('Maroc' -> '99350'), when unambiguous."""
-    wanted = place_key(label)
-    found = {
-        code
-        for code, entries in _countries().items()
-        if code != FRANCE and any(place_key(name) == wanted for _, name in entries)
-    }
-    return found.pop() if len(found) == 1 else None
+    found = _codes_by_country_key().get(place_key(label), frozenset())
+    return next(iter(found)) if len(found) == 1 else None
 
 
 # Postal codes of Paris, Lyon and Marseille arrondissements, and their INSEE codes.
