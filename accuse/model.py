@@ -105,10 +105,13 @@ class Source:
 
 @dataclass(frozen=True)
 class Finding:
-    """What a row-level check saw that may explain a rejection (never a certainty)."""
+    """What a row-level check saw that may explain a rejection."""
 
     champ: str | None  # dictionary key (champs.toml) of the field concerned, when there is one
     message: str  # one French sentence: what was seen and why it may matter
+    # True when the value is wrong whatever the portal holds (31/02, end before start, a code
+    # without its RNCP prefix): a re-export refuses such a row; otherwise only a suspicion.
+    sure: bool = False
 
 
 @dataclass(frozen=True)

@@ -153,8 +153,13 @@ def test_invalid_field_is_reported_and_nothing_written(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         reexport(worksheet, format="xml", target=target)
     message = caught.value.render()
-    assert "ligne 8 (id 1960020), Sexe [sexe] : « H » n'est pas une valeur permise" in message
-    assert "Nom Naissance [nomNaissance] : 61 caractères ; au plus 60" in message
+    # In the sheet's words: its row number, the column as the user's file heads it.
+    assert (
+        "ligne 3 de la feuille « À corriger » (ligne 8 de votre fichier, id 1960020), "
+        "colonne « Sexe » : « H » n'est pas une valeur permise"
+    ) in message
+    assert "colonne « Nom de naissance » : 61 caractères ; au plus 60" in message
+    assert "[sexe]" not in message and "Nom Naissance" not in message
     assert not target.exists()
     forced = reexport(worksheet, format="csv", target=tmp_path / "f.csv", force=True)
     assert forced.written and len(forced.forced_problems) == 2

@@ -133,12 +133,13 @@ def reexporter_command(
         for line in summary_lines(result):
             console.print(Text(line))
         if not result.written:
-            console.print(
-                Text(
-                    "Aucune ligne n'a été modifiée dans la feuille : rien à réexporter.",
-                    style="bold yellow",
+            nothing = "Aucune ligne n'a été modifiée dans la feuille : rien à réexporter."
+            if not result.saved:
+                nothing += (
+                    " La feuille n'a pas été enregistrée depuis l'analyse : si vous y avez fait "
+                    "des corrections, enregistrez et fermez le fichier dans Excel, puis relancez."
                 )
-            )
+            console.print(Text(nothing, style="bold yellow"))
             return EXIT_REJECTED
         console.print(Text(f"Écrit : {result.target}", style="green"))
         return EXIT_OK

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -38,11 +39,15 @@ from accuse.fix.workbook import (
     SHEET_FIX,
     Formats,
     canonical,
+    open_elsewhere,
     row_fingerprint,
+    saved_since_written,
+    still_open_message,
     write_value,
 )
-from accuse.model import CellValue
+from accuse.model import CellValue, DiagnosisContext
 from accuse.output import atomic_target, check_not_input
+from accuse.pipeline.diagnosis import diagnose
 from accuse.read.sources.spreadsheet import SUFFIXES, check_container
 from accuse.reference.fields import by_key
 from accuse.text import fold, formula_safe, inert, looks_like_formula
@@ -73,10 +78,31 @@ class Result:
     whole_file: bool = False
     warnings: list[str] = field(default_factory=list)
     forced_problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # information, not a warning
+    saved: bool = True  # whether the worksheet was saved by a spreadsheet since written
+    # How to name a row and a field to the user: the worksheet's row, the sheet's header.
+    sheet_rows: dict[int, int] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def written(self) -> bool:
         return self.target is not None
+
+    def say(self, problem: Problem) -> str:
+        """A problem in the sheet's own words: its row number, the column as headed there."""
+        if problem.position is None:
+            return problem.render()
+        where = f"ligne {problem.position} de votre fichier"
+        row = self.sheet_rows.get(problem.position)
+        if row is not None:
+            where = f"ligne {row} de la feuille « {SHEET_FIX} » ({where}"
+            where += f", id {problem.idTechnique})" if problem.idTechnique else ")"
+        elif problem.idTechnique:
+            where += f" (id {problem.idTechnique})"
+        header = self.headers.get(problem.champ)
+        if header is None:
+            return f"{where}, {problem.render().split(', ', 1)[-1]}"
+        return f"{where}, colonne « {header} » : {problem.raison}"
 
 
 @dataclass
@@ -87,6 +113,7 @@ class _Worksheet:
     # position -> fingerprint of the row as accuse wrote it (differs from the source's where
     # an earlier correction was carried into this worksheet)
     written: dict[int, str] = field(default_factory=dict)
+    sheet_rows: dict[int, int] = field(default_factory=dict)  # position -> worksheet row (1-)
 
     def corrections(self) -> dict[int, list[CellValue]]:
         """Rows whose cells differ from the source's, by position (first occurrence)."""
@@ -109,11 +136,6 @@ class _Worksheet:
 # --- reading the worksheet ---------------------------------------------------------------------
 
 
-def _cells(row: list, width: int, start: int = 0) -> list[CellValue]:
-    cells = [clean_cell(c) for c in row[start : start + width]]
-    return cells + [None] * (width - len(cells))
-
-
 def read_worksheet(path: Path) -> _Worksheet:
     not_ours = InputError(
         "ce classeur n'est pas une feuille de corrections produite par « accuse analyse » "
@@ -123,6 +145,9 @@ def read_worksheet(path: Path) -> _Worksheet:
     )
     if not path.is_file():
         raise InputError("feuille de corrections introuvable.", path)
+    lock = open_elsewhere(path)
+    if lock is not None:  # the corrections may still be unsaved in the spreadsheet
+        raise InputError(still_open_message(lock), path)
     if path.suffix.lower() not in SUFFIXES:
         raise InputError(
             "ce n'est pas une feuille de corrections : « accuse reexporter » attend le fichier "
@@ -157,7 +182,6 @@ def read_worksheet(path: Path) -> _Worksheet:
     if meta.get("format") != FORMAT_VERSION or "prefixe" not in meta:
         raise not_ours
     source = meta.get("source")
-    width = len(source["entetes"]) if source else 0
     originals = {}
     written = {}
     for row in hidden[index + 1 :]:
@@ -168,25 +192,55 @@ def read_worksheet(path: Path) -> _Worksheet:
             written[int(row[0])] = str(row[4]) if len(row) > 4 and row[4] else str(row[3])
     prefix = int(meta["prefixe"])
     edited = []
+    sheet_rows: dict[int, int] = {}
     if visible and source:
-        _check_columns(visible[0], prefix, source["entetes"], path)
-        key_column = visible[0].index(KEY_HEADER)
-        for row in visible[1:]:
+        key_column, places = _locate_columns(visible[0], prefix, source["entetes"], path)
+        for number, row in enumerate(visible[1:], start=2):
             key = row[key_column] if key_column < len(row) else None
             if isinstance(key, int | float) and not isinstance(key, bool):
-                edited.append((int(key), _cells(row, width, prefix)))
-    return _Worksheet(meta, originals, edited, written)
+                cells = [clean_cell(row[i]) if i < len(row) else None for i in places]
+                edited.append((int(key), cells))
+                sheet_rows.setdefault(int(key), number)
+    return _Worksheet(meta, originals, edited, written, sheet_rows)
 
 
-def _check_columns(header: list, prefix: int, expected: list[str], path: Path) -> None:
-    shown = [str(c) for c in header[prefix : prefix + len(expected)]]
-    wanted = [h or f"Colonne {prefix + i + 1}" for i, h in enumerate(expected)]
-    if KEY_HEADER not in header or shown != wanted:
+def _locate_columns(
+    header: list, prefix: int, expected: list[str], path: Path
+) -> tuple[int, list[int]]:
+    """The "Ligne source" column and each source column, found by their headers: accuse's own
+    columns (Que faire, Constats…) may be deleted or moved, and so may the user's, as long as
+    each keeps its header."""
+    titles = [str(c).strip() if c is not None else "" for c in header]
+    if KEY_HEADER not in titles:
         raise InputError(
-            f"les colonnes de la feuille « {SHEET_FIX} » ne sont plus celles de la source : "
-            "ne supprimez, n'insérez ni ne déplacez de colonne (modifiez seulement les valeurs).",
+            f"la colonne « {KEY_HEADER} » de la feuille « {SHEET_FIX} » a été supprimée ou "
+            "renommée : accuse s'en sert pour retrouver chaque ligne de votre fichier. "
+            "Remettez-la (ou repartez de la feuille gardée par l'analyse).",
             path,
         )
+    wanted = [h or f"Colonne {prefix + i + 1}" for i, h in enumerate(expected)]
+    taken: set[int] = {titles.index(KEY_HEADER)}
+    places: list[int] = []
+    missing: list[str] = []
+    for title in wanted:
+        # Where the analysis put it first, then anywhere (the user may have moved it).
+        order = [*range(prefix, len(titles)), *range(0, min(prefix, len(titles)))]
+        found = next((i for i in order if i not in taken and titles[i] == title.strip()), None)
+        if found is None:
+            missing.append(title)
+            continue
+        taken.add(found)
+        places.append(found)
+    if missing:
+        names = ", ".join(f"« {m} »" for m in missing)
+        raise InputError(
+            f"la feuille « {SHEET_FIX} » n'a plus la colonne {names} de votre fichier "
+            "(supprimée ou renommée) : remettez-la avec son en-tête d'origine. Les colonnes "
+            "d'accuse (Famille, Que faire, Constats…) peuvent, elles, être supprimées ou "
+            "déplacées.",
+            path,
+        )
+    return titles.index(KEY_HEADER), places
 
 
 # --- what changed ------------------------------------------------------------------------------
@@ -227,7 +281,7 @@ def corrected_rows(sheet: _Worksheet, id_index: int | None) -> tuple[list[Export
             continue
         changed[position] = ExportRow(position, identifier, cells, families)
     if conflicts:
-        raise _refusal(conflicts, forced=False)
+        raise _refusal(conflicts, Problem.render)
     return sorted(changed.values(), key=lambda r: r.position), []
 
 
@@ -257,8 +311,15 @@ def reexport(
     chosen: ExportFormat = format or _DEFAULT_FORMAT.get(src["type"], "xlsx")
     result = Result(worksheet, chosen, whole_file=meta.get("forme") == "rejet_fichier")
     result.never = int(meta.get("non_redeposables") or 0)
+    result.saved = saved_since_written(worksheet)
     source_path = _locate_source(src, source, force, result)
     columns: dict[str, int] = src["colonnes"]
+    result.sheet_rows = sheet.sheet_rows
+    result.headers = {
+        key: src["entetes"][i] or f"Colonne {i + 1}"
+        for key, i in columns.items()
+        if i < len(src["entetes"])
+    }
     rows, _ = corrected_rows(sheet, columns.get("idTechnique"))
     corrected = {r.position for r in rows}
     result.untouched = [
@@ -272,13 +333,16 @@ def reexport(
         rows = _whole_file_rows(rows, src, source_path, worksheet)
     result.exported = rows
     problems = _check(rows, columns)
+    if chosen != "xml":
+        problems = _in_layout(problems, columns, result)
+    problems += _still_refused(rows, columns, problems, result)
     header = None
     if chosen == "xml":
         header, header_problems = _flux_header(rows, src, columns, ids or {})
         problems += header_problems
     if problems:
         if not force:
-            raise _refusal(problems, forced=False)
+            raise _refusal(problems, result.say)
         result.forced_problems = problems
     output = Path(target) if target else worksheet.with_name(f"{worksheet.stem}-reexport.{chosen}")
     inputs = [worksheet, *([source_path] if source_path else []), Path(src["chemin"])]
@@ -370,8 +434,48 @@ def _check(rows: list[ExportRow], columns: dict[str, int]) -> list[Problem]:
     return problems
 
 
-def _refusal(problems: list[Problem], forced: bool) -> InputError:
-    lines = [f"  - {p.render()}" for p in problems[:_SHOWN_PROBLEMS]]
+def _in_layout(problems: list[Problem], columns: dict[str, int], result: Result) -> list[Problem]:
+    """In the source's own layout (xlsx, csv), a field the file has no column for is not
+    checked row by row: it is said once, as information (the XML re-export still needs it)."""
+    absent = {p.champ for p in problems if p.champ not in columns and p.position is not None}
+    if absent:
+        names = ", ".join(sorted(by_key()[k].label if k in by_key() else k for k in absent))
+        result.notes.append(
+            f"Votre fichier n'a pas de colonne pour : {names}. Le portail les exige pour un "
+            "dépôt ; le fichier réexporté garde la disposition du vôtre, sans elles (elles ne "
+            "sont donc pas vérifiées ici ; le réexport en --format xml les demanderait)."
+        )
+    return [p for p in problems if p.champ in columns or p.position is None]
+
+
+def _still_refused(
+    rows: list[ExportRow], columns: dict[str, int], found: list[Problem], result: Result
+) -> list[Problem]:
+    """The analysis's own row diagnosis, run again on each corrected row: a value that still
+    carries the cause of its refusal is a problem; a mere suspicion is a warning."""
+    context = DiagnosisContext(columns=frozenset(columns))
+    already = {(p.position, p.champ) for p in found}
+    problems: list[Problem] = []
+    for row in rows:
+        values = _values(row, columns)
+        for code in row.families:
+            if code == "DOUBLON":
+                continue
+            for finding in diagnose(code, row.idTechnique, values, context):
+                champ = finding.champ
+                if champ is None or champ not in columns or (row.position, champ) in already:
+                    continue  # absent columns are said once, elsewhere
+                already.add((row.position, champ))
+                problem = Problem(row.position, row.idTechnique, champ, finding.message)
+                if finding.sure:
+                    problems.append(problem)
+                else:
+                    result.warnings.append(f"à vérifier, {result.say(problem)}")
+    return problems
+
+
+def _refusal(problems: list[Problem], say: Callable[[Problem], str]) -> InputError:
+    lines = [f"  - {say(p)}" for p in problems[:_SHOWN_PROBLEMS]]
     if len(problems) > _SHOWN_PROBLEMS:
         lines.append(f"  … et {len(problems) - _SHOWN_PROBLEMS} autre(s).")
     rows = len({p.position for p in problems})
@@ -569,6 +673,7 @@ def summary_lines(result: Result) -> list[str]:
     if result.never:
         lines.append(f"Passages déjà enregistrés (doublons), jamais renvoyés : {result.never}.")
     for problem in result.forced_problems[:_SHOWN_PROBLEMS]:
-        lines.append(f"Attention (--forcer) : {problem.render()}")
+        lines.append(f"Attention (--forcer) : {result.say(problem)}")
     lines += [f"Attention : {w}" for w in result.warnings]
+    lines += result.notes
     return [inert(line) for line in lines]  # ids and values come from the user's files

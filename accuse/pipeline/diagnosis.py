@@ -432,11 +432,16 @@ def _sexe(row: Row) -> list[Finding]:
                 "sexe",
                 f"Le sexe « {value} » est en minuscule : la valeur attendue est "
                 f"{folded.upper()}, en majuscule.",
+                sure=True,
             )
         ]
     guess = _SEXES.get(folded)
     hint = f" : indiquez plutôt {guess}" if guess else " (M pour un homme, F pour une femme)"
-    return [Finding("sexe", f"Le sexe « {value} » n'est pas une valeur attendue (M ou F){hint}.")]
+    return [
+        Finding(
+            "sexe", f"Le sexe « {value} » n'est pas une valeur attendue (M ou F){hint}.", sure=True
+        )
+    ]
 
 
 def _reference_date(row: Row) -> tuple[dt.date, str]:
@@ -458,6 +463,7 @@ def _birth_year(row: Row) -> list[Finding]:
                 "anneeNaissance",
                 f"L'année de naissance « {shown} » n'est pas une "
                 "année sur 4 chiffres (par exemple 1985).",
+                sure=True,
             )
         ]
     if year < 100:
@@ -466,6 +472,7 @@ def _birth_year(row: Row) -> list[Finding]:
                 "anneeNaissance",
                 f"L'année de naissance « {shown} » est écrite sur "
                 "2 chiffres : elle doit l'être sur 4 (par exemple 1985).",
+                sure=True,
             )
         ]
     if not 1900 <= year <= 2099:
@@ -474,6 +481,7 @@ def _birth_year(row: Row) -> list[Finding]:
                 "anneeNaissance",
                 f"L'année de naissance {year} est hors de la plage "
                 "acceptée (1900 à 2099) : vérifiez-la.",
+                sure=True,
             )
         ]
     reference, when = _reference_date(row)
@@ -504,6 +512,7 @@ def _day_month(row: Row, swap: bool) -> list[Finding]:
                     key,
                     f"{_cap(_said(key))} « {_as_text(raw)} » n'est pas un "
                     "nombre : indiquez-le en chiffres.",
+                    sure=True,
                 )
             )
     if found or day is None or month is None:
@@ -516,12 +525,14 @@ def _day_month(row: Row, swap: bool) -> list[Finding]:
                     f"Le mois de naissance ({month}) n'existe pas, "
                     f"alors que le jour ({day}) pourrait être un mois : le jour et le "
                     "mois ont sans doute été inversés.",
+                    sure=True,
                 )
             ]
         return [
             Finding(
                 "moisNaissance",
                 f"Le mois de naissance ({month}) n'est pas un mois valide (1 à 12).",
+                sure=True,
             )
         ]
     year = _as_int(row.raw("anneeNaissance"))
@@ -532,6 +543,7 @@ def _day_month(row: Row, swap: bool) -> list[Finding]:
                 "jourNaissance",
                 f"La date de naissance {day:02d}/{month:02d} n'existe "
                 "pas : vérifiez le jour et le mois.",
+                sure=True,
             )
         ]
     if swap and day <= 12 and day != month:
@@ -817,6 +829,7 @@ def _dates(row: Row) -> list[Finding]:
                     f"La date de fin {of} ({_jjmmaaaa(end)}) est antérieure à la date de début "
                     f"{of} ({_jjmmaaaa(start)}) : ce qui correspond à ce refus ; la fin doit "
                     f"être égale ou postérieure au début{tail}",
+                    sure=True,
                 )
             )
     if not found and pairs:
@@ -835,6 +848,7 @@ def _read_date(row: Row, key: str, found: list[Finding]) -> dt.date | None:
                 key,
                 f"{_cap(_said(key))} « {_as_text(raw)} » n'est pas une date "
                 "lisible (attendu JJ/MM/AAAA).",
+                sure=True,
             )
         )
     return value
@@ -888,6 +902,7 @@ def _certification(row: Row, confirm: bool = True) -> list[Finding]:
                 "code",
                 f"Le code de la certification « {original} » contient des "
                 f"espaces : écrivez-le sans espace (« {compact} »).",
+                sure=True,
             )
         )
     match = _CERT_CODE.fullmatch(compact)
@@ -900,6 +915,7 @@ def _certification(row: Row, confirm: bool = True) -> list[Finding]:
                 f"Le code « {written} » ne ressemble pas à un code de "
                 "certification (RNCP ou RS suivi du numéro, par exemple "
                 "RNCP34567 ou RS5678).",
+                sure=True,
             )
         )
     else:
@@ -928,6 +944,7 @@ def _no_prefix(number: str, kind: str | None) -> Finding:
         "code",
         f"Le code de la certification « {number} » n'a pas de préfixe : le portail attend RNCP "
         f"ou RS suivi du numéro France compétences ({example}).",
+        sure=True,
     )
 
 
@@ -941,12 +958,15 @@ def _prefix_checks(match: re.Match[str], kind: str | None) -> list[Finding]:
                 "code",
                 f"Le code « {match[0]} » contient un séparateur entre le "
                 f"préfixe et le numéro : écrivez « {good} ».",
+                sure=True,
             )
         )
     if prefix != prefix.upper():
         found.append(
             Finding(
-                "code", f"Le préfixe du code « {match[0]} » est en minuscules : écrivez « {good} »."
+                "code",
+                f"Le préfixe du code « {match[0]} » est en minuscules : écrivez « {good} ».",
+                sure=True,
             )
         )
     type_word = fold(kind or "").upper()
@@ -956,6 +976,7 @@ def _prefix_checks(match: re.Match[str], kind: str | None) -> list[Finding]:
                 "type",
                 f"Le type « {kind} » ne correspond pas au préfixe du code « {match[0]} » : un "
                 "code RNCP va avec le type RNCP, un code RS avec le type RS.",
+                sure=True,
             )
         )
     return found
@@ -963,7 +984,9 @@ def _prefix_checks(match: re.Match[str], kind: str | None) -> list[Finding]:
 
 def _type_checks(kind: str | None, match: re.Match[str] | None) -> list[Finding]:
     if kind is None:
-        return [Finding("type", "Le type de certification est vide : indiquez RNCP ou RS.")]
+        return [
+            Finding("type", "Le type de certification est vide : indiquez RNCP ou RS.", sure=True)
+        ]
     if kind in ("RNCP", "RS"):
         return []
     upper = fold(kind).upper()
@@ -973,6 +996,7 @@ def _type_checks(kind: str | None, match: re.Match[str] | None) -> list[Finding]
                 "type",
                 f"Le type « {kind} » doit s'écrire exactement {upper}, en "
                 "majuscules et sans espace.",
+                sure=True,
             )
         ]
     expected = f" (ici {match['prefix'].upper()})" if match else ""
@@ -980,6 +1004,7 @@ def _type_checks(kind: str | None, match: re.Match[str] | None) -> list[Finding]
         Finding(
             "type",
             f"Le type « {kind} » n'est pas l'une des valeurs attendues, RNCP ou RS{expected}.",
+            sure=True,
         )
     ]
 

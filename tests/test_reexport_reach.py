@@ -1,0 +1,142 @@
+"""accuse reexporter in a real user's hands: a correction that does not cure the refusal is
+caught, a source with few columns can still go back in its own layout, the sheet's columns
+can be moved, and messages speak the sheet's language."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+from typer.testing import CliRunner
+
+from accuse.cli.app import app
+from accuse.pipeline.analysis import analyse
+from accuse.render.worksheet import SHEET_FIX, write_worksheet
+from tests.conftest import FIXTURES, write
+from tests.test_loop import edit
+
+
+def _worksheet(tmp_path: Path, source: str = "flux.xml") -> Path:
+    receipt = Path(shutil.copy(FIXTURES / "recu.xml", tmp_path / "recu.xml"))
+    copy = Path(shutil.copy(FIXTURES / source, tmp_path / source))
+    return write_worksheet(analyse(receipt, copy), tmp_path / "corrections.xlsx", [receipt, copy])
+
+
+def _reexport(*args: str | Path) -> tuple[int, str]:
+    done = CliRunner().invoke(app, ["reexporter", *map(str, args)])
+    return done.exit_code, done.output
+
+
+def test_a_correction_that_keeps_the_cause_of_the_refusal_is_refused(tmp_path: Path) -> None:
+    worksheet = _worksheet(tmp_path)
+    edit(
+        worksheet,
+        {
+            # still before the start date (12/03/2022)
+            "1960071": {"dateFinValidite": dt.datetime(2021, 12, 1)},
+            "1960012": {"code": "RNCP 34567"},  # a space: the XSD lets it through
+            "1960034": {"jourNaissance": "31", "moisNaissance": "02"},  # 31/02
+        },
+    )
+    target = tmp_path / "n.xml"
+    code, output = _reexport(worksheet, "--sortie", target)
+    assert code == 2, output
+    assert not target.exists()
+    assert "3 ligne(s) seraient refusées" in output
+    assert "ligne 7 de la feuille « À corriger »" in output and "antérieure" in output
+    assert "colonne « code »" in output and "espaces" in output
+    assert "31/02" in output or "02/31" in output or "n'existe" in output
+    code, output = _reexport(worksheet, "--sortie", target, "--forcer")
+    assert code == 0, output
+    assert target.exists() and "Attention (--forcer)" in output
+
+
+def test_a_type_that_contradicts_the_code_is_refused_and_a_suspicion_only_warned(
+    tmp_path: Path,
+) -> None:
+    worksheet = _worksheet(tmp_path)
+    edit(worksheet, {"1960012": {"code": "RNCP34567", "type": "RS"}})
+    code, output = _reexport(worksheet, "--sortie", tmp_path / "n.xml")
+    assert code == 2 and "ne correspond pas au préfixe" in output, output
+    edit(worksheet, {"1960012": {"code": "RNCP34567", "type": "RNCP"}})
+    code, output = _reexport(worksheet, "--sortie", tmp_path / "n.xml")
+    # Well written: written, with the remaining doubt said (the certification must be active).
+    assert code == 0, output
+    assert "à vérifier" in output and "France compétences" in output
+
+
+def test_a_source_with_only_some_columns_goes_back_in_its_own_layout(tmp_path: Path) -> None:
+    header = "Id Technique;Nom de naissance;Prénom;Sexe;Année de naissance;Date Debut Validite\n"
+    rows = "1960020;Lefebvre;Julie;F;1984;12/03/2022\n1960034;Morel;Paul;M;1990;01/04/2022\n"
+    source = write(tmp_path / "export.csv", header + rows)
+    receipt = write(
+        tmp_path / "recu.xml",
+        "<rapport><PassagesKO>"
+        "<passage><idTechnique>1960020</idTechnique><messageErreur>Aucun titulaire ne correspond "
+        "aux critères obligatoires</messageErreur></passage>"
+        "<passage><idTechnique>1960034</idTechnique><messageErreur>Aucun titulaire ne correspond "
+        "aux critères obligatoires</messageErreur></passage>"
+        "</PassagesKO></rapport>",
+    )
+    worksheet = write_worksheet(
+        analyse(receipt, source), tmp_path / "corrections.xlsx", [receipt, source]
+    )
+    edit(worksheet, {"1960020": {"Nom de naissance": "Durand"}})
+    code, output = _reexport(worksheet, "--sortie", tmp_path / "n.csv")
+    assert code == 0, output
+    assert "champ obligatoire vide" not in output
+    assert output.count("n'a pas de colonne pour") == 1  # said once, not per row
+    text = (tmp_path / "n.csv").read_bytes().decode("utf-8-sig")
+    assert text.splitlines()[1].startswith("1960020;Durand;Julie")
+    # The XML flux still needs every field the XSD requires.
+    code, output = _reexport(worksheet, "--format", "xml", "--sortie", tmp_path / "n.xml")
+    assert code == 2 and "champ obligatoire vide" in output
+
+
+def _rewrite(path: Path, change: Callable[[list[list]], list[list]]) -> None:
+    """Rebuild the "À corriger" sheet's columns as ``change(columns)`` orders them."""
+    book = openpyxl.load_workbook(path)
+    sheet = book[SHEET_FIX]
+    columns = [list(c) for c in zip(*sheet.iter_rows(values_only=True), strict=True)]
+    columns = change(columns)
+    sheet.delete_cols(1, sheet.max_column)
+    for x, column in enumerate(columns, start=1):
+        for y, value in enumerate(column, start=1):
+            sheet.cell(row=y, column=x).value = value
+    book.save(path)
+
+
+def test_accuse_columns_may_go_user_columns_are_named(tmp_path: Path) -> None:
+    worksheet = _worksheet(tmp_path, "source-plat.xlsx")
+    edit(worksheet, {"1960012": {"Code": "RNCP34567"}})
+
+    def drop_ours_and_move_theirs(columns: list[list]) -> list[list]:
+        kept = [c for c in columns if c[0] not in ("Que faire", "Constats", "Famille")]
+        code = next(c for c in kept if c[0] == "Code")
+        kept.remove(code)
+        return [code, *kept]  # the user's "Code" column moved to the front
+
+    _rewrite(worksheet, drop_ours_and_move_theirs)
+    code, output = _reexport(worksheet, "--format", "csv", "--sortie", tmp_path / "n.csv")
+    assert code == 0, output
+    assert "Lignes corrigées réexportées : 1." in output
+    assert "RNCP34567" in (tmp_path / "n.csv").read_bytes().decode("utf-8-sig")
+    _rewrite(worksheet, lambda columns: [c for c in columns if c[0] != "Prénom"])
+    code, output = _reexport(worksheet, "--format", "csv", "--sortie", tmp_path / "m.csv")
+    assert code == 2
+    assert "« Prénom »" in output and not (tmp_path / "m.csv").exists()
+
+
+def test_a_worksheet_open_or_not_saved_in_excel_is_said(tmp_path: Path) -> None:
+    worksheet = _worksheet(tmp_path)
+    code, output = _reexport(worksheet)
+    assert code == 1
+    assert "n'a pas été enregistrée depuis l'analyse" in output
+    assert "enregistrez et fermez le fichier dans Excel" in output
+    (tmp_path / "~$corrections.xlsx").write_bytes(b"\0" * 165)
+    code, output = _reexport(worksheet)
+    assert code == 2
+    assert "encore ouvert" in output and "enregistrez et fermez le fichier dans Excel" in output
