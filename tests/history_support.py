@@ -20,6 +20,8 @@ MESSAGES = {
     "N2": "Aucun titulaire ne correspond aux critères obligatoires enrichis du jour et du mois de naissance",
     "DATES": "La date de fin de validité est inférieure à date de début de validité pour le passage certification avec le bcr émetteur 03VML243 et l'id technique partenaire {id}",
     "DOUBLON": "Le passage certification avec le bcr émetteur 03VML243 et l'id technique partenaire {id} existe déjà en base",
+    # A wording no family knows, naming a NIR (the history must keep it masked).
+    "NIR": "Le NIR 185057800608436 est inconnu pour l'id technique partenaire {id}",
 }
 SOURCE_HEADER = "Id Technique;Nom de naissance;Prénom;Code;Date Debut Validite"
 

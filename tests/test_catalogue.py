@@ -447,3 +447,220 @@ def test_duplicate_family_in_one_file_is_refused(tmp_path: Path) -> None:
     own.write_text('[[famille]]\ncode = "DOUBLON"\n[[famille]]\ncode = "DOUBLON"\n', "utf-8")
     with pytest.raises(InputError, match="définie deux fois"):
         load_catalogue(own)
+
+
+# --- a living catalogue: harvest, list, propose, save, classified at the next analysis -------
+
+NEW_WORDING = "Le NIR {nir} ne correspond pas au titulaire de l'id technique partenaire {id}"
+NIRS = ["185057800608436", "2 85 05 2A 006 084"]
+
+
+def _receipt(tmp_path: Path, name: str, messages: dict[str, str]) -> Path:
+    passages = "".join(
+        f"<passage><idTechnique>{i}</idTechnique><messageErreur>{m}</messageErreur></passage>"
+        for i, m in messages.items()
+    )
+    path = tmp_path / name
+    path.write_text(
+        f'<?xml version="1.0" encoding="UTF-8"?><rapport><nomFichier>{name}</nomFichier>'
+        f"<PassagesKO>{passages}</PassagesKO><PassagesOK><idTechnique>OK1</idTechnique>"
+        "</PassagesOK></rapport>",
+        "utf-8",
+    )
+    return path
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from accuse.cli.app import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+@pytest.fixture
+def user_catalogue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    where = tmp_path / "config" / "catalogue.toml"
+    monkeypatch.setenv("ACCUSE_CATALOGUE", str(where))
+    monkeypatch.setenv("COLUMNS", "250")
+    return where
+
+
+def test_unknown_messages_are_harvested_listed_proposed_and_then_classified(
+    tmp_path: Path, user_catalogue: Path
+) -> None:
+    first = {
+        "P1": NEW_WORDING.format(nir=NIRS[0], id="P1"),
+        "P2": NEW_WORDING.format(nir=NIRS[1], id="P2"),
+        "P3": "La suppression du passage P3 est impossible pour le bcr émetteur 03VML243",
+        "P4": "Plusieurs titulaires ont été identifiés",
+    }
+    analysed = _cli("analyse", str(_receipt(tmp_path, "r1.xml", first)), "--sans-sortie")
+    assert analysed.exit_code == 1, analysed.output
+    second = {"P5": NEW_WORDING.format(nir=NIRS[0], id="P5")}
+    _cli("analyse", str(_receipt(tmp_path, "r2.xml", second)), "--sans-sortie")
+
+    # Listed by shape, most passages first: the NIR wording (3 passages, 2 receipts) is one line.
+    listing = _cli("catalogue", "--inconnus")
+    assert listing.exit_code == 0, listing.output
+    out = listing.stdout
+    assert "2 formulations, 4 passages refusés" in out
+    assert "1. 3 passages, 2 accusés" in out and "(dernier : r2.xml)" in out
+    assert "2. 1 passage, 1 accusé" in out and "La suppression du passage P3" in out
+    assert "Plusieurs titulaires" not in out  # a known family is not harvested
+    for nir in NIRS:
+        assert nir not in out and nir.replace(" ", "") not in out
+    assert "Le NIR 2 85 05 •• ••• ••• ne correspond pas" in out
+    command = next(line for line in out.splitlines() if "--proposer" in line)
+    proposed_for = command.split('--proposer "', 1)[1].rstrip('"')
+
+    # The history keeps the text with the NIR masked, in every file of the SQLite store.
+    for stored in tmp_path.glob("historique.sqlite*"):
+        data = stored.read_bytes()
+        assert b"185057800608436" not in data and b"2 85 05 2A 006 084" not in data
+
+    # Proposed: a TOML family naming the user's catalogue, saved there as it is.
+    proposal = _cli("catalogue", "--proposer", proposed_for)
+    assert proposal.exit_code == 0, proposal.output
+    toml = proposal.stdout
+    assert str(user_catalogue) in toml and "(?P<id>" in toml and "À COMPLÉTER" in toml
+    user_catalogue.parent.mkdir()
+    user_catalogue.write_text(toml.replace("À COMPLÉTER : ", ""), "utf-8")
+
+    verified = _cli("catalogue", "--verifier", str(user_catalogue))
+    assert verified.exit_code == 0, verified.output
+    assert "nouvelle famille" in verified.stdout and "Tout est en ordre" in verified.stdout
+
+    # The next analysis puts the message in the new family, with the id it names.
+    again = _cli(
+        "analyse",
+        str(_receipt(tmp_path, "r3.xml", {"P9": NEW_WORDING.format(nir=NIRS[1], id="P9")})),
+        "--sans-sortie",
+        "--format",
+        "json",
+    )
+    import json
+
+    document = json.loads(again.stdout)
+    assert [f["code"] for f in document["familles"]] == ["PERSO_CORRESPOND_TITULAIRE_TECHNIQUE"]
+    assert document["ko"][0]["indice"] == "id : P9"
+    relisted = _cli("catalogue", "--inconnus").stdout
+    assert "1 formulation, 1 passage refusé" in relisted
+    assert "Désormais reconnus par le catalogue" in relisted
+    assert "famille PERSO_CORRESPOND_TITULAIRE_TECHNIQUE (3 passages)" in relisted
+
+
+def test_proposal_for_a_known_message_says_so(user_catalogue: Path) -> None:
+    result = _cli("catalogue", "--proposer", PASSAGE_MESSAGES[0][0])
+    assert result.exit_code == 0
+    assert "déjà reconnu par la famille DOUBLON" in result.stderr
+    assert "(?P<bcr>" in result.stdout and "(?P<id>" in result.stdout
+
+
+def test_proposal_never_writes_a_nir_in_clear(user_catalogue: Path) -> None:
+    result = _cli("catalogue", "--proposer", f"NIR {NIRS[0]} refusé")
+    assert NIRS[0] not in result.output and "1 85 05 •• ••• ••• ••" in result.stdout
+
+
+def test_empty_history_has_no_unknown_message(user_catalogue: Path) -> None:
+    result = _cli("catalogue", "--inconnus")
+    assert result.exit_code == 0 and "Aucun message non répertorié" in result.stdout
+
+
+GOOD_FAMILY = """
+[[famille]]
+code = "PANNE_PORTAIL"
+portee = "passage"
+titre = "Panne du portail"
+explication = "Le portail était indisponible."
+actions = ["Redéposer demain."]
+gravite = "information"
+redeposer = "apres_correction"
+motifs = ['erreur technique (?P<valeur>\\d+)']
+indice = "Code {valeur}."
+
+[[famille.exemples]]
+message = "Erreur technique 500 : réessayez plus tard"
+captures = { valeur = "500" }
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "expected"),
+    [
+        (
+            GOOD_FAMILY,
+            0,
+            ["PANNE_PORTAIL — Panne du portail : nouvelle famille", "OK", "Tout est en ordre"],
+        ),
+        (
+            '[[famille]]\ncode = "DOUBLON"\ntitre = "Déjà là"\n',
+            0,
+            ["remplace la famille fournie « Passage déjà enregistré (doublon) »", "OK"],
+        ),
+        (
+            GOOD_FAMILY.replace('valeur = "500"', 'valeur = "501"'),
+            1,
+            ["ERREUR", "valeur : attendu « 501 », obtenu « 500 »", "À corriger"],
+        ),
+        (
+            GOOD_FAMILY.replace("erreur technique", "aucun titulaire|erreur technique"),
+            1,
+            ["attendu TITULAIRE_INTROUVABLE_N1, rangé dans PANNE_PORTAIL"],
+        ),
+        (
+            GOOD_FAMILY.replace('titre = "Panne du portail"', 'titre = "À COMPLÉTER : titre"'),
+            1,
+            ["À compléter encore : titre."],
+        ),
+        (GOOD_FAMILY.split("[[famille.exemples]]")[0], 0, ["Aucun exemple"]),
+    ],
+)
+def test_verifier_reports_on_a_user_catalogue(
+    tmp_path: Path, user_catalogue: Path, body: str, code: int, expected: list[str]
+) -> None:
+    own = tmp_path / "perso.toml"
+    own.write_text(body, "utf-8")
+    result = _cli("catalogue", "--verifier", str(own))
+    assert result.exit_code == code, result.output
+    for text in expected:
+        assert text in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            GOOD_FAMILY.replace("(?P<valeur>\\d+)", "(\\d+)\\1"),
+            "entrée « PANNE_PORTAIL », champ « motifs »",
+        ),
+        (
+            GOOD_FAMILY.replace("Code {valeur}.", "{valeur:>1500000000}"),
+            "entrée « PANNE_PORTAIL », champ « indice »",
+        ),
+        (
+            GOOD_FAMILY.replace('captures = { valeur = "500" }', "captures = 3"),
+            "champ « exemples »",
+        ),
+        ("a = " + "[" * 100_000 + "]" * 100_000, "imbriquées trop profondément"),
+    ],
+)
+def test_verifier_refuses_an_unusable_catalogue(tmp_path: Path, body: str, expected: str) -> None:
+    own = tmp_path / "perso.toml"
+    own.write_text(body, "utf-8")
+    result = _cli("catalogue", "--verifier", str(own))
+    assert result.exit_code == 2
+    assert expected in result.stderr and "perso.toml" in result.stderr
+
+
+def test_catalogue_listing_shows_no_pattern_to_the_user(user_catalogue: Path) -> None:
+    for args in (("catalogue",), *((("catalogue", e.code)) for e in SHIPPED.entries)):
+        out = _cli(*args).stdout
+        assert "(?P<" not in out and "\\S" not in out and "Motif" not in out, args
+    one = _cli("catalogue", "DOUBLON").stdout
+    assert "existe déjà en base" in one  # its example, in the portal's words
+    listing = _cli("catalogue").stdout
+    assert (
+        f"Version {SHIPPED.version}" in listing
+        and SHIPPED.journal[0].changements[0][:40] in listing
+    )

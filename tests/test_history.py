@@ -12,7 +12,16 @@ from sqlalchemy import create_engine, func, select
 
 from accuse.errors import InputError
 from accuse.history import store as history
-from accuse.history.store import load, passages, receipts, record, resolve_location, schema_version
+from accuse.history.store import (
+    load,
+    passages,
+    receipts,
+    record,
+    resolve_location,
+    schema_version,
+    unknown_messages,
+    unknown_sightings,
+)
 from tests.history_support import Deposit, Holder, big_deposit, killed_worker, record_worker
 
 pytest_plugins = ["tests.postgres"]
@@ -226,7 +235,37 @@ def test_schema_version_is_recorded(store: str, tmp_path: Path) -> None:
     record(Deposit("r1", {"A": "N1"}).analyse(tmp_path), store)
     engine = create_engine(resolve_location(store).url)
     with engine.connect() as conn:
-        assert conn.execute(select(schema_version.c.version)).scalars().all() == [1]
+        assert conn.execute(select(schema_version.c.version)).scalars().all() == [1, 2]
+    engine.dispose()
+
+
+def test_unknown_messages_are_kept_masked_and_filled_in_from_version_1(
+    store: str, tmp_path: Path
+) -> None:
+    record(Deposit("r1", {"A": "NIR", "B": "NIR", "C": "N1"}).analyse(tmp_path), store)
+    seen = sorted((s.message, s.passages, s.receipt_name) for s in unknown_sightings(store))
+    masked = "Le NIR 1 85 05 •• ••• ••• •• est inconnu pour l'id technique partenaire {}"
+    assert seen == [(masked.format("A"), 1, "r1.xml"), (masked.format("B"), 1, "r1.xml")]
+    # A version 1 history (before unknown messages were kept, NIR in clear) is filled in from
+    # its passages when a newer accuse opens it, the NIR masked on the way.
+    engine = create_engine(resolve_location(store).url)
+    with engine.begin() as conn:
+        unknown_messages.drop(conn)
+        conn.execute(schema_version.delete().where(schema_version.c.version == 2))
+        for i in ("A", "B"):
+            conn.execute(
+                passages.update()
+                .where(passages.c.idTechnique == i)
+                .values(
+                    message=f"Le NIR 185057800608436 est inconnu pour l'id technique partenaire {i}"
+                )
+            )
+    engine.dispose()
+    again = sorted((s.message, s.passages, s.receipt_name) for s in unknown_sightings(store))
+    assert again == seen
+    engine = create_engine(resolve_location(store).url)
+    with engine.connect() as conn:
+        assert conn.execute(select(schema_version.c.version)).scalars().all() == [1, 2]
     engine.dispose()
 
 

@@ -48,11 +48,13 @@ from accuse.digest import file_digest
 from accuse.errors import InputError
 from accuse.model import CellValue
 from accuse.pipeline.analysis import Analysis
+from accuse.reference.harvest import mask_nir
+from accuse.text import squeeze
 
 if TYPE_CHECKING:
     import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ENV_VAR = "ACCUSE_HISTORIQUE"
 DEFAULT_NAME = "historique.sqlite"
 BUSY_SECONDS = 30  # how long a SQLite writer waits for another one before giving up
@@ -120,13 +122,55 @@ passages = Table(
 )
 
 
+# Version 2: the portal messages no catalogue family recognised, kept so that the catalogue can
+# be completed (accuse catalogue --inconnus). One row per distinct message of a receipt; when
+# it was seen comes from the receipt. The text is stored with any NIR masked.
+unknown_messages = Table(
+    "unknown_messages",
+    metadata,
+    Column(
+        "receipt_id",
+        Integer,
+        ForeignKey("receipts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("digest", String(64), primary_key=True),  # sha256 of the stored text
+    Column("message", Text, nullable=False),
+    Column("passages", Integer, nullable=False),
+    Index(None, "digest"),
+)
+
+UNKNOWN_FAMILY = "MESSAGE_INCONNU"
+MAX_MESSAGE = 4000  # characters kept of one unknown message (a portal message is a sentence)
+
+
 def _create_v1(conn: Connection) -> None:
     # When a later version alters these tables, freeze the version 1 definitions here.
     metadata.create_all(conn, tables=[receipts, passages])
 
 
+def _create_v2(conn: Connection) -> None:
+    """The unknown-messages table, filled from the passages already recorded."""
+    unknown_messages.create(conn)
+    found = conn.execute(
+        select(passages.c.receipt_id, passages.c.message, func.count())
+        .where(passages.c.status == "KO", passages.c.family == UNKNOWN_FAMILY)
+        .group_by(passages.c.receipt_id, passages.c.message)
+    )
+    counts: dict[tuple[int, str], int] = {}
+    for receipt_id, message, count in found:
+        key = (receipt_id, _stored_message(message or ""))
+        counts[key] = counts.get(key, 0) + count
+    rows = [
+        {"receipt_id": r, "digest": _digest(m), "message": m, "passages": n}
+        for (r, m), n in counts.items()
+    ]
+    if rows:
+        conn.execute(unknown_messages.insert(), rows)
+
+
 # version -> step bringing the schema from version - 1 to it, run in one transaction.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _create_v1}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _create_v1, 2: _create_v2}
 
 
 # --- where the history lives --------------------------------------------------------------
@@ -465,6 +509,11 @@ def _insert(conn: Connection, analysis: Analysis, digest: str, where: Location) 
             row["receipt_id"] = receipt_id
         conn.execute(passages.insert(), batch)
         _after_batch()
+    unknown = unknown_rows(analysis)
+    for row in unknown:
+        row["receipt_id"] = receipt_id
+    if unknown:
+        conn.execute(unknown_messages.insert(), unknown)
     return RecordOutcome(
         new=True,
         receipt_id=receipt_id,
@@ -494,7 +543,7 @@ def passage_rows(analysis: Analysis) -> list[dict[str, object]]:
             "status": "KO",
             "family": rejected.code,
             "family_title": rejected.classification.entry.titre,
-            "message": rejected.message,
+            "message": mask_nir(rejected.message),
             "nomNaissance": _text(values.get("nomNaissance")),
             "prenom1": _text(values.get("prenom1")),
             "code": _text(values.get("code")),
@@ -513,6 +562,29 @@ def passage_rows(analysis: Analysis) -> list[dict[str, object]]:
             "dateDebutValidite": None,
         }
     return list(by_id.values())
+
+
+def unknown_rows(analysis: Analysis) -> list[dict[str, object]]:
+    """The messages of the receipt that no family recognised, each with its passage count."""
+    counts: dict[str, int] = {}
+    for rejected in analysis.rejected:
+        if rejected.code == UNKNOWN_FAMILY:
+            text = _stored_message(rejected.message)
+            counts[text] = counts.get(text, 0) + 1
+    return [
+        {"digest": _digest(text), "message": text, "passages": count}
+        for text, count in counts.items()
+    ]
+
+
+def _stored_message(message: str) -> str:
+    """What the history keeps of a message: squeezed, any NIR masked, at most MAX_MESSAGE."""
+    text = mask_nir(squeeze(message))
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def receipt_digest(path: Path) -> str:
@@ -674,3 +746,38 @@ def accepted_ids(location: str | Path | Location | None = None) -> tuple[str, fr
                 (passages.c.status == "OK") | (passages.c.family == "DOUBLON")
             )
             return where.display, frozenset(conn.execute(query).scalars())
+
+
+@dataclass(frozen=True)
+class UnknownSighting:
+    """A message no family recognised, as one receipt carried it."""
+
+    message: str  # NIR masked
+    passages: int
+    receipt_id: int
+    receipt_name: str
+    analysed_at: dt.datetime  # local time
+
+
+def unknown_sightings(location: str | Path | Location | None = None) -> list[UnknownSighting]:
+    """Every unknown message of the history, receipt by receipt, oldest first."""
+    where = resolve_location(location)
+    with open_store(where, create=False) as engine, _database_errors(where):
+        if engine is None:
+            return []
+        query = (
+            select(
+                unknown_messages.c.message,
+                unknown_messages.c.passages,
+                receipts.c.id,
+                receipts.c.receipt_name,
+                receipts.c.analysed_at,
+            )
+            .join(receipts, receipts.c.id == unknown_messages.c.receipt_id)
+            .order_by(receipts.c.analysed_at, receipts.c.id, unknown_messages.c.digest)
+        )
+        with engine.begin() as conn:
+            return [
+                UnknownSighting(message, count, receipt_id, name, aware(analysed_at))
+                for message, count, receipt_id, name, analysed_at in conn.execute(query)
+            ]

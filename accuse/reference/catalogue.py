@@ -528,3 +528,51 @@ def check_examples(
             also = tuple(code for code in others if code != entry.code)
             checks.append(ExampleCheck(entry, example, found, also))
     return checks
+
+
+# --- checking a user's catalogue -----------------------------------------------------------
+
+TODO = "À COMPLÉTER"  # what a proposed family leaves for the user to write
+
+
+@dataclass(frozen=True)
+class EntryVerification:
+    entry: CatalogueEntry
+    replaces: CatalogueEntry | None  # the shipped family of the same code, if any
+    checks: tuple[ExampleCheck, ...]
+    unfinished: tuple[str, ...]  # fields still holding TODO
+
+    @property
+    def ok(self) -> bool:
+        return not self.unfinished and all(not c.problems for c in self.checks)
+
+
+@dataclass(frozen=True)
+class Verification:
+    path: Path
+    entries: tuple[EntryVerification, ...]
+    taken: tuple[ExampleCheck, ...]  # shipped families' examples the user's families now take
+
+    @property
+    def ok(self) -> bool:
+        return all(e.ok for e in self.entries) and not self.taken
+
+
+def verify_user_catalogue(path: Path) -> Verification:
+    """Check a user's catalogue without analysing anything (InputError when unusable)."""
+    shipped = load_shipped()
+    own = read_user_catalogue(path, shipped)
+    merged = merge(shipped, own)
+    entries = []
+    for entry in own.entries:
+        unfinished = tuple(
+            name
+            for name in ("titre", "explication", "redeposer_detail")
+            if TODO in getattr(entry, name)
+        ) + (("actions",) if any(TODO in a for a in entry.actions) else ())
+        checks = tuple(check_examples(merged, (entry,)))
+        entries.append(EntryVerification(entry, shipped.get(entry.code), checks, unfinished))
+    own_codes = {e.code for e in own.entries}
+    kept = tuple(e for e in shipped.entries if e.code not in own_codes)
+    taken = tuple(c for c in check_examples(merged, kept) if c.found.code != c.family.code)
+    return Verification(path, tuple(entries), taken)
