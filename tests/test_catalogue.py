@@ -381,6 +381,8 @@ def test_classifying_grows_linearly_with_the_message(
         ("a{5000}", "répétition"),
         ("(ouvert", "parenthèse"),
         ("x" * 3000, "3000 caractères"),
+        # Linear in the text, but each character would cost thousands of steps.
+        ("[a-z]{999}x[a-z]{999}", "trop complexe"),
     ],
 )
 def test_patterns_that_need_backtracking_are_refused(
@@ -439,6 +441,17 @@ def test_huge_catalogue_is_refused_without_reading_it_all(tmp_path: Path) -> Non
     with open(own, "wb") as handle:
         handle.write(b"# " + b"x" * (50 << 20) + b"\n")
     with pytest.raises(InputError, match="trop gros"):
+        load_catalogue(own)
+
+
+def test_many_patterns_are_refused_by_their_total_size(tmp_path: Path) -> None:
+    own = tmp_path / "c.toml"
+    family = (
+        '[[famille]]\ncode = "F{0}"\nportee = "passage"\ntitre = "t"\nexplication = "e"\n'
+        'gravite = "a_corriger"\nredeposer = "non"\nmotifs = ["[a-z]{{200}}x{0}"]\n'
+    )
+    own.write_text("".join(family.format(i) for i in range(200)), "utf-8")
+    with pytest.raises(InputError, match="trop complexe : ses motifs font ensemble"):
         load_catalogue(own)
 
 
@@ -664,3 +677,28 @@ def test_catalogue_listing_shows_no_pattern_to_the_user(user_catalogue: Path) ->
         f"Version {SHIPPED.version}" in listing
         and SHIPPED.journal[0].changements[0][:40] in listing
     )
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "mot " * 900 + "fin 42",  # past the pattern limits: its beginning is used
+        "\x1b[31mrouge\x7f et 12/05/2024",  # control characters: still valid TOML
+        "Valeur '' et \"citée\" pour l'élément 'cpf:x' à l'index 3",
+    ],
+)
+def test_any_proposal_loads_and_recognises_its_message(
+    tmp_path: Path, user_catalogue: Path, message: str
+) -> None:
+    result = _cli("catalogue", "--proposer", message)
+    assert result.exit_code == 0, result.output
+    own = tmp_path / "p.toml"
+    own.write_text(result.stdout, "utf-8")
+    catalogue = load_catalogue(own)
+    assert catalogue.classify(message).code.startswith("PERSO_")
+    assert check_examples(catalogue, catalogue.entries[:1])[0].problems == []
+
+
+def test_proposal_of_nothing_is_refused(user_catalogue: Path) -> None:
+    result = _cli("catalogue", "--proposer", "  .  ")
+    assert result.exit_code == 2 and "le message à proposer est vide" in result.stderr

@@ -191,14 +191,20 @@ def _show_entry(console: Console, entry: CatalogueEntry) -> None:
     if entry.champs:
         console.print(Text("Champs à vérifier : " + ", ".join(entry.champs)))
     # Users read examples of the messages, never the patterns that recognise them (issue #13).
-    if entry.exemples:
+    if entry.code in ("MESSAGE_INCONNU", "XSD_AUTRE"):
+        console.print(
+            Text(
+                "Tout message qu'aucune autre famille ne reconnaît. Ceux des refus passage par "
+                "passage sont gardés dans l'historique : accuse catalogue --inconnus les liste.",
+                style="dim",
+            )
+        )
+    elif entry.exemples:
         console.print(
             Text("Messages du portail rangés dans cette famille, par exemple :", style="bold")
         )
         for example in entry.exemples:
             console.print(Text(f"  « {inert(example.message)} »"))
-    elif entry.code in ("MESSAGE_INCONNU", "XSD_AUTRE"):
-        pass
     else:
         console.print(
             Text(

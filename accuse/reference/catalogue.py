@@ -113,7 +113,7 @@ class Catalogue:
         """The family of a portal message; never fails (unknown messages have a family too).
 
         Linear in the message's length: RE2 runs the patterns (see reference/motif.py)."""
-        original = squeeze(message)
+        original = squeeze(message)[:MAX_MATCHED]
         folded = fold_aligned(original)
         text = folded.encode("utf-8")
         technical = xerces_code(original) if scope == "fichier" else None
@@ -220,6 +220,8 @@ def user_catalogue_path() -> Path:
 
 MAX_USER_BYTES = 1 << 20  # a user catalogue of a few dozen families is a few kilobytes
 MAX_USER_MOTIFS = 1000  # each compiled pattern holds up to a few MiB
+MAX_USER_PROGRAM = 20_000  # RE2 instructions over all its patterns (the shipped: about 2,000)
+MAX_MATCHED = 20_000  # characters of a message searched: a portal message is a sentence
 
 
 def load_shipped() -> Catalogue:
@@ -290,6 +292,13 @@ def read_user_catalogue(path: Path, shipped: Catalogue) -> Catalogue:
     if count > MAX_USER_MOTIFS:
         raise InputError(
             f"catalogue personnel trop grand : {count} motifs (au plus {MAX_USER_MOTIFS}).", path
+        )
+    size = sum(m.size for e in own.entries for m in e.motifs)
+    if size > MAX_USER_PROGRAM:
+        raise InputError(
+            f"catalogue personnel trop complexe : ses motifs font ensemble {size} instructions "
+            f"(au plus {MAX_USER_PROGRAM}) ; simplifiez les plus longs.",
+            path,
         )
     return Catalogue(own.version, own.mis_a_jour, own.entries, (str(path),))
 
@@ -503,7 +512,7 @@ class ExampleCheck:
 
 def recognising(catalogue: Catalogue, message: str, scope: Scope) -> list[str]:
     """Every family whose rules (technical code or pattern) recognise the message."""
-    original = squeeze(message)
+    original = squeeze(message)[:MAX_MATCHED]
     text = fold_aligned(original).encode("utf-8")
     technical = xerces_code(original) if scope == "fichier" else None
     codes = []

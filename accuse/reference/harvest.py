@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from accuse.errors import InputError
 from accuse.reference.catalogue import TODO, Scope
-from accuse.reference.motif import compile_motif
-from accuse.text import fold_aligned, squeeze
+from accuse.reference.motif import MotifError, compile_motif
+from accuse.text import fold_aligned, inert, squeeze
 
 # --- NIR ------------------------------------------------------------------------------------
 
@@ -174,12 +175,21 @@ MAX_MESSAGE = 4000  # characters of a message worth proposing a family for
 def propose(message: str, scope: Scope, user_catalogue: Path) -> Proposal:
     """A [[famille]] for the user's catalogue recognising the message."""
     shown = squeeze(mask_nir(squeeze(message)[:MAX_MESSAGE]))
+    if not fold_aligned(shown).strip(" .;:'\""):
+        raise InputError("le message à proposer est vide : donnez le texte exact du portail.")
     folded = fold_aligned(shown)
-    pattern = pattern_for(shown)
-    motif = compile_motif(pattern)
-    spans = motif.search(folded.encode("utf-8"))
-    if spans is None:  # a part the scanner misread: fall back to the whole text, escaped
-        pattern = _escape(folded.rstrip(" .;:"))
+    # A long message gives a pattern past the catalogue's limits: its beginning then does.
+    for limit in (len(shown), 400, 150):
+        try:
+            pattern = pattern_for(shown[:limit])
+            motif = compile_motif(pattern)
+        except MotifError:
+            continue
+        spans = motif.search(folded.encode("utf-8"))
+        if spans is not None:
+            break
+    else:  # a part the scanner misread: the beginning of the text, escaped
+        pattern = _escape(folded[:150].rstrip(" .;:"))
         motif = compile_motif(pattern)
         spans = motif.search(folded.encode("utf-8"))
     assert spans is not None
@@ -193,7 +203,7 @@ def propose(message: str, scope: Scope, user_catalogue: Path) -> Proposal:
     hint = " ; ".join(f"{n} : {{{n}}}" for n in captures) if captures else ""
     lines = [
         "# Famille proposée par accuse pour le message du portail (NIR masqué) :",
-        f"#   {shown[:300]}" + ("…" if len(shown) > 300 else ""),
+        f"#   {inert(shown[:300])}" + ("…" if len(shown) > 300 else ""),
         "# Ajoutez ce bloc à la fin de votre catalogue personnel (créez le fichier s'il n'existe",
         "# pas) :",
         f"#   {user_catalogue}",

@@ -15,6 +15,11 @@ from typing import Any
 import re2
 
 MAX_SOURCE = 2000  # characters in one pattern: a portal message is a sentence
+# RE2 instructions in one compiled pattern. Matching time is linear in the text, times the
+# pattern's size when RE2 falls back from its DFA: [a-z]{999}x[a-z]{999} (2,003) or
+# [\p{L}]{300} (359,000) would make that factor huge. The shipped patterns are under 200, one
+# proposed for a 400-character message about 450.
+MAX_PROGRAM = 1500
 _MAX_MEM = 4 << 20  # bytes per compiled pattern (RE2's default is 8 MiB)
 
 
@@ -75,6 +80,11 @@ class Motif:
     regexp: Any = field(repr=False, compare=False)  # re2's compiled pattern (untyped library)
 
     @property
+    def size(self) -> int:
+        """RE2 instructions: what one character of text costs at worst."""
+        return int(self.regexp.programsize)
+
+    @property
     def groups(self) -> dict[str, int]:
         return dict(self.regexp.groupindex)
 
@@ -96,6 +106,11 @@ def compile_motif(source: str) -> Motif:
         raw = error.args[0] if error.args else b""
         detail = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
         raise MotifError(_french(detail)) from None
+    if regexp.programsize > MAX_PROGRAM:
+        raise MotifError(
+            f"l'expression est trop complexe ({regexp.programsize} instructions, au plus "
+            f"{MAX_PROGRAM}) : évitez les grandes répétitions {{n}} et les classes \\p{{…}}"
+        )
     return Motif(source, regexp)
 
 
