@@ -702,3 +702,59 @@ def test_any_proposal_loads_and_recognises_its_message(
 def test_proposal_of_nothing_is_refused(user_catalogue: Path) -> None:
     result = _cli("catalogue", "--proposer", "  .  ")
     assert result.exit_code == 2 and "le message à proposer est vide" in result.stderr
+
+
+HOSTILE_CATALOGUES = [
+    (
+        '[[famille]]\ncode = "DOUBLON"\nindice = "{id:>1500000000}"\n',
+        "entrée « DOUBLON », champ « indice »",
+    ),
+    (
+        '[[famille]]\ncode = "DOUBLON"\nindice = "{id.zzz}"\n',
+        "entrée « DOUBLON », champ « indice »",
+    ),
+    (
+        '[[famille]]\ncode = "DOUBLON"\nmotifs = ["(a+)+\\\\1"]\n',
+        "entrée « DOUBLON », champ « motifs »",
+    ),
+    ("a = " + "[" * 100_000 + "]" * 100_000 + "\n", "imbriquées trop profondément"),
+    ("# " + "x" * (3 << 20) + "\n", "trop gros"),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), HOSTILE_CATALOGUES)
+def test_hostile_user_catalogue_stops_analyse_with_exit_2_in_bounded_memory(
+    tmp_path: Path, body: str, expected: str
+) -> None:
+    import resource
+    import subprocess
+    import sys
+
+    own = tmp_path / "hostile.toml"
+    own.write_text(body, "utf-8")
+
+    def limit() -> None:  # 1 GiB of address space: {id:>1500000000} alone wanted 15 GB
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "accuse",
+            "analyse",
+            str(FIXTURES / "recu.xml"),
+            "--catalogue",
+            str(own),
+            "--sans-sortie",
+            "--sans-historique",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limit,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "300", "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 2, result.stderr
+    assert "hostile.toml" in result.stderr and expected in result.stderr
+    assert own.read_text("utf-8") == body  # untouched
