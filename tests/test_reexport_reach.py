@@ -16,7 +16,7 @@ from accuse.cli.app import app
 from accuse.pipeline.analysis import analyse
 from accuse.render.worksheet import SHEET_FIX, write_worksheet
 from tests.conftest import FIXTURES, write
-from tests.test_loop import edit
+from tests.test_loop import _next_receipt, accuse, edit
 
 
 def _worksheet(tmp_path: Path, source: str = "flux.xml") -> Path:
@@ -140,3 +140,53 @@ def test_a_worksheet_open_or_not_saved_in_excel_is_said(tmp_path: Path) -> None:
     code, output = _reexport(worksheet)
     assert code == 2
     assert "encore ouvert" in output and "enregistrez et fermez le fichier dans Excel" in output
+
+
+def test_a_source_corrected_instead_of_the_sheet_goes_out_with_tous(tmp_path: Path) -> None:
+    worksheet = _worksheet(tmp_path, "source.csv")
+    source = tmp_path / "source.csv"
+    text = source.read_bytes().decode("utf-8-sig")
+    lines = text.split("\r\n") if "\r\n" in text else text.split("\n")
+    header = lines[0].split(";")
+    code, end = header.index("Code"), header.index("Date Fin Validite")
+    for number, line in enumerate(lines):
+        cells = line.split(";")
+        if cells[0] == "1960012":
+            cells[code] = "RNCP34567"
+        if cells[0] == "1960071":
+            cells[end] = "12/03/2026"
+        lines[number] = ";".join(cells)
+    source.write_bytes(("\n".join(lines)).encode("utf-8-sig"))
+    # The dead end of old: the source changed, so nothing could be re-exported.
+    code_, output = _reexport(worksheet, "--format", "csv", "--sortie", tmp_path / "n.csv")
+    assert code_ == 2 and "--tous" in output
+    code_, output = _reexport(
+        worksheet, "--tous", "--format", "csv", "--sortie", tmp_path / "n.csv"
+    )
+    assert code_ == 0, output
+    table = (tmp_path / "n.csv").read_bytes().decode("utf-8-sig").splitlines()
+    ids = [row.split(";")[0] for row in table[1:]]
+    assert sorted(ids) == ["1960012", "1960020", "1960034", "1960049", "1960059", "1960071"]
+    assert "RNCP34567" in next(row for row in table if row.startswith("1960012"))
+
+
+def test_passages_refused_twice_are_one_option_away(tmp_path: Path) -> None:
+    receipt = Path(shutil.copy(FIXTURES / "recu.xml", tmp_path / "recu.xml"))
+    source = Path(shutil.copy(FIXTURES / "source-plat.xlsx", tmp_path / "source-plat.xlsx"))
+    first = accuse("analyse", receipt, "--source", source, "--sortie", tmp_path / "a")
+    assert first.returncode == 1, first.stderr
+    second = _next_receipt(receipt, {"1960012", "1960071"}, tmp_path / "recu-2.xml")
+    again = accuse("analyse", second, "--source", source, "--sortie", tmp_path / "b")
+    assert again.returncode == 1, again.stderr
+    target = tmp_path / "deux-fois.xlsx"
+    done = accuse(
+        "reexporter",
+        tmp_path / "b" / "corrections.xlsx",
+        "--refuses-plusieurs-fois",
+        "--sortie",
+        target,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = list(openpyxl.load_workbook(target).active.iter_rows(values_only=True))
+    ids = sorted(str(r[rows[0].index("Id Technique")]) for r in rows[1:])
+    assert ids == ["1960020", "1960034", "1960049", "1960059"]

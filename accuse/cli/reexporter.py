@@ -16,6 +16,7 @@ from accuse.cli.common import (
     DebugOption,
     guarded,
 )
+from accuse.cli.suivi import HistoriqueOption
 
 
 class ReexportFormat(StrEnum):
@@ -98,6 +99,29 @@ def reexporter_command(
             help="XML : identifiant du contrat (1 à 20 caractères), s'il n'est pas dans la source.",
         ),
     ] = None,
+    tous: Annotated[
+        bool,
+        typer.Option(
+            "--tous",
+            help=(
+                "Réexporte chaque passage refusé de la feuille tel que votre fichier source "
+                "l'écrit maintenant (si c'est la source que vous avez corrigée, pas la feuille) ; "
+                "une ligne aussi corrigée dans la feuille part avec les valeurs de la feuille."
+            ),
+        ),
+    ] = False,
+    refuses_plusieurs_fois: Annotated[
+        bool,
+        typer.Option(
+            "--refuses-plusieurs-fois",
+            help=(
+                "Réexporte seulement les passages refusés à au moins deux dépôts (d'après "
+                "l'historique d'accuse suivi), tels que votre fichier source les écrit "
+                "maintenant : le fichier que demande la Caisse des Dépôts."
+            ),
+        ),
+    ] = False,
+    historique: HistoriqueOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Réexporte seulement les lignes que vous avez corrigées dans la feuille de corrections,
@@ -128,6 +152,9 @@ def reexporter_command(
             target=sortie,
             force=forcer,
             ids=ids,
+            every=tous,
+            repeated=refuses_plusieurs_fois,
+            history=historique,
         )
         console = Console(highlight=False)
         for line in summary_lines(result):

@@ -296,8 +296,15 @@ def reexport(
     target: Path | None = None,
     force: bool = False,
     ids: dict[str, str] | None = None,
+    every: bool = False,
+    repeated: bool = False,
+    history: str | None = None,
 ) -> Result:
-    """Export the corrected rows; raise InputError for every refusal (nothing written then)."""
+    """Export the corrected rows; raise InputError for every refusal (nothing written then).
+
+    ``every``: every rejected passage of the worksheet, from the source as it is now (for a
+    user who corrected their own file); ``repeated``: the passages the history saw refused at
+    two deposits or more, from the source as it is now."""
     worksheet = Path(worksheet)
     sheet = read_worksheet(worksheet)
     meta = sheet.meta
@@ -312,7 +319,8 @@ def reexport(
     result = Result(worksheet, chosen, whole_file=meta.get("forme") == "rejet_fichier")
     result.never = int(meta.get("non_redeposables") or 0)
     result.saved = saved_since_written(worksheet)
-    source_path = _locate_source(src, source, force, result)
+    from_source = (every or repeated) and not result.whole_file
+    source_path = _locate_source(src, source, force or from_source, result, quiet=from_source)
     columns: dict[str, int] = src["colonnes"]
     result.sheet_rows = sheet.sheet_rows
     result.headers = {
@@ -321,6 +329,8 @@ def reexport(
         if i < len(src["entetes"])
     }
     rows, _ = corrected_rows(sheet, columns.get("idTechnique"))
+    if from_source:
+        rows = _from_source(sheet, rows, src, source_path, worksheet, repeated, history, result)
     corrected = {r.position for r in rows}
     result.untouched = [
         (position, identifier)
@@ -366,8 +376,11 @@ def reexport(
     return result
 
 
-def _locate_source(src: dict, given: Path | None, force: bool, result: Result) -> Path | None:
-    """The source file, checked against the fingerprint taken when the worksheet was made."""
+def _locate_source(
+    src: dict, given: Path | None, force: bool, result: Result, quiet: bool = False
+) -> Path | None:
+    """The source file, checked against the fingerprint taken when the worksheet was made
+    (``quiet``: a change is expected, the user corrected the source itself)."""
     path = Path(given) if given else Path(src["chemin"])
     if not path.is_file():
         if given:
@@ -384,9 +397,85 @@ def _locate_source(src: dict, given: Path | None, force: bool, result: Result) -
             "pour refaire la feuille"
         )
         if not force:
-            raise InputError(why + ", ou ajoutez --forcer pour réexporter quand même.", path)
-        result.warnings.append(why + " ; réexport forcé.")
+            raise InputError(
+                why + ", ajoutez --tous pour réexporter chaque passage refusé tel que votre "
+                "fichier source l'écrit maintenant (si c'est lui que vous avez corrigé), ou "
+                "--forcer pour réexporter quand même.",
+                path,
+            )
+        if not quiet:
+            result.warnings.append(why + " ; réexport forcé.")
     return path
+
+
+def _from_source(
+    sheet: _Worksheet,
+    edited: list[ExportRow],
+    src: dict,
+    source_path: Path | None,
+    worksheet: Path,
+    repeated: bool,
+    history: str | None,
+    result: Result,
+) -> list[ExportRow]:
+    """The passages to send again, as the source holds them now; a row also corrected in the
+    worksheet goes out with the worksheet's values."""
+    if source_path is None:
+        raise InputError(
+            "pour réexporter depuis votre fichier source, il faut le relire : indiquez-le avec "
+            "--source.",
+            worksheet,
+        )
+    families: dict[str, tuple[str, ...]] = {}
+    if repeated:
+        families = _refused_repeatedly(history)
+        what = "refusé à au moins deux dépôts"
+    else:
+        families = {identifier: codes for identifier, codes, _ in sheet.originals.values()}
+        what = "refusé dans cette feuille"
+    from accuse.read.sources import read_source
+
+    source = read_source(source_path, set(families), sheet=src.get("feuille"))
+    if list(source.headers) != list(src["entetes"]):
+        raise InputError(
+            "les colonnes de votre fichier source ont changé depuis l'analyse : relancez "
+            "« accuse analyse » avec ce fichier, puis « accuse reexporter ».",
+            source_path,
+        )
+    fixes = {r.idTechnique: r for r in edited}
+    width = len(src["entetes"])
+    rows: list[ExportRow] = []
+    missing: list[str] = []
+    for identifier, codes in families.items():
+        row = source.row_for(identifier)
+        if row is None:
+            missing.append(identifier)
+            continue
+        fixed = fixes.get(identifier)
+        if fixed is not None:
+            rows.append(fixed)
+            continue
+        values = list(row.values[:width]) + [None] * (width - len(row.values))
+        rows.append(ExportRow(row.position, identifier, values, codes))
+    result.notes.append(
+        f"Réexport de chaque passage {what}, tel que votre fichier source l'écrit maintenant "
+        f"({len(rows)} passage(s))."
+    )
+    if missing:
+        shown = ", ".join(missing[:20]) + (" …" if len(missing) > 20 else "")
+        result.warnings.append(
+            f"{len(missing)} passage(s) {what} introuvable(s) dans votre fichier source : {shown}."
+        )
+    return sorted(rows, key=lambda r: r.position)
+
+
+def _refused_repeatedly(history: str | None) -> dict[str, tuple[str, ...]]:
+    """idTechnique -> family of each passage still refused after two deposits or more."""
+    from accuse.history.store import load
+    from accuse.history.tracking import compute
+
+    tracking = compute(load(history))
+    return {p.idTechnique: (p.family,) for p in tracking.repeated}
 
 
 def _whole_file_rows(
