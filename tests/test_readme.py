@@ -116,3 +116,4 @@ def test_the_readme_python_example_runs(tmp_path: Path) -> None:
     assert "encore refusés : 6" in out
     assert "'DATES_INCOHERENTES': 1" in out
     assert "{'KO': 7, 'OK': 17}" in out
+    assert "taux de refus : 29%" in out
