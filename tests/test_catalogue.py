@@ -758,3 +758,17 @@ def test_hostile_user_catalogue_stops_analyse_with_exit_2_in_bounded_memory(
     assert result.returncode == 2, result.stderr
     assert "hostile.toml" in result.stderr and expected in result.stderr
     assert own.read_text("utf-8") == body  # untouched
+
+
+def test_proposal_for_a_whole_file_error_keeps_its_validator_code(
+    tmp_path: Path, user_catalogue: Path
+) -> None:
+    message = "cvc-complex-type.2.3 : L'élément 'cpf:titulaire' ne peut pas contenir de caractères."
+    result = _cli("catalogue", "--proposer", message, "--fichier")
+    assert result.exit_code == 0, result.output
+    assert 'portee = "fichier"' in result.stdout
+    assert "'''cvc-complex-type\\.2\\.3 : l'element '(?P<element>" in result.stdout
+    own = tmp_path / "p.toml"
+    own.write_text(result.stdout, "utf-8")
+    found = load_catalogue(own).classify(message, "fichier")
+    assert found.code.startswith("PERSO_") and found.captures == {"element": "cpf:titulaire"}

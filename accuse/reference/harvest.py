@@ -83,6 +83,7 @@ def _parts(folded: str) -> Iterator[tuple[str, str, str]]:
     yield folded[position:], "", ""
 
 
+_TECHNICAL = re.compile(r"[a-z][a-z0-9.\-]* : ")
 _META = re.compile(r"([\\.^$|?*+()\[\]{}])")
 
 
@@ -117,6 +118,10 @@ def pattern_for(message: str) -> str:
     folded = fold_aligned(squeeze(mask_nir(message)))
     used: set[str] = set()
     pieces = []
+    head = _TECHNICAL.match(folded)  # the validator's code (cvc-elt.1.a : ...) is no variable
+    if head:
+        pieces.append(_escape(head.group()))
+        folded = folded[head.end() :]
     for before, kind, part in _parts(folded):
         if not kind:
             pieces.append(_escape(before.rstrip(" .;:")))
