@@ -500,3 +500,24 @@ def test_identity_data_names_known_fields_and_families() -> None:
         "Nom d'usage",
         "Premier prénom",
     ]
+
+
+def test_unwritable_output_folder(tmp_path: Path) -> None:
+    result = run(RECU, "--source", csv_source(tmp_path), "--sortie", "/sys/accuse-courriels")
+    assert result.exit_code == 2, result.output
+    assert "écriture impossible" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_drafts_of_an_earlier_run_are_pointed_out(tmp_path: Path) -> None:
+    folder = tmp_path / "brouillons"
+    first = run(RECU, "--source", csv_source(tmp_path), "--sortie", folder)
+    assert first.exit_code == 0, first.output
+    # The holder of line 8 is no longer to be mailed (no address): their old draft stays, said.
+    again = run(
+        RECU, "--source", csv_source(tmp_path, addresses={"1960020": ""}), "--sortie", folder
+    )
+    assert again.exit_code == 0, again.output
+    assert "Attention : 1 brouillon(s) d'une exécution précédente" in again.stdout
+    assert "courriel-ligne-8.eml" in again.stdout
+    assert len(mailing(folder)) == 3

@@ -381,7 +381,7 @@ def print_summary(
         console.print(
             Text(
                 f"Attention : {len(written.stale)} brouillon(s) d'une exécution précédente restent "
-                f"dans ce dossier et ne correspondent à aucun refus de cet accusé "
+                f"dans ce dossier sans avoir été réécrits cette fois, ils sont périmés "
                 f"({', '.join(p.name for p in written.stale[:5])}"
                 f"{'…' if len(written.stale) > 5 else ''}) : supprimez-les avant d'envoyer.",
                 style="bold yellow",
