@@ -510,6 +510,9 @@ def test_unknown_messages_are_harvested_listed_proposed_and_then_classified(
     }
     analysed = _cli("analyse", str(_receipt(tmp_path, "r1.xml", first)), "--sans-sortie")
     assert analysed.exit_code == 1, analysed.output
+    said = " ".join(analysed.stdout.split())
+    assert "3 passages refusés par un message que le catalogue ne connaît pas encore" in said
+    assert "accuse catalogue --inconnus aide à l'y ajouter" in said
     second = {"P5": NEW_WORDING.format(nir=NIRS[0], id="P5")}
     _cli("analyse", str(_receipt(tmp_path, "r2.xml", second)), "--sans-sortie")
 

@@ -72,7 +72,14 @@ def record_analysis(analysis: Analysis, historique: str | None, sans_historique:
         counts = "fichier entier refusé"
     else:
         counts = f"{plural(outcome.rejected, 'refusé')}, {plural(outcome.accepted, 'accepté')}"
-    return f"Historique : accusé enregistré ({counts}) dans {where}. Voir accuse suivi."
+    unknown = sum(1 for r in analysis.rejected if r.code == "MESSAGE_INCONNU")
+    harvest = (
+        f" {plural(unknown, 'passage refusé', 'passages refusés')} par un message que le "
+        "catalogue ne connaît pas encore : accuse catalogue --inconnus aide à l'y ajouter."
+        if unknown
+        else ""
+    )
+    return f"Historique : accusé enregistré ({counts}) dans {where}. Voir accuse suivi.{harvest}"
 
 
 def suivi_command(
