@@ -12,6 +12,15 @@ from accuse.text import xerces_code
 ReceiptShape = Literal["passages", "rejet_fichier"]
 SourceKind = Literal["tableur", "csv", "flux"]
 SourceLayout = Literal["plat", "modele_v1.4", "flux"]
+SchemaVersion = Literal["1.1.2", "1.1.5"]
+FluxAction = Literal["CREATION", "SUPPRESSION"]
+# What in a flux needs XSD 1.1.5 (FORMAT.md §3.2), as each presentation names it.
+FLUX_FEATURES = {
+    "action": "élément « action »",
+    "identifiantNational": "passages identifiés par le NIR (identifiantNational)",
+    "facultatifs": "éléments devenus facultatifs absents",
+    "nil": "date de début de validité ou modalités d'inscription vides (xsi:nil)",
+}
 # A cell as read: text, a number the user typed, a date, or empty.
 # What a spreadsheet cell can hold once read (calamine also gives times and durations).
 CellValue = str | int | float | bool | dt.date | dt.datetime | dt.time | dt.timedelta | None
@@ -90,6 +99,11 @@ class Source:
     unidentified: list[int] = field(default_factory=list)
     # flux XML only: local name of the element that stands at each asked-for line
     line_elements: dict[int, str] = field(default_factory=dict)
+    # flux XML only: the flux's action, the XSD version it needs and the 1.1.5 features that
+    # make it so (FLUX_FEATURES keys), found over every passage
+    action: FluxAction | None = None
+    schema_version: SchemaVersion | None = None
+    schema_features: tuple[str, ...] = ()
 
     def row_for(self, idTechnique: str) -> SourceRow | None:
         found = self.positions.get(idTechnique)

@@ -25,7 +25,17 @@ LAYERS = {
     "cli": 7,
     "api": 8,  # accuse/__init__.py: the public façade over everything
 }
-BASE_MODULES = {"model", "errors", "text", "cells", "digest", "progress", "parallel", "output"}
+BASE_MODULES = {
+    "model",
+    "errors",
+    "text",
+    "cells",
+    "digest",
+    "progress",
+    "parallel",
+    "output",
+    "nir",
+}
 
 
 def _module_name(path: Path) -> str:

@@ -17,6 +17,18 @@ from accuse.cli.common import (
     guarded,
 )
 from accuse.cli.suivi import HistoriqueOption
+from accuse.model import SchemaVersion
+
+
+class SchemaChoice(StrEnum):
+    v112 = "1.1.2"
+    v115 = "1.1.5"
+
+
+_VERSIONS: dict[SchemaChoice, SchemaVersion] = {
+    SchemaChoice.v112: "1.1.2",
+    SchemaChoice.v115: "1.1.5",
+}
 
 
 class ReexportFormat(StrEnum):
@@ -122,6 +134,17 @@ def reexporter_command(
         ),
     ] = False,
     historique: HistoriqueOption = None,
+    schema: Annotated[
+        SchemaChoice | None,
+        typer.Option(
+            "--schema",
+            help=(
+                "XML : version du XSD de la Caisse des Dépôts à suivre (1.1.2 ou 1.1.5). Par "
+                "défaut : celle du flux source s'il suit la 1.1.5, sinon 1.1.5 dès qu'un passage "
+                "est identifié par son NIR, sinon 1.1.2."
+            ),
+        ),
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
     """Réexporte seulement les lignes que vous avez corrigées dans la feuille de corrections,
@@ -155,6 +178,7 @@ def reexporter_command(
             every=tous,
             repeated=refuses_plusieurs_fois,
             history=historique,
+            schema=_VERSIONS[schema] if schema else None,
         )
         console = Console(highlight=False)
         for line in summary_lines(result):
@@ -168,6 +192,8 @@ def reexporter_command(
                 )
             console.print(Text(nothing, style="bold yellow"))
             return EXIT_REJECTED
+        if result.schema:
+            console.print(Text(f"Flux écrit selon le XSD {result.schema}."))
         console.print(Text(f"Écrit : {result.target}", style="green"))
         return EXIT_OK
 

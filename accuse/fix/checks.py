@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 
 from accuse.cells import as_date, cell_text, is_empty, is_nill
-from accuse.model import CellValue
+from accuse.model import CellValue, FluxAction, SchemaVersion
+from accuse.nir import mask, parse
 from accuse.reference.fields import Field, by_key
 
 NIL = object()  # the value of a nillable element written xsi:nil="true"
@@ -86,7 +87,25 @@ def _convert(field: Field, value: CellValue) -> str:
         return _integer(field, value)
     if field.type == "enum":
         return _enumeration(field, value)
+    if field.type == "nir":
+        return nir_value(value)
     return _text(field, value)
+
+
+def nir_value(value: CellValue) -> str:
+    """The 13 characters the XSD takes: spaces and dots dropped, a checked key removed.
+    Reasons never quote the NIR in clear."""
+    read = parse(value)
+    if read.problem is not None:
+        raise FieldError(read.problem, "XSD_FORMAT")
+    if read.key_ok is False:
+        raise FieldError(
+            f"la clé du NIR ({mask(read.typed)}, 2 derniers chiffres) ne correspond pas "
+            "aux 13 premiers caractères : un chiffre est faux, vérifiez le numéro sur la carte "
+            "Vitale ou l'attestation de droits.",
+            "XSD_FORMAT",
+        )
+    return read.nir13
 
 
 def _boolean(value: CellValue) -> str:
@@ -157,43 +176,79 @@ def _text(field: Field, value: CellValue) -> str:
     return text
 
 
-def branch(values: dict[str, CellValue]) -> str:
-    """Which identificationTitulaire branch a row fills: "titulaire" or "dossierFormation"."""
-    person = ("nomNaissance", "prenom1", "anneeNaissance", "sexe")
-    has_person = any(not is_empty(values.get(k)) for k in person)
+_PERSON = ("prenom1", "anneeNaissance", "sexe")
+
+
+def branch(values: dict[str, CellValue], version: SchemaVersion = "1.1.5") -> str:
+    """Which identificationTitulaire branch a row fills: "identifiantNational" when it has a
+    NIR (XSD 1.1.5 only), "dossierFormation" for a CPF dossier without the holder's identity,
+    else "titulaire"."""
+    has_person = any(not is_empty(values.get(k)) for k in (*_PERSON, "nomNaissance"))
+    if not is_empty(values.get("nir")) and (version != "1.1.2" or not has_person):
+        return "identifiantNational"
     if not has_person and not is_empty(values.get("idDossier")):
         return "dossierFormation"
     return "titulaire"
 
 
-def _branch_keys(choice: str) -> set[str]:
+def _branch_keys(choice: str) -> list[str]:
+    if choice == "identifiantNational":
+        return ["nir", "nomNaissance"]
     parent = "titulaire" if choice == "titulaire" else "dossier"
-    return {f.key for f in by_key().values() if f.parent == parent}
+    return [f.key for f in by_key().values() if f.parent == parent]
 
 
 _PASSAGE_PARENTS = ("certification", "passage", "niveauNumerique", "resultat", "inscription")
+_FRAME = ("type", "code", "natureDeposant", "idTechnique")
 _REQUIRED_IN_BRANCH = {
     "titulaire": set(),
     "dossierFormation": {"idDossier", "nomTitulaire", "prenom1Titulaire"},
+    "identifiantNational": {"nir", "nomNaissance"},
+}
+_BRANCH_NAMES = {
+    "dossierFormation": "bloc dossier de formation",
+    "identifiantNational": "identification par le NIR",
 }
 
 
 def converted(
-    values: dict[str, CellValue], position: int | None, identifier: str
+    values: dict[str, CellValue],
+    position: int | None,
+    identifier: str,
+    *,
+    version: SchemaVersion = "1.1.5",
+    action: FluxAction = "CREATION",
 ) -> tuple[dict[str, str | object | None], list[Problem]]:
-    """A row's passage fields in XSD form, and the problems that keep some from it."""
-    choice = branch(values)
-    keys = [f.key for f in by_key().values() if f.parent in _PASSAGE_PARENTS]
-    keys += sorted(_branch_keys(choice), key=list(by_key()).index)
+    """A row's passage fields in XSD form, and the problems that keep some from it.
+
+    A row with a NIR is identified by it (identifiantNational) unless ``version`` is 1.1.2,
+    where its other identity fields are used; a SUPPRESSION keeps only the certification, the
+    idTechnique and the identification."""
+    choice = branch(values, version)
+    if action == "SUPPRESSION":
+        keys = list(_FRAME)
+    else:
+        keys = [f.key for f in by_key().values() if f.parent in _PASSAGE_PARENTS]
+    keys += _branch_keys(choice)
     result: dict[str, str | object | None] = {}
     problems: list[Problem] = []
+    if version == "1.1.2" and choice == "identifiantNational":
+        problems.append(
+            Problem(
+                position,
+                identifier,
+                "nir",
+                "un passage identifié par le seul NIR ne s'écrit qu'en XSD 1.1.5 : donnez "
+                "aussi prénom, sexe et année de naissance, ou écrivez le flux en 1.1.5.",
+            )
+        )
+        choice = "titulaire"
+        keys = [k for k in keys if k != "nir"] + _branch_keys("titulaire")
     for key in keys:
         value = values.get(key)
         try:
             if key in _REQUIRED_IN_BRANCH[choice] and is_empty(value):
-                raise FieldError(
-                    "champ obligatoire vide (bloc dossier de formation).", "XSD_ABSENT"
-                )
+                raise FieldError(f"champ obligatoire vide ({_BRANCH_NAMES[choice]}).", "XSD_ABSENT")
             if key in ("codeInsee", "codePostal"):
                 result[key] = _birthplace(key, values)
             else:

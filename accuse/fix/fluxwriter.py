@@ -1,4 +1,19 @@
-"""A new deposit flux (XSD 1.1.2) from converted passages, validated before it is written."""
+"""A new deposit flux from converted passages, for XSD 1.1.2 or 1.1.5, validated before writing.
+
+The API other commands build on:
+
+- ``build_flux(header, passages, version=..., action=...)``: the flux tree. ``version`` is the
+  XSD the flux is written for ("1.1.2" or "1.1.5"); ``action`` CREATION or SUPPRESSION (1.1.5
+  only). A SUPPRESSION passage holds only its idTechnique and identificationTitulaire, in the
+  whole émetteur/certificateur/certification frame, as the CDC's 2026 example shows.
+- ``needed_version(passages, action)``: the lowest XSD version that can hold those passages.
+- ``validation_errors(data, version=...)``: the bundled XSD's complaints, in French.
+
+A passage is a dict dictionary key -> XSD lexical value (``accuse.fix.checks.converted``), NIL
+for xsi:nil, None or absent to leave the element out. Its identification branch follows its
+keys: ``nir`` -> identifiantNational, ``idDossier`` without ``nomNaissance`` -> dossierFormation,
+else titulaire.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +27,28 @@ from importlib import resources
 from lxml import etree
 
 from accuse.fix.checks import NIL
+from accuse.model import FluxAction, SchemaVersion
+from accuse.nir import mask_in_text
 from accuse.reference.fields import NAMESPACE, by_key, dictionary
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-XSD_NAME = "flux-xsd-1.1.2.xsd"
+VERSIONS: tuple[SchemaVersion, ...] = ("1.1.2", "1.1.5")
+XSD_NAMES: dict[SchemaVersion, str] = {
+    "1.1.2": "flux-xsd-1.1.2.xsd",
+    "1.1.5": "flux-xsd-1.1.5.xsd",
+}
 _NIL = f"{{{XSI}}}nil"
+# Required in a passage by XSD 1.1.2, optional since 1.1.5.
+REQUIRED_BEFORE_115 = (
+    "obtentionCertification",
+    "donneeCertifiee",
+    "dateDebutValidite",
+    "dateFinValidite",
+    "presenceNiveauLangueEuro",
+    "presenceNiveauNumeriqueEuro",
+    "scoring",
+    "mentionValidee",
+)
 
 Passage = dict[str, "str | object | None"]  # dictionary key -> XSD value, NIL or None
 
@@ -28,11 +60,41 @@ class FluxHeader:
     idContrat: str
 
 
+class FluxError(ValueError):
+    """Passages that the asked-for version or action cannot hold (a programming mistake)."""
+
+
 @cache
-def schema() -> etree.XMLSchema:
-    """The official XSD shipped in the package."""
-    with resources.files("accuse").joinpath(f"data/{XSD_NAME}").open("rb") as handle:
-        return etree.XMLSchema(etree.parse(handle))
+def schema(version: SchemaVersion = "1.1.2") -> etree.XMLSchema:
+    """The official XSD of that version, shipped in the package."""
+    name = XSD_NAMES[version]
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    with resources.files("accuse").joinpath(f"data/{name}").open("rb") as handle:
+        return etree.XMLSchema(etree.parse(handle, parser))
+
+
+def identification(passage: Passage) -> str:
+    """The identificationTitulaire branch a passage fills."""
+    if _present(passage, "nir"):
+        return "identifiantNational"
+    if _present(passage, "idDossier") and not _present(passage, "nomNaissance"):
+        return "dossierFormation"
+    return "titulaire"
+
+
+def needed_version(passages: Sequence[Passage], action: FluxAction = "CREATION") -> SchemaVersion:
+    """1.1.5 when the passages or the action need it (NIR branch, SUPPRESSION, an element
+    that 1.1.2 requires left out, a nil start date), else 1.1.2."""
+    if action != "CREATION":
+        return "1.1.5"
+    for passage in passages:
+        if identification(passage) == "identifiantNational":
+            return "1.1.5"
+        if any(passage.get(k) is None for k in REQUIRED_BEFORE_115):
+            return "1.1.5"
+        if passage.get("dateDebutValidite") is NIL:
+            return "1.1.5"
+    return "1.1.2"
 
 
 def horodatage(now: dt.datetime | None = None) -> str:
@@ -74,8 +136,12 @@ def _keys(parent: str, *leaving_out: str) -> list[str]:
     return [f.key for f in dictionary() if f.parent == parent and f.key not in leaving_out]
 
 
-def _passage(parent: etree._Element, passage: Passage) -> None:
+def _passage(parent: etree._Element, passage: Passage, action: FluxAction) -> None:
     node = _sub(parent, "passageCertification")
+    if action == "SUPPRESSION":
+        _leaf(node, "idTechnique", passage)
+        _identification(_sub(node, "identificationTitulaire"), passage)
+        return
     for key in _keys("passage"):
         _leaf(node, key, passage)
     results = _keys("resultat")
@@ -94,7 +160,13 @@ def _passage(parent: etree._Element, passage: Passage) -> None:
 
 
 def _identification(parent: etree._Element, passage: Passage) -> None:
-    if _present(passage, "idDossier") and not _present(passage, "nomNaissance"):
+    chosen = identification(passage)
+    if chosen == "identifiantNational":
+        national = _sub(parent, "identifiantNational")
+        _leaf(national, "nir", passage)
+        _leaf(national, "nomNaissance", passage)
+        return
+    if chosen == "dossierFormation":
         dossier = _sub(parent, "dossierFormation")
         for key in _keys("dossier"):
             _leaf(dossier, key, passage)
@@ -111,12 +183,29 @@ def _identification(parent: etree._Element, passage: Passage) -> None:
 
 
 def build_flux(
-    header: FluxHeader, passages: Sequence[Passage], now: dt.datetime | None = None
+    header: FluxHeader,
+    passages: Sequence[Passage],
+    now: dt.datetime | None = None,
+    *,
+    version: SchemaVersion = "1.1.2",
+    action: FluxAction = "CREATION",
+    flux_id: str | None = None,
 ) -> etree._ElementTree:
-    """The flux tree: passages grouped by certification (type, code), in first-seen order."""
+    """The flux tree: passages grouped by certification (type, code), in first-seen order.
+
+    Raises FluxError when ``version`` cannot hold the action or a passage's NIR branch."""
+    if version not in VERSIONS:
+        raise FluxError(f"unknown XSD version {version!r}")
+    if version == "1.1.2":
+        if action != "CREATION":
+            raise FluxError("a SUPPRESSION flux needs XSD 1.1.5")
+        if any(identification(p) == "identifiantNational" for p in passages):
+            raise FluxError("the identifiantNational branch needs XSD 1.1.5")
     root = etree.Element(_q("flux"), nsmap={"cpf": NAMESPACE, "xsi": XSI})
-    _sub(root, "idFlux", str(uuid.uuid4()))
+    _sub(root, "idFlux", flux_id or str(uuid.uuid4()))
     _sub(root, "horodatage", horodatage(now))
+    if version != "1.1.2":
+        _sub(root, "action", action)
     emetteur = _sub(root, "emetteur")
     _sub(emetteur, "idClient", header.idClientEmetteur)
     certificateur = _sub(_sub(emetteur, "certificateurs"), "certificateur")
@@ -133,17 +222,25 @@ def build_flux(
             _sub(certification, "code", group_key[1])
             _leaf(certification, "natureDeposant", passage)
             holder = groups[group_key] = _sub(certification, "passageCertifications")
-        _passage(holder, passage)
+        _passage(holder, passage, action)
     return etree.ElementTree(root)
 
 
-def validation_errors(data: bytes, limit: int = 20) -> list[str]:
-    """The XSD's complaints about a serialised flux (line: message), empty when it is valid."""
-    checker = schema()
+def validation_errors(
+    data: bytes, limit: int = 20, *, version: SchemaVersion = "1.1.2"
+) -> list[str]:
+    """The XSD's complaints about a serialised flux (line: message), empty when it is valid.
+
+    Messages may quote values: NIR-shaped ones are masked."""
+    checker = schema(version)
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    if checker.validate(etree.fromstring(data, parser).getroottree()):
+    root = etree.fromstring(data, parser)
+    if root.tag != _q("flux"):
+        # XSD 1.1.5 declares nomNaissance globally: such a root alone would pass the schema.
+        return [f"ligne {root.sourceline} : l'élément racine doit être cpf:flux."]
+    if checker.validate(root.getroottree()):
         return []
-    return [f"ligne {e.line} : {e.message}" for e in list(checker.error_log)[:limit]]
+    return [f"ligne {e.line} : {mask_in_text(e.message)}" for e in list(checker.error_log)[:limit]]
 
 
 def serialise(tree: etree._ElementTree) -> bytes:

@@ -29,7 +29,13 @@ from accuse.fix.checks import (
     converted,
     header_value,
 )
-from accuse.fix.fluxwriter import FluxHeader, build_flux, serialise, validation_errors
+from accuse.fix.fluxwriter import (
+    FluxHeader,
+    build_flux,
+    needed_version,
+    serialise,
+    validation_errors,
+)
 from accuse.fix.workbook import (
     BOOK_ROWS_MARK,
     DATE_FORMAT,
@@ -45,7 +51,7 @@ from accuse.fix.workbook import (
     still_open_message,
     write_value,
 )
-from accuse.model import CellValue, DiagnosisContext
+from accuse.model import CellValue, DiagnosisContext, SchemaVersion
 from accuse.output import atomic_target, check_not_input
 from accuse.pipeline.diagnosis import diagnose
 from accuse.read.sources.spreadsheet import SUFFIXES, check_container
@@ -83,6 +89,7 @@ class Result:
     # How to name a row and a field to the user: the worksheet's row, the sheet's header.
     sheet_rows: dict[int, int] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    schema: SchemaVersion | None = None  # xml only: the XSD version written
 
     @property
     def written(self) -> bool:
@@ -299,6 +306,7 @@ def reexport(
     every: bool = False,
     repeated: bool = False,
     history: str | None = None,
+    schema: SchemaVersion | None = None,
 ) -> Result:
     """Export the corrected rows; raise InputError for every refusal (nothing written then).
 
@@ -342,7 +350,7 @@ def reexport(
     if result.whole_file:
         rows = _whole_file_rows(rows, src, source_path, worksheet)
     result.exported = rows
-    problems = _check(rows, columns)
+    problems = _check(rows, columns, schema or "1.1.5")
     if chosen != "xml":
         problems = _in_layout(problems, columns, result)
     problems += _still_refused(rows, columns, problems, result)
@@ -362,7 +370,8 @@ def reexport(
             f"le fichier écrit a l'extension « {output.suffix} » mais contient du {chosen}."
         )
     if chosen == "xml":
-        data = _xml(rows, columns, header, force, result)
+        version = schema or (src.get("schema") if src.get("schema") == "1.1.5" else None)
+        data = _xml(rows, columns, header, force, result, version)
     elif chosen == "csv":
         data = _csv(rows, src, result)
     else:
@@ -509,11 +518,11 @@ def _values(row: ExportRow, columns: dict[str, int]) -> dict[str, CellValue]:
     return {key: row.values[i] for key, i in columns.items() if i < len(row.values)}
 
 
-def _check(rows: list[ExportRow], columns: dict[str, int]) -> list[Problem]:
+def _check(rows: list[ExportRow], columns: dict[str, int], version: SchemaVersion) -> list[Problem]:
     problems: list[Problem] = []
     for row in rows:
         values = _values(row, columns)
-        problems += converted(values, row.position, row.idTechnique)[1]
+        problems += converted(values, row.position, row.idTechnique, version=version)[1]
         for key in HEADER_KEYS:
             if key in values and not is_empty(values[key]):
                 try:
@@ -613,15 +622,24 @@ def _xml(
     header: FluxHeader | None,
     force: bool,
     result: Result,
+    version: SchemaVersion | None,
 ) -> bytes:
+    """The flux in the asked XSD version, else the source's 1.1.5, else the lowest version
+    that holds the rows (1.1.5 as soon as one is identified by its NIR)."""
     if header is None:  # forced past a missing id: the XSD check below will say so
         header = FluxHeader("?", "?", "?")
-    passages = [converted(_values(r, columns), r.position, r.idTechnique)[0] for r in rows]
-    data = serialise(build_flux(header, passages))
-    errors = validation_errors(data)
+    passages = [
+        converted(_values(r, columns), r.position, r.idTechnique, version=version or "1.1.5")[0]
+        for r in rows
+    ]
+    chosen = version or needed_version(passages)
+    result.schema = chosen
+    data = serialise(build_flux(header, passages, version=chosen))
+    errors = validation_errors(data, version=chosen)
     if errors:
-        message = "le flux produit n'est pas valide selon le XSD officiel :\n" + "\n".join(
-            f"  - {e}" for e in errors
+        message = (
+            f"le flux produit n'est pas valide selon le XSD officiel {chosen} :\n"
+            + "\n".join(f"  - {e}" for e in errors)
         )
         if not force:
             raise InputError(message + "\nRien n'a été écrit.")

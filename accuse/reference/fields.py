@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
-from accuse.text import header_key
+from accuse.text import fold, header_key
 
 # The deposit schema's namespace, the same in XSD 1.1.2 and 1.1.5.
 NAMESPACE = "urn:cdc:cpf:pc5:schema:1.0.0"
@@ -36,6 +37,7 @@ class Field:
     alias: tuple[str, ...] = field(default=())
     nom: str = ""
     designation: str = ""
+    mots: tuple[frozenset[str], ...] = field(default=())
 
 
 @cache
@@ -47,6 +49,7 @@ def dictionary() -> tuple[Field, ...]:
         entry = dict(entry)
         entry["valeurs"] = tuple(entry.get("valeurs", ()))
         entry["alias"] = tuple(entry.get("alias", ()))
+        entry["mots"] = tuple(frozenset(words) for words in entry.get("mots", ()))
         fields.append(Field(**entry))
     return tuple(fields)
 
@@ -74,14 +77,47 @@ def _dictionary_ids() -> frozenset[str]:
     return frozenset(header_key(f.id) for f in dictionary() if f.id)
 
 
+_WORD = re.compile(r"[a-z0-9]+")
+# Words that say a column is about someone else than the holder, or not the value itself.
+_OTHER_PERSON = frozenset({"pere", "mere", "conjoint", "parent", "tuteur"})
+
+
+@cache
+def _word_sets() -> tuple[tuple[frozenset[str], str], ...]:
+    return tuple((words, f.key) for f in dictionary() for words in f.mots)
+
+
+def _by_words(text: str) -> str | None:
+    """The field whose word set is the largest one a header holds; None on a tie."""
+    words = frozenset(_WORD.findall(fold(text)))
+    if not words or words & _OTHER_PERSON:
+        return None
+    best: set[str] = set()
+    size = 0
+    for needed, key in _word_sets():
+        if needed <= words:
+            if len(needed) > size:
+                best, size = {key}, len(needed)
+            elif len(needed) == size:
+                best.add(key)
+    return next(iter(best)) if len(best) == 1 else None
+
+
 def field_for_header(header: object) -> str | None:
-    """The dictionary key a column header stands for, or None when it is not one of ours."""
+    """The dictionary key a column header stands for, or None when it is not one of ours:
+    the template's id or label, a known spelling, else the words it holds."""
     if header is None:
         return None
     text = str(header).strip()
     if not text:
         return None
-    return _header_index().get(header_key(text))
+    return _header_index().get(header_key(text)) or _by_words(text)
+
+
+def understood_by_words(header: object) -> bool:
+    """Whether a header was recognised by its words rather than as a known spelling."""
+    text = "" if header is None else str(header).strip()
+    return bool(text) and header_key(text) not in _header_index() and _by_words(text) is not None
 
 
 def is_dictionary_id(value: object) -> bool:

@@ -474,6 +474,8 @@ def source_metadata(source: Source) -> dict[str, object]:
         "taille": source.path.stat().st_size,
         "entete_flux": dict(source.flux_header),
         "orthographe": spelling(source),
+        "schema": source.schema_version,
+        "action": source.action,
     }
     if source.kind == "csv":
         from accuse.read.sources.csvfile import dialect  # the reader's own sniffing

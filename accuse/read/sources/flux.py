@@ -15,7 +15,7 @@ from lxml import etree
 
 from accuse.cells import NILL
 from accuse.errors import InputError
-from accuse.model import Source, SourceRow
+from accuse.model import FLUX_FEATURES, Source, SourceRow
 from accuse.progress import SILENT, Progress
 from accuse.read.xmlread import localname, open_events, release
 from accuse.reference.fields import dictionary
@@ -30,6 +30,7 @@ _PASSAGE_PARENTS = {
     "inscription",
     "titulaire",
     "dossier",
+    "identifiant",
 }
 COLUMNS = [f.key for f in dictionary() if f.parent in _PASSAGE_PARENTS]
 _INDEX = {key: i for i, key in enumerate(COLUMNS)}
@@ -46,8 +47,25 @@ _EVENT_TAGS = (
     "emetteur",
     "idFlux",
     "horodatage",
+    "action",
     "rapport",
 )
+# Required in a passage by XSD 1.1.2, optional in 1.1.5: a passage without one needs 1.1.5.
+_OPTIONAL_SINCE_115 = frozenset(
+    {
+        "obtentionCertification",
+        "donneeCertifiee",
+        "dateDebutValidite",
+        "dateFinValidite",
+        "presenceNiveauLangueEuro",
+        "presenceNiveauNumeriqueEuro",
+        "scoring",
+        "mentionValidee",
+        "modalitesInscription",
+    }
+)
+_NILLABLE_SINCE_115 = frozenset({"dateDebutValidite", "modalitesInscription"})
+_ALL_FEATURES = frozenset({"facultatifs", "nil", "identifiantNational"})
 
 
 def end_line(element: etree._Element) -> int:
@@ -80,6 +98,24 @@ def _flatten(passage: etree._Element) -> list[str | None]:
     return values
 
 
+def _features(passage: etree._Element, found: set[str]) -> None:
+    """Note the XSD 1.1.5 features a passage uses (FLUX_FEATURES keys)."""
+    names = set()
+    for child in passage:
+        name = localname(child.tag)
+        names.add(name)
+        if name in _NILLABLE_SINCE_115 and child.get(_XSI_NIL) in ("true", "1"):
+            found.add("nil")
+        elif (
+            name == "identificationTitulaire"
+            and len(child)
+            and localname(child[0].tag) == "identifiantNational"
+        ):
+            found.add("identifiantNational")
+    if not names >= _OPTIONAL_SINCE_115:
+        found.add("facultatifs")
+
+
 def _passage_id(passage: etree._Element) -> str:
     for child in passage:
         if localname(child.tag) == "idTechnique":
@@ -110,6 +146,7 @@ def read_flux(
     pending: list[tuple[int, int | None, list[str | None]]] = []
     checked = False
     passages = 0
+    features: set[str] = set()
     events = open_events(path, WHAT, progress, tags=_EVENT_TAGS)
     for _, element in events:
         if not checked:
@@ -119,6 +156,8 @@ def read_flux(
         if name == "passageCertification":
             identifier = _passage_id(element)
             passages += 1
+            if not features >= _ALL_FEATURES:
+                _features(element, features)
             start = element.sourceline or 0
             # Where a passage ends matters only to place a whole-file rejection's lines.
             end = end_line(element) if wanted_lines else None
@@ -158,11 +197,17 @@ def read_flux(
                 if localname(child.tag) == "idClient":
                     source.flux_header["idClientEmetteur"] = (child.text or "").strip()
         elif (
-            name in ("idFlux", "horodatage")
+            name in ("idFlux", "horodatage", "action")
             and element.getparent() is not None
             and element.getparent().getparent() is None
         ):
-            source.flux_header[name] = (element.text or "").strip()
+            text = (element.text or "").strip()
+            if name == "action":
+                features.add("action")
+                # A misspelt action fails the XSD: the receipt says so, the reading goes on.
+                source.action = "SUPPRESSION" if text == "SUPPRESSION" else "CREATION"
+            else:
+                source.flux_header[name] = text
     if not checked:
         raise InputError(
             "ce n'est pas un flux de dépôt : il n'a ni élément « flux » ni passageCertification.",
@@ -170,6 +215,9 @@ def read_flux(
         )
     if not passages:
         raise InputError("ce flux ne contient aucun passageCertification.", path)
+    source.action = source.action or "CREATION"
+    source.schema_features = tuple(k for k in FLUX_FEATURES if k in features)
+    source.schema_version = "1.1.5" if features else "1.1.2"
     return source
 
 
