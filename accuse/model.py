@@ -135,3 +135,4 @@ class DiagnosisContext:
     accepted_ids: frozenset[str] = frozenset()  # PassagesOK of this receipt
     source_positions: dict[str, list[int]] = field(default_factory=dict)  # id -> source rows
     columns: frozenset[str] = frozenset()  # dictionary keys the source has a column for
+    action: FluxAction = "CREATION"  # a flux source's action

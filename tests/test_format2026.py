@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
+from typer.testing import CliRunner
 
+from accuse.cli.app import app
 from accuse.fix.checks import FieldError, converted, nir_value
 from accuse.fix.fluxwriter import (
     FluxError,
@@ -20,6 +24,7 @@ from accuse.fix.fluxwriter import (
 )
 from accuse.model import Source
 from accuse.nir import key_of, mask, mask_in_text, parse
+from accuse.pipeline.analysis import analyse
 from accuse.read.sources import read_source
 from tests.conftest import FIXTURES, write
 
@@ -261,3 +266,52 @@ def test_mask() -> None:
     text = "La valeur '2 85 05 75 123 456 78' et 185052A123456, l'id 1559735."
     masked = mask_in_text(text)
     assert "75 123" not in masked and "2A123456" not in masked and "1559735" in masked
+
+
+# --- analysing a 2026 deposit ------------------------------------------------------------------
+
+
+def _run(*args: str) -> Any:
+    return CliRunner().invoke(app, list(args))
+
+
+def test_a_2026_flux_as_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "400")
+    receipt = FIXTURES / "recu-2026-creation.xml"
+    analysis = analyse(receipt, CREATION)
+    by_id = {r.idTechnique: r for r in analysis.rejected}
+    nir_passage = by_id["ID_TECHNIQUE_03"]
+    assert nir_passage.code == "MESSAGE_INCONNU"
+    assert "1111111111111" not in nir_passage.message  # masked as soon as it is read
+    assert nir_passage.row is not None
+    # Identified by its NIR: never told that its first name or sex is empty.
+    assert not any(f.champ in ("prenom1", "sexe", "anneeNaissance") for f in nir_passage.findings)
+    result = _run("analyse", str(receipt), "-s", str(CREATION), "--sans-sortie")
+    assert result.exit_code == 1
+    flat = " ".join(result.stdout.split())
+    assert "XSD 1.1.5 (élément « action », passages identifiés par le NIR" in flat
+    assert "au NIR 1 11 11 •• ••• ••• transmis" in flat
+    assert "1111111111111" not in result.stdout + result.stderr
+    document = json.loads(
+        _run("analyse", str(receipt), "-s", str(CREATION), "-f", "json", "--sans-sortie").stdout
+    )
+    assert document["source"]["schema"] == "1.1.5" and document["source"]["action"] == "CREATION"
+    values = next(k for k in document["ko"] if k["idTechnique"] == "ID_TECHNIQUE_03")["valeurs"]
+    assert values["nir"] == "1 11 11 •• ••• •••"
+
+
+def test_the_receipt_of_a_suppression_is_analysed_like_any_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "400")
+    receipt = FIXTURES / "recu-2026-suppression.xml"
+    analysis = analyse(receipt, SUPPRESSION)
+    (refused,) = analysis.rejected
+    assert refused.code == "MESSAGE_INCONNU"
+    assert refused.message == "Le passage certification à supprimer est introuvable"
+    # A suppression carries no dates nor scores: their absence explains nothing.
+    assert refused.findings == ()
+    result = _run("analyse", str(receipt), "-s", str(SUPPRESSION), "--sans-sortie")
+    flat = " ".join(result.stdout.split())
+    assert "action SUPPRESSION (retrait de passages)" in flat
+    assert "Le passage certification à supprimer est introuvable" in flat

@@ -82,6 +82,16 @@ def analyse_command(
         bool,
         typer.Option("--sans-sortie", help="N'écrit aucun fichier : affichage seulement."),
     ] = False,
+    nir_en_clair: Annotated[
+        bool,
+        typer.Option(
+            "--nir-en-clair",
+            help=(
+                "json : donne le NIR en clair dans les valeurs des lignes (masqué par défaut, "
+                "comme partout ailleurs)."
+            ),
+        ),
+    ] = False,
     catalogue: CatalogueOption = None,
     historique: HistoriqueOption = None,
     sans_historique: SansHistoriqueOption = False,
@@ -115,7 +125,7 @@ def analyse_command(
         if format is OutputFormat.json:
             from accuse.render.jsondoc import build
 
-            document = build(result)
+            document = build(result, nir_in_clear=nir_en_clair)
             document["fichiers_ecrits"] = [str(path) for path in written]
             sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
             for line in kept:

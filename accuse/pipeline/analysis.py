@@ -211,6 +211,7 @@ def _passages(analysis: Analysis) -> None:
         accepted_ids=frozenset(receipt.accepted_ids),
         source_positions=source.positions if source is not None else {},
         columns=frozenset(source.columns) if source is not None else frozenset(),
+        action=(source.action or "CREATION") if source is not None else "CREATION",
     )
     cache: dict[str, Classification] = {}
     for passage in receipt.rejected:

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 
 from accuse.cells import as_date, is_blank, is_nill
 from accuse.model import CellValue, DiagnosisContext, Finding
+from accuse.nir import Nir
+from accuse.nir import mask as mask_nir
+from accuse.nir import parse as parse_nir
 from accuse.reference import geo
 from accuse.reference.fields import designation
 from accuse.text import fold
@@ -126,10 +129,22 @@ def _uses_dossier(row: Row) -> bool:
     return row.text("idDossier") is not None and row.text("nomNaissance") is None
 
 
+def _uses_nir(row: Row) -> bool:
+    """The identifiantNational branch: a NIR and none of the other level-1 identity data."""
+    return row.raw("nir") is not None and all(
+        row.raw(k) is None for k in ("prenom1", "sexe", "anneeNaissance")
+    )
+
+
 def _missing_level1(row: Row) -> list[Finding]:
     if _uses_dossier(row):
         why = "il est obligatoire quand le titulaire est identifié par son dossier de formation."
         return _missing(row, ("nomTitulaire", "prenom1Titulaire"), why)
+    if _uses_nir(row):
+        why = (
+            "avec le NIR, le nom de naissance est la seule autre donnée qui identifie le titulaire."
+        )
+        return _missing(row, ("nomNaissance",), why)
     keys = list(LEVEL1)
     if row.text("nomUsage") is not None:
         keys.remove("nomNaissance")  # _names says it better
@@ -182,9 +197,13 @@ def _discriminators(row: Row) -> list[Finding]:
 
 
 def _generic_missing(row: Row) -> list[Finding]:
-    """For unknown messages: only mandatory fields left empty in an existing column."""
+    """For unknown messages: only mandatory fields left empty in an existing column (for a
+    SUPPRESSION or a passage identified by its NIR, only what its branch holds)."""
     found = []
-    for key in GENERIC_MANDATORY:
+    keys: tuple[str, ...] = GENERIC_MANDATORY
+    if row.context.action == "SUPPRESSION" or _uses_nir(row):
+        keys = ("nomNaissance",) if _uses_nir(row) else ()
+    for key in keys:
         if key in row.values and row.raw(key) is None:
             found.append(
                 Finding(
@@ -1052,9 +1071,190 @@ def _doublon(row: Row, id_technique: str) -> list[Finding]:
 # --- Families -------------------------------------------------------------------------------
 
 Check = Callable[[Row], list[Finding]]
-IDENTITY: tuple[Check, ...] = (_missing_level1, _names, _first_names, _sexe, _birth_year)
-LEVEL2_CHECKS: tuple[Check, ...] = (_missing_level2, lambda row: _day_month(row, swap=True))
-PLACE_CHECKS: tuple[Check, ...] = (_missing_place, _birthplace, _optional_first_names)
+
+
+# --- The NIR ----------------------------------------------------------------------------------
+# Messages never quote the NIR: its masked form only (accuse.nir.mask), and no digit of the
+# part the mask hides.
+
+
+def _nir_format(row: Row) -> list[Finding]:
+    raw = row.raw("nir")
+    if raw is None:
+        return []
+    read = parse_nir(raw)
+    shown = mask_nir(read.typed)
+    if read.problem is not None:
+        return [Finding("nir", _cap(read.problem))]
+    if read.key_ok is False:
+        return [
+            Finding(
+                "nir",
+                f"Le NIR ({shown}) a 15 caractères et sa clé (les 2 derniers) ne correspond pas "
+                "aux 13 premiers : un chiffre est faux. Vérifiez-le sur la carte Vitale ou "
+                "l'attestation de droits, puis ne gardez que les 13 premiers caractères.",
+            )
+        ]
+    if read.key_ok:
+        return [
+            Finding(
+                "nir",
+                f"Le NIR ({shown}) est donné avec sa clé (15 caractères) : la clé est juste, "
+                "mais le portail n'accepte que les 13 premiers caractères. Retirez la clé "
+                "(« accuse reexporter » le fait en écrivant le flux).",
+            )
+        ]
+    return []
+
+
+def _nir_read(row: Row) -> Nir | None:
+    raw = row.raw("nir")
+    if raw is None:
+        return None
+    read = parse_nir(raw)
+    return read if read.well_formed and read.key_ok is not False else None
+
+
+def _nir_sex_year(row: Row) -> list[Finding]:
+    """Level 1: the NIR encodes the sex (1st digit) and the year of birth (2nd and 3rd)."""
+    read = _nir_read(row)
+    if read is None:
+        return []
+    shown = mask_nir(read.typed)
+    found = []
+    sex = (row.text("sexe") or "").upper()
+    sex = _SEXES.get(fold(sex), sex) if sex not in ("M", "F") else sex
+    if sex in ("M", "F") and sex != read.sex:
+        word = "un homme" if read.sex == "M" else "une femme"
+        found.append(
+            Finding(
+                "sexe",
+                f"Le sexe « {row.text('sexe')} » ne correspond pas au NIR ({shown}), qui commence "
+                f"par {read.typed[0]} ({word}) : l'un des deux est faux, vérifiez-les sur une "
+                "pièce d'état civil.",
+            )
+        )
+    year = _as_int(row.raw("anneeNaissance"))
+    if year is not None and year >= 100 and year % 100 != read.year:
+        found.append(
+            Finding(
+                "anneeNaissance",
+                f"L'année de naissance {year} ne correspond pas au NIR ({shown}), dont les "
+                f"2e et 3e chiffres donnent une année en « {read.year:02d} » : l'un des deux "
+                "est faux.",
+            )
+        )
+    return found
+
+
+def _nir_month(row: Row) -> list[Finding]:
+    """Level 2: the month of birth (4th and 5th digits; 20 and above when it was unknown)."""
+    read = _nir_read(row)
+    month = _as_int(row.raw("moisNaissance"))
+    if read is None or read.month is None or month is None or not 1 <= month <= 12:
+        return []
+    if month == read.month:
+        return []
+    return [
+        Finding(
+            "moisNaissance",
+            f"Le mois de naissance ({month}) ne correspond pas au NIR ({mask_nir(read.typed)}), "
+            f"dont les 4e et 5e chiffres donnent le mois {read.month} : l'un des deux est faux "
+            "(jour et mois inversés ?).",
+        )
+    ]
+
+
+def _nir_place(row: Row) -> list[Finding]:
+    """Level 3: the birth department and commune (6th to 10th characters; 99 + country)."""
+    read = _nir_read(row)
+    place = _place_code(row.raw("codeInsee"))
+    if read is None:
+        return []
+    shown = mask_nir(read.typed)
+    code = place.code if place is not None and _INSEE_SHAPE.fullmatch(place.code) else None
+    country3, _label = _foreign_country(row)
+    if read.abroad:
+        if code is not None and not code.startswith("99"):
+            return [
+                Finding(
+                    "codeInsee",
+                    f"Le NIR ({shown}) est celui d'une personne née à l'étranger (département "
+                    f"99), mais le code de naissance {place.shown if place else code} est celui "
+                    "d'une commune française : pour une naissance à l'étranger, le code INSEE "
+                    "attendu est celui du pays (99 suivi de 3 chiffres).",
+                )
+            ]
+        if code is not None and code != read.place:
+            return [
+                Finding(
+                    "codeInsee",
+                    f"Le code pays de naissance {code} ne correspond pas au pays inscrit dans "
+                    f"le NIR ({shown}) : l'un des deux est faux.",
+                )
+            ]
+        if code is None and country3 is not None and country3 != read.place[2:]:
+            return [
+                Finding(
+                    "codePaysNaissance",
+                    f"Le code pays ({country3}) ne correspond pas au pays de naissance inscrit "
+                    f"dans le NIR ({shown}) : l'un des deux est faux.",
+                )
+            ]
+        return []
+    if code is None:
+        return []
+    if code.startswith("99"):
+        return [
+            Finding(
+                "codeInsee",
+                f"Le code de naissance {code} désigne un pays étranger, mais le NIR ({shown}) "
+                "est celui d'une personne née en France : l'un des deux est faux.",
+            )
+        ]
+    department = read.place[:3] if read.place.startswith("97") else read.department
+    if not code.startswith(department):
+        return [
+            Finding(
+                "codeInsee",
+                f"Le département du code de naissance {place.shown if place else code} "
+                f"({_department(code)}) n'est pas celui inscrit dans le NIR ({shown}, 6e et 7e "
+                "caractères) : l'un des deux est faux.",
+            )
+        ]
+    if code != read.place:
+        return [
+            Finding(
+                "codeInsee",
+                f"La commune du code de naissance {place.shown if place else code} n'est pas "
+                f"celle inscrite dans le NIR ({shown}, 8e à 10e caractères), dans le même "
+                "département : vérifiez-la (une commune fusionnée depuis la naissance garde "
+                "parfois l'ancien code dans le NIR).",
+            )
+        ]
+    return []
+
+
+NIR_LEVEL1: tuple[Check, ...] = (_nir_format, _nir_sex_year)
+IDENTITY: tuple[Check, ...] = (
+    _missing_level1,
+    _names,
+    _first_names,
+    _sexe,
+    _birth_year,
+    *NIR_LEVEL1,
+)
+LEVEL2_CHECKS: tuple[Check, ...] = (
+    _missing_level2,
+    lambda row: _day_month(row, swap=True),
+    _nir_month,
+)
+PLACE_CHECKS: tuple[Check, ...] = (
+    _missing_place,
+    _birthplace,
+    _optional_first_names,
+    _nir_place,
+)
 FAMILIES: dict[str, tuple[Check, ...]] = {
     "TITULAIRE_INTROUVABLE_N1": IDENTITY,
     "TITULAIRE_INTROUVABLE_N2": (*IDENTITY, *LEVEL2_CHECKS),
@@ -1062,18 +1262,25 @@ FAMILIES: dict[str, tuple[Check, ...]] = {
         *IDENTITY,
         _missing_level2,
         lambda row: _day_month(row, swap=False),
+        _nir_month,
         *PLACE_CHECKS,
     ),
     "TITULAIRES_MULTIPLES": (
         *IDENTITY,
         _discriminators,
         lambda row: _day_month(row, swap=False),
+        _nir_month,
         _birthplace,
         _optional_first_names,
+        _nir_place,
     ),
     "DATES_INCOHERENTES": (_dates,),
     "CERTIFICATION_INCONNUE": (_certification,),
 }
+
+
+# A refusal about the NIR branch has never been seen: any NIR problem may be its cause.
+UNKNOWN_CHECKS: tuple[Check, ...] = (_generic_missing, _nir_format, _nir_sex_year, _nir_month)
 
 
 def diagnose(
@@ -1085,7 +1292,7 @@ def diagnose(
     if code == "DOUBLON":
         return _doublon(row, idTechnique)
     found: list[Finding] = []
-    for check in FAMILIES.get(code, (_generic_missing,)):
+    for check in FAMILIES.get(code, UNKNOWN_CHECKS):
         for finding in check(row):
             if finding not in found:
                 found.append(finding)

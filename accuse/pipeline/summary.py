@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accuse.model import Source
+from accuse.model import FLUX_FEATURES, Source
 from accuse.pipeline.analysis import Analysis
+from accuse.reference.fields import by_key
 from accuse.text import plural
 
 # What "redeposer" in the catalogue means, as every presentation says it.
@@ -19,9 +20,60 @@ _LAYOUTS = {"modele_v1.4": " (modèle Excel officiel v1.4)", "flux": " (flux XML
 
 
 def describe_source(source: Source) -> str:
-    """'titulaires.xlsx, feuille « Titulaires »' and the layout when it is a known one."""
+    """'titulaires.xlsx, feuille « Titulaires »' and the layout when it is a known one; for a
+    flux, the XSD version it follows and a SUPPRESSION action."""
     sheet = f", feuille « {source.sheet} »" if source.sheet else ""
-    return f"{source.path.name}{sheet}{_LAYOUTS.get(source.layout, '')}"
+    text = f"{source.path.name}{sheet}{_LAYOUTS.get(source.layout, '')}"
+    if source.schema_version is not None:
+        text += f", {schema_note(source)}"
+    if source.action == "SUPPRESSION":
+        text += ", action SUPPRESSION (retrait de passages)"
+    return text
+
+
+def schema_note(source: Source) -> str:
+    """'XSD 1.1.5 (élément « action », passages identifiés par le NIR …)' for a flux source."""
+    if source.schema_version is None:
+        return ""
+    if not source.schema_features:
+        return f"XSD {source.schema_version}"
+    said = ", ".join(FLUX_FEATURES[k] for k in source.schema_features)
+    return f"XSD {source.schema_version} ({said})"
+
+
+def understood_columns(source: Source) -> list[tuple[str, str, str]]:
+    """(the user's header, dictionary key, the field's French label) for each column of a
+    spreadsheet or csv recognised as a field, in column order."""
+    if source.kind == "flux":
+        return []
+    found = []
+    for key, index in sorted(source.columns.items(), key=lambda item: item[1]):
+        header = source.headers[index] if index < len(source.headers) else ""
+        field = by_key().get(key)
+        if field is not None:
+            found.append((header, key, f"{field.label} ({field.id})"))
+    return found
+
+
+def columns_sentence(source: Source) -> str | None:
+    """How the columns of a plain spreadsheet or csv were understood, in one line."""
+    if source.kind == "flux" or source.layout != "plat":
+        return None
+    understood = " ; ".join(f"« {h} » = {label}" for h, _, label in understood_columns(source))
+    ignored = ignored_columns(source)
+    text = understood or "aucune"
+    if ignored:
+        text += f". Ignorées : {', '.join(f'« {h} »' for h in ignored[:20])}"
+        text += " …" if len(ignored) > 20 else ""
+    return text
+
+
+def ignored_columns(source: Source) -> list[str]:
+    """The headers of a spreadsheet or csv that name no field of the dictionary."""
+    if source.kind == "flux":
+        return []
+    used = set(source.columns.values())
+    return [h for i, h in enumerate(source.headers) if h.strip() and i not in used]
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from lxml import etree
 
 from accuse.errors import InputError
 from accuse.model import FileError, Receipt, RejectedPassage
+from accuse.nir import mask_in_text
 from accuse.progress import SILENT, Progress
 from accuse.read.xmlread import child_texts, localname, open_events, release
 
@@ -63,7 +64,8 @@ def parse_receipt(path: Path, progress: Progress = SILENT) -> Receipt:
             receipt.rejected.append(
                 RejectedPassage(
                     idTechnique=fields.get("idTechnique", ""),
-                    message=fields.get("messageErreur", ""),
+                    # The receipt's words are kept, a NIR it may quote is not (accuse.nir).
+                    message=mask_in_text(fields.get("messageErreur", "")),
                     line=element.sourceline,
                 )
             )
@@ -76,7 +78,7 @@ def parse_receipt(path: Path, progress: Progress = SILENT) -> Receipt:
             receipt.file_errors.append(
                 FileError(
                     type=fields.get("type", ""),
-                    message=fields.get("message", ""),
+                    message=mask_in_text(fields.get("message", "")),
                     ligne=_as_int(fields.get("ligne", "")),
                     colonne=_as_int(fields.get("colonne", "")),
                 )

@@ -25,9 +25,17 @@ from markupsafe import Markup
 
 from accuse.cells import cell_text
 from accuse.model import CellValue, Source, SourceRow
+from accuse.nir import mask
 from accuse.output import atomic_target, sealed
 from accuse.pipeline.analysis import Analysis, LocatedFileError, RejectedRow
-from accuse.pipeline.summary import REDEPOSER, Totals, describe_source, totals, verdict
+from accuse.pipeline.summary import (
+    REDEPOSER,
+    Totals,
+    columns_sentence,
+    describe_source,
+    totals,
+    verdict,
+)
 from accuse.reference.catalogue import CatalogueEntry
 from accuse.reference.fields import dictionary
 from accuse.render.chart import BarChart, bar_chart
@@ -37,7 +45,7 @@ ROWS_SHOWN = 100  # rows per family written as HTML; the script pages through th
 ABSENT_SHOWN = 2000  # rows absent from the receipt listed by line; beyond, a count
 PORTAL_ERROR_LIMIT = 100
 
-_HOLDER = ("nomNaissance", "nomUsage", "prenom1", "prenom2", "prenom3")
+_HOLDER = ("nomNaissance", "nomUsage", "prenom1", "prenom2", "prenom3", "nir")
 _HOLDER_ALWAYS = ("nomNaissance", "prenom1")
 _BIRTH_DATE = ("jourNaissance", "moisNaissance", "anneeNaissance")
 _BIRTH = ("sexe", "libelleCommuneNaissance", "codeInsee", "codePostal", "libellePaysNaissance")
@@ -196,7 +204,8 @@ class _RowBuilder:
         self.labels = _labels(analysis.source)
 
     def item(self, key: str, value: CellValue, marked: set[str]) -> Item:
-        text = _shown(value)
+        # The report is e-mailed: a NIR is never in it in clear.
+        text = inert(mask(value)) if key == "nir" else _shown(value)
         if not text:
             # Empty cell and no such column are not the same advice.
             absent = self.source is not None and key not in self.source.columns
@@ -364,6 +373,7 @@ def _identity(analysis: Analysis) -> list[tuple[str, str]]:
     ]
     if source is not None:
         lines.append(("Fichier source", describe_source(source)))
+        lines.append(("Colonnes comprises", columns_sentence(source)))
     else:
         lines.append(("Fichier source", "aucun : l'accusé a été analysé seul"))
     lines.append(("Date de l'analyse", date_fr(analysis.analysed_at)))

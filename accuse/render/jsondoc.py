@@ -6,8 +6,9 @@ import datetime as dt
 from dataclasses import asdict
 
 from accuse.model import CellValue
+from accuse.nir import mask
 from accuse.pipeline.analysis import Analysis, RejectedRow
-from accuse.pipeline.summary import totals, verdict
+from accuse.pipeline.summary import totals, understood_columns, verdict
 
 FORMAT_VERSION = 1
 
@@ -18,7 +19,8 @@ def _value(value: CellValue) -> object:
     return value
 
 
-def build(analysis: Analysis) -> dict:
+def build(analysis: Analysis, nir_in_clear: bool = False) -> dict:
+    """The document; the NIR column is masked unless ``nir_in_clear`` (--nir-en-clair)."""
     receipt, source = analysis.receipt, analysis.source
     document: dict = {
         "format": FORMAT_VERSION,
@@ -44,7 +46,7 @@ def build(analysis: Analysis) -> dict:
             {"code": e.code, "titre": e.titre, "nombre": n, "redeposer": e.redeposer}
             for e, n in analysis.families()
         ],
-        "ko": [_rejected(analysis, r) for r in analysis.rejected],
+        "ko": [_rejected(analysis, r, nir_in_clear) for r in analysis.rejected],
         "erreurs_fichier": [
             {
                 "type": item.error.type,
@@ -76,11 +78,18 @@ def build(analysis: Analysis) -> dict:
             "ligne_entete": source.header_row,
             "lignes": source.row_count,
             "colonnes_reconnues": sorted(source.columns),
+            "colonnes_comprises": [
+                {"entete": header, "champ": key, "libelle": label}
+                for header, key, label in understood_columns(source)
+            ],
+            "schema": source.schema_version,
+            "schema_elements_1_1_5": list(source.schema_features),
+            "action": source.action,
         }
     return document
 
 
-def _rejected(analysis: Analysis, rejected: RejectedRow) -> dict:
+def _rejected(analysis: Analysis, rejected: RejectedRow, nir_in_clear: bool) -> dict:
     entry = rejected.classification.entry
     item: dict = {
         "idTechnique": rejected.idTechnique,
@@ -96,5 +105,8 @@ def _rejected(analysis: Analysis, rejected: RejectedRow) -> dict:
         "diagnostic": [{"champ": f.champ, "message": f.message} for f in rejected.findings],
     }
     if rejected.row is not None:
-        item["valeurs"] = {k: _value(v) for k, v in analysis.row_values(rejected.row).items()}
+        values = analysis.row_values(rejected.row)
+        if "nir" in values and values["nir"] is not None and not nir_in_clear:
+            values["nir"] = mask(values["nir"])
+        item["valeurs"] = {k: _value(v) for k, v in values.items()}
     return item

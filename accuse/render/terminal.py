@@ -10,7 +10,7 @@ from rich.text import Text
 
 from accuse.cells import cell_text
 from accuse.pipeline.analysis import Analysis, RejectedRow
-from accuse.pipeline.summary import REDEPOSER, describe_source, totals, verdict
+from accuse.pipeline.summary import REDEPOSER, columns_sentence, describe_source, totals, verdict
 from accuse.reference.catalogue import CatalogueEntry
 from accuse.text import inert
 
@@ -52,6 +52,9 @@ def _identity(analysis: Analysis) -> Panel:
     source = analysis.source
     if source is not None:
         table.add_row("Source", Text(inert(describe_source(source))))
+        columns = columns_sentence(source)
+        if columns:
+            table.add_row("Colonnes comprises", Text(inert(columns)))
     else:
         table.add_row("Source", "aucune (analyse de l'accusé seul : --source pour la donner)")
     return Panel(table, title="Accusé de traitement", title_align="left", expand=False)
