@@ -17,7 +17,14 @@ from pathlib import Path
 
 from accuse.errors import InputError
 from accuse.fix.checks import FieldError, converted, header_value
-from accuse.fix.fluxwriter import FluxHeader, Passage, build_flux, serialise, validation_errors
+from accuse.fix.fluxwriter import (
+    FluxHeader,
+    Passage,
+    build_flux,
+    needed_version,
+    serialise,
+    validation_errors,
+)
 from accuse.fix.verify import (
     HEADER_KEYS,
     HEADER_OPTIONS,
@@ -29,6 +36,7 @@ from accuse.fix.verify import (
     verify,
 )
 from accuse.fix.xsdcheck import newest_version
+from accuse.model import SchemaVersion
 from accuse.output import check_not_input, write_bytes
 from accuse.progress import SILENT, Progress
 from accuse.reference.catalogue import Catalogue, user_catalogue_path
@@ -132,6 +140,9 @@ def generate(
         progress=progress,
     )
     result = Generation(checked, version)
+    # Without --schema, the lowest version that holds the rows (1.1.5 as soon as one is
+    # identified by its NIR), as the re-export does.
+    flux_version: SchemaVersion = "1.1.2" if schema == "1.1.2" else "1.1.5"
     header, missing = _header(checked, options, saved, result)
     left = set(checked.already_accepted)
     blocking = [p for p in checked.bloquants if p.idTechnique not in left] + missing
@@ -149,10 +160,13 @@ def generate(
             result.left_out.append((position, row.idTechnique))
             continue
         values = row_values(data, row)
-        passages.append(converted(values, position, row.idTechnique)[0])
+        passages.append(converted(values, position, row.idTechnique, version=flux_version)[0])
     if not passages:
         return result
-    files = _split(header, passages, now, progress)
+    if schema is None:
+        flux_version = needed_version(passages)
+        result.schema = flux_version
+    files = _split(header, passages, now, progress, flux_version)
     targets = _targets(Path(target) if target else default_target(source), len(files))
     for path in targets:
         check_not_input(path, [source])
@@ -165,11 +179,11 @@ def generate(
                 )
             result.replaced.append(path)
     for path, (data_bytes, count) in zip(targets, files, strict=True):
-        errors = validation_errors(data_bytes)
+        errors = validation_errors(data_bytes, version=flux_version)
         if errors and not force:
             raise InputError(
-                f"le flux produit n'est pas valide selon le XSD {version} ; rien n'a été écrit :\n"
-                + "\n".join(f"  - {e}" for e in errors)
+                f"le flux produit n'est pas valide selon le XSD {flux_version} ; rien n'a été "
+                "écrit :\n" + "\n".join(f"  - {e}" for e in errors)
             )
         write_bytes(path, data_bytes, [source])
         result.written.append((path, count))
@@ -226,9 +240,10 @@ def _split(
     passages: Sequence[Passage],
     now: dt.datetime | None,
     progress: Progress,
+    version: SchemaVersion,
 ) -> list[tuple[bytes, int]]:
-    """Serialised flux files, each within 200,000 passages and 200 MB."""
-    sample = serialise(build_flux(header, passages[:_SAMPLE], now))
+    """Serialised flux files, each within 200,000 passages and 200 MB, for that XSD version."""
+    sample = serialise(build_flux(header, passages[:_SAMPLE], now, version=version))
     per_passage = max(1, len(sample) // max(1, min(len(passages), _SAMPLE)))
     size = max(1, min(MAX_PASSAGES, int(MAX_BYTES * _MARGIN) // per_passage))
     progress.start("Écriture du flux", len(passages))
@@ -237,7 +252,7 @@ def _split(
     done = 0
     while pending:
         chunk = pending.pop(0)
-        data = serialise(build_flux(header, chunk, now))
+        data = serialise(build_flux(header, chunk, now, version=version))
         if len(data) > MAX_BYTES and len(chunk) > 1:
             half = len(chunk) // 2
             pending[:0] = [chunk[:half], chunk[half:]]
