@@ -266,6 +266,8 @@ BOOK_SOURCE_KEYS = {
     "taille",
     "entete_flux",
     "orthographe",
+    "schema",  # a flux source's XSD version, kept by the re-export
+    "action",
 }
 
 
