@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from accuse.model import Finding, Receipt, RejectedPassage, Source, SourceRow
     from accuse.pipeline.analysis import Analysis, LocatedFileError, RejectedRow
     from accuse.reference.catalogue import Catalogue, CatalogueEntry, Classification
+    from accuse.render.courriels import MailDrafts
 
 __all__ = [
     "Analysis",
@@ -54,6 +55,7 @@ __all__ = [
     "History",
     "InputError",
     "LocatedFileError",
+    "MailDrafts",
     "PassageEvent",
     "Receipt",
     "RecordOutcome",
@@ -70,6 +72,7 @@ __all__ = [
     "Verification",
     "__version__",
     "analyse",
+    "draft_mails",
     "generate",
     "load_catalogue",
     "read_history",
@@ -94,6 +97,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "History": ("accuse.history.store", "History"),
     "InputError": ("accuse.errors", "InputError"),
     "LocatedFileError": ("accuse.pipeline.analysis", "LocatedFileError"),
+    "MailDrafts": ("accuse.render.courriels", "MailDrafts"),
     "PassageEvent": ("accuse.history.store", "PassageEvent"),
     "Receipt": ("accuse.model", "Receipt"),
     "RecordOutcome": ("accuse.history.store", "RecordOutcome"),
@@ -293,3 +297,27 @@ def statistics(history: History) -> Stats:
     from accuse.history.stats import compute_stats
 
     return compute_stats(history)
+
+
+def draft_mails(
+    analysis: Analysis,
+    folder: str | Path,
+    *,
+    address_column: str | None = None,
+    templates: str | Path | None = None,
+    sender: str | None = None,
+) -> MailDrafts:
+    """``accuse courriels``: a draft e-mail (.eml) to each holder of an identity refusal of
+    ``analysis`` (analysed with its source) who has a usable address, and publipostage.csv,
+    written into ``folder``. ``address_column`` names the e-mail column when its header is not
+    recognised; ``templates`` is a folder of the user's own templates (the shipped ones when
+    None; the command gives the user's accuse folder); ``sender`` fills From."""
+    from accuse.render.courriels import draft_mails as run
+
+    return run(
+        analysis,
+        Path(folder),
+        address_header=address_column,
+        user_folder=Path(templates) if templates is not None else None,
+        sender=sender,
+    )

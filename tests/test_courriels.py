@@ -521,3 +521,21 @@ def test_drafts_of_an_earlier_run_are_pointed_out(tmp_path: Path) -> None:
     assert "Attention : 1 brouillon(s) d'une exécution précédente" in again.stdout
     assert "courriel-ligne-8.eml" in again.stdout
     assert len(mailing(folder)) == 3
+
+
+def test_from_python(tmp_path: Path) -> None:
+    import accuse
+
+    analysis = accuse.analyse(RECU, csv_source(tmp_path))
+    own = _own_template(tmp_path, "courriel.txt.j2", "Objet : {{ prenom }}\n\nCorps\n")
+    outcome = accuse.draft_mails(analysis, tmp_path / "api", templates=own.parent)
+    assert isinstance(outcome, accuse.MailDrafts)
+    assert outcome.written is not None
+    assert sorted(p.name for p in outcome.written.drafts) == [
+        f"courriel-ligne-{line}.eml" for line in sorted(IDENTITY.values(), key=str)
+    ]
+    assert {d.subject for d in outcome.drafts} == {"Léa", "Bastien", "Inès", "Thomas"}
+    assert len(outcome.plan.not_holders) == 3
+    # Without templates, the shipped wording: nothing of the user's folder is read.
+    shipped = accuse.draft_mails(analysis, tmp_path / "api2")
+    assert all("état civil" in d.subject for d in shipped.drafts)

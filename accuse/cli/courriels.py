@@ -89,24 +89,10 @@ def courriels_command(
     """
 
     def run() -> int:
-        from accuse.errors import InputError
-        from accuse.pipeline.analysis import analyse, input_paths
-        from accuse.pipeline.holders import address_column, check_address, plan_mails
+        from accuse.pipeline.analysis import analyse
         from accuse.reference.catalogue import load_catalogue, user_config_folder
-        from accuse.render.courriels import (
-            default_mail_folder,
-            print_summary,
-            render_drafts,
-            write_mails,
-        )
+        from accuse.render.courriels import default_mail_folder, draft_mails, print_summary
 
-        sender = None
-        if expediteur is not None:
-            sender, problem = check_address(expediteur)
-            if problem is not None:
-                raise InputError(
-                    "--expediteur attend une seule adresse électronique de la forme nom@domaine.fr."
-                )
         result = analyse(
             recu,
             source,
@@ -115,28 +101,14 @@ def courriels_command(
             catalogue=load_catalogue(catalogue),
             progress=progress_bar(),
         )
-        assert result.source is not None
-        column = address_column(result.source, colonne_courriel)
-        plan = plan_mails(result, column)
+        outcome = draft_mails(
+            result,
+            sortie or default_mail_folder(recu),
+            address_header=colonne_courriel,
+            user_folder=user_config_folder(),  # the user's own templates replace ours
+            sender=expediteur,
+        )
         console = Console(highlight=False)
-        if plan.requests and column is None:
-            raise InputError(
-                "aucune colonne d'adresse électronique (Courriel, E-mail, Email, Adresse "
-                "électronique…) dans ce fichier : ajoutez-en une, ou nommez la vôtre avec "
-                "--colonne-courriel.",
-                result.source.path,
-            )
-        # Every draft worded before anything is written; the user's templates replace ours.
-        drafts = render_drafts(plan, user_config_folder())
-        written = None
-        if drafts:
-            written = write_mails(
-                drafts,
-                sortie or default_mail_folder(recu),
-                input_paths(result),
-                result.analysed_at,
-                sender,
-            )
         if result.receipt.shape == "rejet_fichier":
             console.print(
                 Text(
@@ -145,8 +117,8 @@ def courriels_command(
                     style="bold",
                 )
             )
-            return EXIT_OK
-        print_summary(plan, drafts, written, console)
+        else:
+            print_summary(outcome, console)
         return EXIT_OK
 
     guarded(debug, run)

@@ -28,7 +28,15 @@ from accuse.cells import cell_text
 from accuse.errors import InputError
 from accuse.model import CellValue
 from accuse.output import prepare_folder, write_bytes
-from accuse.pipeline.holders import HolderRequest, IdentityLine, MailPlan
+from accuse.pipeline.analysis import Analysis, input_paths
+from accuse.pipeline.holders import (
+    HolderRequest,
+    IdentityLine,
+    MailPlan,
+    address_column,
+    check_address,
+    plan_mails,
+)
 from accuse.render.outputs import default_output_folder
 from accuse.text import fold, formula_safe, inert, squeeze
 
@@ -273,6 +281,55 @@ def write_mails(
     return WrittenMails(folder, written, mailing, stale)
 
 
+# --- the whole command ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MailDrafts:
+    """What `accuse courriels` did: whom it sorted where, the drafts, the files written."""
+
+    plan: MailPlan
+    drafts: list[Draft]
+    written: WrittenMails | None  # None when there was no draft to write (nothing written)
+
+
+def draft_mails(
+    analysis: Analysis,
+    folder: Path,
+    *,
+    address_header: str | None = None,
+    user_folder: Path | None = None,
+    sender: str | None = None,
+) -> MailDrafts:
+    """The drafts to the holders of the identity refusals of ``analysis``, written into
+    ``folder``. ``address_header`` names the e-mail column when its header is not recognised;
+    ``user_folder`` holds the user's own templates (None: the shipped ones only); ``sender``
+    fills From. Raises InputError, writing nothing, for a missing column, a bad sender or a
+    bad template."""
+    if sender is not None and check_address(sender)[1] is not None:
+        raise InputError(
+            "--expediteur attend une seule adresse électronique de la forme nom@domaine.fr."
+        )
+    if analysis.source is None:
+        raise InputError("il faut le fichier des passages déposés (--source) pour les adresses.")
+    column = address_column(analysis.source, address_header)
+    plan = plan_mails(analysis, column)
+    if plan.requests and column is None:
+        raise InputError(
+            "aucune colonne d'adresse électronique (Courriel, E-mail, Email, Adresse "
+            "électronique…) dans ce fichier : ajoutez-en une, ou nommez la vôtre avec "
+            "--colonne-courriel.",
+            analysis.source.path,
+        )
+    drafts = render_drafts(plan, user_folder)  # all worded before anything is written
+    written = None
+    if drafts:
+        written = write_mails(
+            drafts, folder, input_paths(analysis), analysis.analysed_at, sender and sender.strip()
+        )
+    return MailDrafts(plan, drafts, written)
+
+
 # --- the summary in the terminal -----------------------------------------------------------
 
 DRAFTS_LISTED = 50  # drafts listed by name; beyond, a count (publipostage.csv has them all)
@@ -295,10 +352,9 @@ def _who(request: HolderRequest) -> str:
     return f"ligne {request.position} — {name or '(sans nom)'} (id {context['identifiant']})"
 
 
-def print_summary(
-    plan: MailPlan, drafts: Sequence[Draft], written: WrittenMails | None, console: Console
-) -> None:
+def print_summary(outcome: MailDrafts, console: Console) -> None:
     """Who gets a draft, who must be reached otherwise, which refusals are not theirs."""
+    plan, drafts, written = outcome.plan, outcome.drafts, outcome.written
     heading = Text(
         f"Refus d'identité (seul le titulaire peut dire ce qui est juste) : {plan.identity_count}",
         style="bold",
