@@ -28,3 +28,5 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
 def _history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Every `accuse analyse` records into a history: never the developer's own.
     monkeypatch.setenv("ACCUSE_HISTORIQUE", str(tmp_path / "historique.sqlite"))
+    # Codes remembered by generer and reexporter: never in the developer's own config.
+    monkeypatch.setenv("ACCUSE_DEPOSANT", str(tmp_path / "config" / "deposant.toml"))

@@ -304,7 +304,8 @@ def test_flux_ids_from_options_win_and_missing_ones_are_named() -> None:
     assert [(p.champ, p.raison) for p in problems] == [
         (
             "idClientCertificateur",
-            "inconnu : ni la source ni les options ne le donnent (--id-client-certificateur).",
+            "inconnu : ni la source ni les options ne le donnent ; indiquez-le avec "
+            "--id-client-certificateur (il sera retenu pour la prochaine fois).",
         )
     ]
     options = {

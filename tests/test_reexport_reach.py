@@ -10,13 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
+from lxml import etree
 from typer.testing import CliRunner
 
 from accuse.cli.app import app
 from accuse.pipeline.analysis import analyse
 from accuse.render.worksheet import SHEET_FIX, write_worksheet
 from tests.conftest import FIXTURES, write
-from tests.test_loop import _next_receipt, accuse, edit
+from tests.test_loop import NS, _next_receipt, accuse, edit
 
 
 def _worksheet(tmp_path: Path, source: str = "flux.xml") -> Path:
@@ -190,3 +191,51 @@ def test_passages_refused_twice_are_one_option_away(tmp_path: Path) -> None:
     rows = list(openpyxl.load_workbook(target).active.iter_rows(values_only=True))
     ids = sorted(str(r[rows[0].index("Id Technique")]) for r in rows[1:])
     assert ids == ["1960020", "1960034", "1960049", "1960059"]
+
+
+def test_missing_flux_codes_come_from_the_receipt_then_options_then_memory(
+    tmp_path: Path,
+) -> None:
+    # The user's csv without its three code columns (BCR émetteur, certificateur, contrat).
+    text = (FIXTURES / "source.csv").read_bytes().decode("utf-8-sig")
+    dropped = ("BCR emetteur", "BCR certificateur", "Id Contrat")
+    lines = [line.split(";") for line in text.splitlines()]
+    keep = [i for i, title in enumerate(lines[0]) if title not in dropped]
+    source = write(
+        tmp_path / "sans-codes.csv",
+        "\ufeff" + "\n".join(";".join(cells[i] for i in keep) for cells in lines) + "\n",
+    )
+    receipt = Path(shutil.copy(FIXTURES / "recu.xml", tmp_path / "recu.xml"))
+    worksheet = write_worksheet(
+        analyse(receipt, source), tmp_path / "corrections.xlsx", [receipt, source]
+    )
+    edit(worksheet, {"1960071": {"Date Fin Validite": "NILL"}})
+    target = tmp_path / "n.xml"
+    code, output = _reexport(worksheet, "--format", "xml", "--sortie", target)
+    assert code == 2
+    # The émetteur is named in the receipt's messages (bcr émetteur 03VML243): not asked.
+    assert "--id-client-certificateur" in output and "--id-contrat" in output
+    assert "--id-client " not in output and "--id-client)" not in output
+    code, output = _reexport(
+        worksheet,
+        "--format",
+        "xml",
+        "--sortie",
+        target,
+        "--id-client-certificateur",
+        "E564ACB0",
+        "--id-contrat",
+        "MCFCER000209",
+    )
+    assert code == 0, output
+    config = tmp_path / "config" / "deposant.toml"  # ACCUSE_DEPOSANT, set by conftest
+    assert str(config) in output.replace("\n", "") and config.is_file()
+    tree = etree.parse(str(target))
+    assert tree.xpath("//cpf:emetteur/cpf:idClient/text()", namespaces=NS) == ["03VML243"]
+    target.unlink()
+    # Next time, no option needed: the codes were remembered.
+    code, output = _reexport(worksheet, "--format", "xml", "--sortie", target)
+    assert code == 0, output
+    again = etree.parse(str(target))
+    contract = again.xpath("//cpf:certificateur/cpf:idContrat/text()", namespaces=NS)
+    assert contract == ["MCFCER000209"]

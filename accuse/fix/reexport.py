@@ -55,7 +55,7 @@ from accuse.model import CellValue, DiagnosisContext, SchemaVersion
 from accuse.output import atomic_target, check_not_input
 from accuse.pipeline.diagnosis import diagnose
 from accuse.read.sources.spreadsheet import SUFFIXES, check_container
-from accuse.reference.fields import by_key
+from accuse.reference.fields import by_key, plain_name
 from accuse.text import fold, formula_safe, inert, looks_like_formula
 
 ExportFormat = Literal["xlsx", "csv", "xml"]
@@ -97,8 +97,8 @@ class Result:
 
     def say(self, problem: Problem) -> str:
         """A problem in the sheet's own words: its row number, the column as headed there."""
-        if problem.position is None:
-            return problem.render()
+        if problem.position is None:  # the flux's header: émetteur, certificateur, contrat
+            return f"flux à écrire, {plain_name(problem.champ)} : {problem.raison}"
         where = f"ligne {problem.position} de votre fichier"
         row = self.sheet_rows.get(problem.position)
         if row is not None:
@@ -356,7 +356,16 @@ def reexport(
     problems += _still_refused(rows, columns, problems, result)
     header = None
     if chosen == "xml":
-        header, header_problems = _flux_header(rows, src, columns, ids or {})
+        from accuse.fix.generate import config_path, remembered_codes
+
+        header, header_problems = _flux_header(
+            rows,
+            src,
+            columns,
+            ids or {},
+            revealed=meta.get("bcr_emetteur"),
+            saved=remembered_codes(config_path()),
+        )
         problems += header_problems
     if problems:
         if not force:
@@ -382,7 +391,26 @@ def reexport(
         else:
             _xlsx(temporary, rows, src, source_path)
     result.target = output
+    if header is not None and ids:
+        _remember(header, result)
     return result
+
+
+def _remember(header: FluxHeader, result: Result) -> None:
+    """Codes given by option are kept for the next run, in the user's config folder."""
+    from accuse.fix.generate import config_path, remember_codes
+
+    where = config_path()
+    codes = {k: str(getattr(header, k)) for k in HEADER_KEYS}
+    try:
+        remember_codes(where, codes)
+    except (OSError, InputError):
+        result.warnings.append(f"les codes n'ont pas pu être retenus dans {where}.")
+        return
+    result.notes.append(
+        f"Codes émetteur, certificateur et contrat retenus pour la prochaine fois dans {where} "
+        "(modifiable ; une option les remplace)."
+    )
 
 
 def _locate_source(
@@ -576,9 +604,12 @@ def _refusal(problems: list[Problem], say: Callable[[Problem], str]) -> InputErr
     lines = [f"  - {say(p)}" for p in problems[:_SHOWN_PROBLEMS]]
     if len(problems) > _SHOWN_PROBLEMS:
         lines.append(f"  … et {len(problems) - _SHOWN_PROBLEMS} autre(s).")
-    rows = len({p.position for p in problems})
+    rows = len({p.position for p in problems if p.position is not None})
+    what = f"{rows} ligne(s) seraient refusées par la Caisse des Dépôts" if rows else ""
+    if rows < len({p.position for p in problems}):
+        what += (" et " if what else "") + "il manque de quoi écrire l'en-tête du flux"
     return InputError(
-        f"{rows} ligne(s) seraient refusées par la Caisse des Dépôts ; rien n'a été écrit. "
+        f"{what} ; rien n'a été écrit. "
         "Corrigez-les dans la feuille de corrections (ou ajoutez --forcer pour écrire "
         "quand même) :\n" + "\n".join(lines)
     )
@@ -588,9 +619,18 @@ def _refusal(problems: list[Problem], say: Callable[[Problem], str]) -> InputErr
 
 
 def _flux_header(
-    rows: list[ExportRow], src: dict, columns: dict[str, int], options: dict[str, str]
+    rows: list[ExportRow],
+    src: dict,
+    columns: dict[str, int],
+    options: dict[str, str],
+    *,
+    revealed: str | None = None,
+    saved: dict[str, str] | None = None,
 ) -> tuple[FluxHeader | None, list[Problem]]:
-    """émetteur/certificateur/contrat ids: options, then the rows' own columns, then the flux."""
+    """émetteur/certificateur/contrat ids: options, then the rows' own columns, then the flux,
+    then the codes remembered from an earlier run (``saved``), then, for the émetteur, the BCR
+    the receipt's messages reveal (``revealed``)."""
+    saved = saved or {}
     found: dict[str, str] = {}
     problems: list[Problem] = []
     labels = {
@@ -603,13 +643,19 @@ def _flux_header(
         if key in columns:
             candidates += [_values(r, columns).get(key) for r in rows]
         candidates.append(src.get("entete_flux", {}).get(key))
+        candidates.append(saved.get(key))
+        if key == "idClientEmetteur":
+            candidates.append(revealed)
         value = next((c for c in candidates if not is_empty(c)), None)
         try:
             found[key] = header_value(key, value)
         except FieldError as error:
             reason = str(error)
             if value is None:
-                reason = f"inconnu : ni la source ni les options ne le donnent ({labels[key]})."
+                reason = (
+                    f"inconnu : ni la source ni les options ne le donnent ; indiquez-le avec "
+                    f"{labels[key]} (il sera retenu pour la prochaine fois)."
+                )
             problems.append(Problem(None, "", key, reason))
     if problems:
         return None, problems

@@ -503,6 +503,15 @@ def _book_sheet(
         "idFlux": analysis.receipt.idFlux,
         "prefixe": len(FILE_PREFIX if whole_file else PREFIX),
         "non_redeposables": skipped,
+        # The émetteur's BCR as the portal's messages name it: re-export needs it for a flux.
+        "bcr_emetteur": next(
+            (
+                r.classification.captures["bcr"]
+                for r in analysis.rejected
+                if r.classification.captures.get("bcr")
+            ),
+            None,
+        ),
         "source": source_metadata(source) if source is not None else None,
     }
     row = 0
