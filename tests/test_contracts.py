@@ -252,7 +252,16 @@ UNMATCHED_TITLES = [
     "Refus de l'accusé introuvables dans la source",
     "Lignes de la source absentes de l'accusé",
 ]
-BOOK_KEYS = {"format", "accuse", "forme", "idFlux", "prefixe", "non_redeposables", "source"}
+BOOK_KEYS = {
+    "format",
+    "accuse",
+    "forme",
+    "idFlux",
+    "prefixe",
+    "non_redeposables",
+    "bcr_emetteur",
+    "source",
+}
 BOOK_SOURCE_KEYS = {
     "chemin",
     "nom",
