@@ -48,8 +48,8 @@ from accuse.cells import as_date, cell_text
 from accuse.digest import file_digest
 from accuse.errors import InputError
 from accuse.model import CellValue
+from accuse.nir import mask_in_text as mask_nir
 from accuse.pipeline.analysis import Analysis
-from accuse.reference.harvest import mask_nir
 from accuse.text import squeeze
 
 if TYPE_CHECKING:

@@ -15,34 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accuse.errors import InputError
+from accuse.nir import mask_in_text as mask_nir
 from accuse.reference.catalogue import TODO, Scope
 from accuse.reference.motif import MotifError, compile_motif
 from accuse.text import fold_aligned, inert, squeeze
-
-# --- NIR ------------------------------------------------------------------------------------
-
-# A NIR written in a message (13 or 15 characters, single separators allowed): bounded pieces,
-# no nested repetition, so linear time. Kept here until the project's NIR module lands.
-_S = r"[ .\-]?"
-_NIR_IN_TEXT = re.compile(
-    rf"(?<![0-9A-Za-z])[1-478]{_S}[0-9]{{2}}{_S}[0-9]{{2}}{_S}(?:[0-9]{{2}}|2[abAB]){_S}"
-    rf"[0-9]{{3}}{_S}[0-9]{{3}}(?:{_S}[0-9]{{2}})?(?![0-9A-Za-z])"
-)
-HIDDEN = "•"
-
-
-def mask_nir(text: str) -> str:
-    """Free text with every NIR-shaped number hidden: '1 85 05 •• ••• •••'."""
-    if not any(c.isdigit() for c in text):
-        return text
-
-    def hide(match: re.Match[str]) -> str:
-        digits = re.sub(r"[ .\-]", "", match.group())
-        shown = f"{digits[0]} {digits[1:3]} {digits[3:5]} {HIDDEN * 2} {HIDDEN * 3} {HIDDEN * 3}"
-        return shown + (f" {HIDDEN * 2}" if len(digits) == 15 else "")
-
-    return _NIR_IN_TEXT.sub(hide, text)
-
 
 # --- the variable parts of a message ---------------------------------------------------------
 
