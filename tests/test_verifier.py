@@ -3,6 +3,7 @@ the JSON shape; history; unusable files; verification.html."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 from collections import defaultdict
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 
 from accuse.cli.app import app
 from tests.conftest import FIXTURES
-from tests.verify_support import KINDS, clean_passage, planted, write
+from tests.verify_support import KINDS, clean_passage, generator, planted, write
 
 TODAY = dt.date.today()
 
@@ -38,9 +39,14 @@ def verify_json(path: Path, *extra: str) -> tuple[int, dict]:
 @pytest.mark.parametrize("kind", KINDS)
 def test_each_planted_fault_found_once_and_clean_rows_untouched(kind: str, tmp_path: Path):
     rows, expected = planted(TODAY)
+    if kind == "flux":
+        # A flux without obtentionCertification reads as XSD 1.1.5, where it is optional:
+        # the portal still requires it to create a passage.
+        expected[("OBLIGATOIRE_CREATION", "F-ABSENT")] = expected.pop(("XSD_ABSENT", "F-ABSENT"))
     path = write(kind, rows, tmp_path / "src")
     code, doc = verify_json(path, "--sans-historique")
     assert code == 1  # something blocks
+    assert doc["schema"] == "1.1.5"  # the flux's own version; the newest for a sheet
     found: dict[tuple[str, str], set[str]] = defaultdict(set)
     rows_per_rule: dict[str, set[int]] = defaultdict(set)
     for problem in doc["problemes"]:
@@ -68,7 +74,8 @@ def test_fields_named_by_xsd_element_and_rows_as_the_user_sees_them(kind: str, t
     assert by_id[("XSD_ENUMERATION", "F-ENUM")]["champ"] == "sexe"
     assert by_id[("XSD_LONGUEUR", "F-LONG")]["champ"] == "codePostalCentreExamen"
     assert by_id[("DATES_INCOHERENTES", "F-DATES")]["champ"] == "dateFinValidite"
-    assert by_id[("XSD_ABSENT", "F-ABSENT")]["champ"] == "obtentionCertification"
+    absent = "OBLIGATOIRE_CREATION" if kind == "flux" else "XSD_ABSENT"
+    assert by_id[(absent, "F-ABSENT")]["champ"] == "obtentionCertification"
     assert by_id[("TITULAIRE_INTROUVABLE_N3", "R-POSTAL")]["champ"] == "codeInsee"
     assert "31000" in by_id[("TITULAIRE_INTROUVABLE_N3", "R-POSTAL")]["message"]
     enum = by_id[("XSD_ENUMERATION", "F-ENUM")]
@@ -92,6 +99,7 @@ def test_clean_file_is_ready_and_exit_0(tmp_path: Path):
         path = write(kind, rows, tmp_path / kind)
         code, doc = verify_json(path, "--sans-historique")
         assert (code, doc["verdict"], doc["problemes"]) == (0, "pret", []), kind
+        assert doc["schema"] == ("1.1.2" if kind == "flux" else "1.1.5"), kind
         assert doc["totaux"] == {"passages": 5, "bloquants": 0, "risques": 0}
 
 
@@ -109,7 +117,7 @@ def test_json_shape_is_the_contract(tmp_path: Path):
     _, doc = verify_json(write("flux", rows, tmp_path), "--sans-historique")
     assert list(doc) == ["format", "verdict", "schema", "totaux", "problemes"]
     assert doc["verdict"] in ("pret", "a_corriger")
-    assert doc["schema"] == "1.1.2"
+    assert doc["schema"] in ("1.1.2", "1.1.5")
     assert list(doc["totaux"]) == ["passages", "bloquants", "risques"]
     assert all(isinstance(v, int) for v in doc["totaux"].values())
     keys = ["idTechnique", "ligne", "champ", "code", "gravite", "message"]
@@ -229,3 +237,70 @@ def test_rows_without_id_and_mixed_nature_block(kind: str, tmp_path: Path):
     first = {"plat": 2, "modele": 21, "csv": 2}[kind]
     orphan_line = next(p["ligne"] for p in doc["problemes"] if p["code"] == "IDTECHNIQUE_ABSENT")
     assert orphan_line == first + 3
+
+
+# --- XSD 1.1.5: the 2026 kit, the NIR, SUPPRESSION -------------------------------------------
+
+NIR_SEEN = "1111111111111"  # the NIR of the CDC's 2026 examples
+
+
+def _outputs(path: Path, tmp_path: Path) -> tuple[int, dict, str]:
+    """(exit code, JSON document, text summary + verification.html) of one verification."""
+    code, doc = verify_json(path, "--sans-historique")
+    text = run("verifier", str(path), "--sans-historique", "--sortie", str(tmp_path / "out"))
+    page = (tmp_path / "out" / "verification.html").read_text("utf-8")
+    return code, doc, text.stdout + text.stderr + page
+
+
+def test_official_2026_creation_is_checked_as_1_1_5_without_showing_the_nir(tmp_path: Path):
+    code, doc, shown = _outputs(FIXTURES / "flux-2026-creation.xml", tmp_path)
+    assert doc["schema"] == "1.1.5"
+    assert not [p for p in doc["problemes"] if p["code"].startswith(("XSD_", "XML_"))]
+    # FORMAT.md: its values are not consistent with the business rules (VAE way, no VAE).
+    vae = [p for p in doc["problemes"] if p["code"] == "CHAMP_CONDITIONNEL"]
+    assert vae and all(p["champ"] == "voieAccessVAE" for p in vae)
+    assert code == 1
+    assert NIR_SEEN not in json.dumps(doc) and NIR_SEEN not in shown
+
+
+def test_official_2026_suppression_is_not_asked_for_creation_data(tmp_path: Path):
+    _, doc, shown = _outputs(FIXTURES / "flux-2026-suppression.xml", tmp_path)
+    assert doc["schema"] == "1.1.5"
+    codes = {p["code"] for p in doc["problemes"]}
+    assert not codes & {"OBLIGATOIRE_CREATION", "ECHEANCE_DEPASSEE", "ECHEANCE_PROCHE"}
+    assert not codes & {"TITULAIRES_MULTIPLES", "DATES_INCOHERENTES", "CHAMP_CONDITIONNEL"}
+    assert NIR_SEEN not in json.dumps(doc) and NIR_SEEN not in shown
+
+
+def test_1_1_5_flux_valid_but_missing_creation_data_blocks(tmp_path: Path):
+    data = (FIXTURES / "flux-2026-creation.xml").read_text("utf-8")
+    start = data.index("<cpf:dateDebutValidite>")
+    end = data.index("</cpf:dateDebutValidite>", start) + len("</cpf:dateDebutValidite>")
+    flux = tmp_path / "flux.xml"
+    flux.write_text(data[:start] + data[end:], "utf-8")
+    code, doc = verify_json(flux, "--sans-historique")
+    assert code == 1
+    missing = [p for p in doc["problemes"] if p["code"] == "OBLIGATOIRE_CREATION"]
+    assert [(p["champ"], p["gravite"]) for p in missing] == [("dateDebutValidite", "bloquant")]
+    assert not [p for p in doc["problemes"] if p["code"].startswith("XSD_")]
+
+
+def test_a_nir_that_contradicts_the_row_is_a_masked_risk(tmp_path: Path):
+    gen = generator()
+    rows = [clean_passage("N-1", TODAY), clean_passage("N-2", TODAY)]
+    # Claire Durand, F, born April 1990 in Toulouse (31555): a NIR of a man born in 1985.
+    nirs = {"N-1": "2900431555123", "N-2": "1850431555123"}
+    path = tmp_path / "nir.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        out = csv.writer(handle, delimiter=";")
+        out.writerow([h for _k, h in gen.FLAT_COLUMNS] + ["NIR"])
+        for p in rows:
+            cells = [gen._csv_value(k, p[k]) if k in p else "" for k, _h in gen.FLAT_COLUMNS]
+            out.writerow([*cells, nirs[p["idTechnique"]]])
+    code, doc, shown = _outputs(path, tmp_path)
+    assert code == 0  # a risk, not a certainty
+    risks = {(p["code"], p["idTechnique"]) for p in doc["problemes"]}
+    assert ("TITULAIRE_INTROUVABLE_N1", "N-2") in risks
+    assert not any(i == "N-1" for _c, i in risks)
+    for nir in nirs.values():
+        assert nir not in json.dumps(doc) and nir not in shown

@@ -39,7 +39,7 @@ from accuse.fix.xsdcheck import newest_version
 from accuse.model import SchemaVersion
 from accuse.output import check_not_input, write_bytes
 from accuse.progress import SILENT, Progress
-from accuse.reference.catalogue import Catalogue, user_catalogue_path
+from accuse.reference.catalogue import Catalogue, user_config_folder
 from accuse.reference.fields import by_key
 
 _SAMPLE = 500  # passages serialised first to learn their size
@@ -67,7 +67,7 @@ def config_path() -> Path:
     """deposant.toml beside the user's own catalogue (~/.config/accuse, %APPDATA%\\accuse), or
     ACCUSE_DEPOSANT."""
     env = os.environ.get("ACCUSE_DEPOSANT")
-    return Path(env) if env else user_catalogue_path().parent / CONFIG_NAME
+    return Path(env) if env else user_config_folder() / CONFIG_NAME
 
 
 def remembered_codes(path: Path) -> dict[str, str]:

@@ -28,7 +28,17 @@ from accuse.fix.checks import (
 )
 from accuse.fix.xsdcheck import check_flux, field_element, newest_version
 from accuse.history.tracking import deadline
-from accuse.model import CellValue, DiagnosisContext, Source, SourceKind, SourceLayout, SourceRow
+from accuse.model import (
+    CellValue,
+    DiagnosisContext,
+    FluxAction,
+    SchemaVersion,
+    Source,
+    SourceKind,
+    SourceLayout,
+    SourceRow,
+)
+from accuse.nir import mask_in_text
 from accuse.pipeline.diagnosis import certification_coherence, predict
 from accuse.progress import SILENT, Progress
 from accuse.read.sources import read_source
@@ -139,6 +149,8 @@ class _Collector:
             entry = self.catalogue.get(code)
             rule = verification_data().rules.get(code)
             self.titles[code] = entry.titre if entry else (rule.titre if rule else code)
+        # A NIR never leaves in clear (terminal, verification.html, JSON): masked here, once.
+        message = mask_in_text(message)
         self.problems.append(Concern(idTechnique, ligne, champ, code, gravite, message))
 
 
@@ -160,22 +172,30 @@ def verify(
     today = today or dt.date.today()
     found = _Collector(catalogue)
     is_flux = path.suffix.lower() == ".xml"
-    version = schema or (_flux_version(path) if is_flux else newest_version())
-    source: Source | None
+    source: Source | None = None
     if is_flux:
+        unread: InputError | None = None
+        try:
+            source = read_source(path, progress=progress)
+        except InputError as error:  # not well formed, wrong root…: the XSD check says it
+            unread = error
+        version = _version(schema or (source.schema_version if source else None) or "1.1.2")
         errors = check_flux(path, version, catalogue, progress)
-        for error in errors:
+        if unread is not None and not errors:
+            raise unread
+        for xsd_error in errors:
             found.add(
-                error.family,
+                xsd_error.family,
                 "bloquant",
-                error.message,
-                ligne=error.line,
-                idTechnique=error.idTechnique,
-                element=error.element,
+                xsd_error.message,
+                ligne=xsd_error.line,
+                idTechnique=xsd_error.idTechnique,
+                element=xsd_error.element,
             )
-        fatal = any(e.family.startswith("XML_") or e.family == "XSD_VERSION" for e in errors)
-        source = None if fatal else read_source(path, progress=progress)
+        if any(e.family.startswith("XML_") or e.family == "XSD_VERSION" for e in errors):
+            source = None
     else:
+        version = _version(schema or newest_version())
         source = read_source(path, sheet=sheet, id_column=id_column, progress=progress)
     result = Verification(
         path=path,
@@ -201,14 +221,14 @@ def verify(
         _nature(source, found)
     if use_history:
         result.history = _history(source, history, found, result)
-    _deadlines(source, today, set(result.already_accepted), found)
+    if source.action != "SUPPRESSION":
+        _deadlines(source, today, set(result.already_accepted), found)
     found.problems.sort(key=lambda p: (p.ligne or 0, p.gravite != "bloquant"))
     return result
 
 
-def _flux_version(path: Path) -> str:
-    """The XSD version a flux follows."""
-    return "1.1.2"
+def _version(text: str) -> SchemaVersion:
+    return "1.1.5" if text == "1.1.5" else "1.1.2"
 
 
 # --- the file as a whole ---------------------------------------------------------------------
@@ -290,15 +310,18 @@ def _header(source: Source, key: str) -> str:
 # --- rows ------------------------------------------------------------------------------------
 
 
-def _rows(source: Source, version: str, is_flux: bool, found: _Collector) -> None:
-    context = DiagnosisContext(columns=frozenset(source.columns))
-    creation = verification_data().creation if is_flux and version != "1.1.2" else ()
+def _rows(source: Source, version: SchemaVersion, is_flux: bool, found: _Collector) -> None:
+    action: FluxAction = source.action or "CREATION"
+    context = DiagnosisContext(columns=frozenset(source.columns), action=action)
+    creating = action == "CREATION"
+    # XSD 1.1.5 made these optional; the portal still wants them to create a passage.
+    creation = verification_data().creation if is_flux and creating and version != "1.1.2" else ()
     for position in sorted(source.rows):
         row = source.rows[position]
         values = row_values(source, row)
         ident = row.idTechnique
         if not is_flux:
-            _field_checks(source, row, values, found)
+            _field_checks(source, row, values, version, found)
         for key in creation:
             if values.get(key) is None:
                 found.add(
@@ -310,7 +333,9 @@ def _rows(source: Source, version: str, is_flux: bool, found: _Collector) -> Non
                     idTechnique=ident,
                     key=key,
                 )
-        _dates(values, position, ident, found)
+        if creating:
+            _dates(values, position, ident, found)
+            _conditional(values, position, ident, found)
         for finding in certification_coherence(values):
             found.add(
                 "CERTIFICATION_INCONNUE",
@@ -320,7 +345,6 @@ def _rows(source: Source, version: str, is_flux: bool, found: _Collector) -> Non
                 idTechnique=ident,
                 key=finding.champ,
             )
-        _conditional(values, position, ident, found)
         for family, finding in predict(values, context):
             found.add(
                 family,
@@ -333,9 +357,13 @@ def _rows(source: Source, version: str, is_flux: bool, found: _Collector) -> Non
 
 
 def _field_checks(
-    source: Source, row: SourceRow, values: dict[str, CellValue], found: _Collector
+    source: Source,
+    row: SourceRow,
+    values: dict[str, CellValue],
+    version: SchemaVersion,
+    found: _Collector,
 ) -> None:
-    _, problems = converted(values, row.position, row.idTechnique)
+    _, problems = converted(values, row.position, row.idTechnique, version=version)
     for problem in problems:
         index = source.columns.get(problem.champ)
         where = f"Colonne « {_header(source, problem.champ)} »"

@@ -1307,14 +1307,21 @@ _AHEAD_LEVEL2 = (
 )
 
 
+def _identity_elsewhere(row: Row) -> bool:
+    """Identified by a CPF dossier or by the NIR alone, or withdrawn: no homonyms to tell."""
+    return _uses_dossier(row) or _uses_nir(row) or row.context.action == "SUPPRESSION"
+
+
 def _missing_level2_ahead(row: Row) -> list[Finding]:
-    if _uses_dossier(row):
+    if _identity_elsewhere(row):
         return []
     return _missing(row, LEVEL2, _AHEAD_LEVEL2)
 
 
 def _missing_place_ahead(row: Row) -> list[Finding]:
-    if _uses_dossier(row) or row.raw("codeInsee") is not None or row.raw("codePostal") is not None:
+    if _identity_elsewhere(row) or row.raw("codeInsee") is not None:
+        return []
+    if row.raw("codePostal") is not None:
         return []
     return [
         Finding(
@@ -1349,9 +1356,11 @@ PREDICTORS: dict[str, tuple[Check, ...]] = {
         lambda row: _names(row, same_is_suspect=False),
         _first_names,
         _birth_year,
+        _nir_format,
+        _nir_sex_year,
     ),
-    "TITULAIRE_INTROUVABLE_N2": (lambda row: _day_month(row, swap=False),),
-    "TITULAIRE_INTROUVABLE_N3": (_lost_zero, _birthplace, _optional_first_names),
+    "TITULAIRE_INTROUVABLE_N2": (lambda row: _day_month(row, swap=False), _nir_month),
+    "TITULAIRE_INTROUVABLE_N3": (_lost_zero, _birthplace, _optional_first_names, _nir_place),
     "TITULAIRES_MULTIPLES": (_missing_level2_ahead, _missing_place_ahead),
 }
 
