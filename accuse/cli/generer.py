@@ -56,7 +56,10 @@ def generer_command(
         SchemaVersion | None,
         typer.Option(
             "--schema",
-            help="Version du schéma XSD à respecter. Par défaut : la plus récente fournie.",
+            help=(
+                "Version du schéma XSD du flux écrit. Par défaut : 1.1.5 dès qu'un passage est "
+                "identifié par son NIR, sinon 1.1.2 (que le 1.1.5 accepte aussi)."
+            ),
             show_default=False,
         ),
     ] = None,
