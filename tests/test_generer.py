@@ -271,3 +271,27 @@ def test_a_flux_is_not_a_source_for_generer(tmp_path: Path):
     result = run("generer", str(flux), "--sans-historique")
     assert result.exit_code == 2
     assert "accuse verifier" in result.stderr
+
+
+def test_a_nir_column_gives_a_1_1_5_flux_and_the_nir_stays_out_of_the_terminal(tmp_path: Path):
+    import csv
+
+    gen = generator()
+    rows = [clean_passage("N-1", TODAY), clean_passage("N-2", TODAY)]
+    nirs = {"N-1": "2900431555123", "N-2": "2900431555124"}
+    path = tmp_path / "nir.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        out = csv.writer(handle, delimiter=";")
+        out.writerow([h for _k, h in gen.FLAT_COLUMNS] + ["NIR"])
+        for p in rows:
+            cells = [gen._csv_value(k, p[k]) if k in p else "" for k, _h in gen.FLAT_COLUMNS]
+            out.writerow([*cells, nirs[p["idTechnique"]]])
+    result = run("generer", str(path), "--sans-historique", "--sortie", "nir.xml")
+    assert result.exit_code == 0, result.output
+    assert "schéma 1.1.5" in result.stdout
+    assert all(n not in result.stdout + result.stderr for n in nirs.values())
+    tree = etree.parse(str(tmp_path / "nir.xml"))
+    assert schemas()["1.1.5"].validate(tree)
+    assert sorted(tree.xpath("//cpf:identifiantNational/cpf:nir/text()", namespaces=NS)) == sorted(
+        nirs.values()
+    )
