@@ -20,6 +20,7 @@ from accuse.cli.common import (
 from accuse.cli.courriels import courriels_command
 from accuse.cli.generer import generer_command
 from accuse.cli.reexporter import reexporter_command
+from accuse.cli.retirer import retirer_command
 from accuse.cli.suivi import suivi_command
 from accuse.cli.verifier import verifier_command
 
@@ -41,6 +42,7 @@ app.command("catalogue")(catalogue_command)
 app.command("courriels")(courriels_command)
 app.command("generer")(generer_command)
 app.command("reexporter")(reexporter_command)
+app.command("retirer")(retirer_command)
 app.command("suivi")(suivi_command)
 app.command("verifier")(verifier_command)
 

@@ -15,7 +15,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +35,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     create_engine,
+    delete,
     event,
     func,
     inspect,
@@ -55,7 +56,7 @@ from accuse.text import squeeze
 if TYPE_CHECKING:
     import pandas as pd
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 ENV_VAR = "ACCUSE_HISTORIQUE"
 DEFAULT_NAME = "historique.sqlite"
 BUSY_SECONDS = 30  # how long a SQLite writer waits for another one before giving up
@@ -170,8 +171,36 @@ def _create_v2(conn: Connection) -> None:
         conn.execute(unknown_messages.insert(), rows)
 
 
+# Version 3: the passages of a SUPPRESSION flux's receipt (known from its source, the flux
+# itself): OK is a passage withdrawn from the portal, KO a withdrawal refused. They are not
+# deposits, so they stay out of `passages` and of the tracking of rejections.
+withdrawals = Table(
+    "withdrawals",
+    metadata,
+    Column(
+        "receipt_id",
+        Integer,
+        ForeignKey("receipts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("idTechnique", Text, primary_key=True),
+    Column("status", String(2), nullable=False),
+    Column("message", Text),
+    CheckConstraint("status IN ('OK', 'KO')", name="withdrawal_status"),
+    Index(None, "idTechnique"),
+)
+
+
+def _create_v3(conn: Connection) -> None:
+    withdrawals.create(conn)
+
+
 # version -> step bringing the schema from version - 1 to it, run in one transaction.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _create_v1, 2: _create_v2}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _create_v1,
+    2: _create_v2,
+    3: _create_v3,
+}
 
 
 # --- where the history lives --------------------------------------------------------------
@@ -442,11 +471,27 @@ def record(analysis: Analysis, location: str | Path | Location | None = None) ->
 _SOURCE_FIELDS = ("nomNaissance", "prenom1", "code", "dateDebutValidite")
 
 
+def is_suppression(analysis: Analysis) -> bool:
+    """The receipt of a SUPPRESSION flux: its source, the deposited flux, says so."""
+    return analysis.source is not None and analysis.source.action == "SUPPRESSION"
+
+
+def _for(table: Table, row: dict[str, object]) -> dict[str, object]:
+    return {c.name: row.get(c.name) for c in table.columns}
+
+
 def _complete(conn: Connection, receipt_id: int, analysis: Analysis) -> int:
     """A receipt first analysed alone, now with its source: add the source fields it lacked
-    (never overwrite what an earlier analysis recorded)."""
+    (never overwrite what an earlier analysis recorded); a SUPPRESSION flux's receipt first
+    taken for a deposit has its passages moved to the withdrawals."""
     if analysis.source is None:
         return 0
+    if is_suppression(analysis):
+        moved = conn.execute(delete(passages).where(passages.c.receipt_id == receipt_id))
+        if moved.rowcount:
+            rows = [{**r, "receipt_id": receipt_id} for r in passage_rows(analysis)]
+            conn.execute(withdrawals.insert(), [_for(withdrawals, r) for r in rows])
+        return moved.rowcount or 0
     rows = [
         {
             "rid": receipt_id,
@@ -504,11 +549,12 @@ def _insert(conn: Connection, analysis: Analysis, digest: str, where: Location) 
     assert inserted is not None  # an INSERT of one row always has its key
     receipt_id = inserted[0]
     rows = passage_rows(analysis)
+    table = withdrawals if is_suppression(analysis) else passages
     for start in range(0, len(rows), _CHUNK):
         batch = rows[start : start + _CHUNK]
         for row in batch:
             row["receipt_id"] = receipt_id
-        conn.execute(passages.insert(), batch)
+        conn.execute(table.insert(), [_for(table, row) for row in batch])
         _after_batch()
     unknown = unknown_rows(analysis)
     for row in unknown:
@@ -657,12 +703,23 @@ class PassageEvent:
 
 
 @dataclass(frozen=True)
+class WithdrawalEvent:
+    """One passage of a SUPPRESSION flux's receipt: withdrawn (OK) or not (KO)."""
+
+    receipt_id: int
+    idTechnique: str
+    status: str
+    message: str | None
+
+
+@dataclass(frozen=True)
 class History:
     location: str
     receipts: list[RecordedReceipt]  # in recording order
     # Every mention of each passage ever rejected (what tracking needs), or of every passage
     # when loaded with every_passage=True; in recording order.
     events: list[PassageEvent]
+    withdrawals: list[WithdrawalEvent] = field(default_factory=list)  # in recording order
 
     def to_dataframe(self) -> pd.DataFrame:
         """One row per passage per receipt (as loaded: see load's every_passage), with the
@@ -732,7 +789,12 @@ def load(location: str | Path | Location | None = None, *, every_passage: bool =
                 )
                 for p in conn.execute(query)
             ]
-    return History(where.display, found, events)
+            order = (withdrawals.c.receipt_id, withdrawals.c.idTechnique)
+            withdrawn = [
+                WithdrawalEvent(w.receipt_id, w.idTechnique, w.status, w.message)
+                for w in conn.execute(select(withdrawals).order_by(*order))
+            ]
+    return History(where.display, found, events, withdrawn)
 
 
 def accepted_ids(location: str | Path | Location | None = None) -> tuple[str, frozenset[str]]:
@@ -743,10 +805,20 @@ def accepted_ids(location: str | Path | Location | None = None) -> tuple[str, fr
         if engine is None:
             return where.display, frozenset()
         with engine.begin() as conn:
-            query = select(passages.c.idTechnique).where(
-                (passages.c.status == "OK") | (passages.c.family == "DOUBLON")
+            query = (
+                select(passages.c.idTechnique, func.max(passages.c.receipt_id))
+                .where((passages.c.status == "OK") | (passages.c.family == "DOUBLON"))
+                .group_by(passages.c.idTechnique)
             )
-            return where.display, frozenset(conn.execute(query).scalars())
+            held = conn.execute(query).all()
+            gone_query = (
+                select(withdrawals.c.idTechnique, func.max(withdrawals.c.receipt_id))
+                .where(withdrawals.c.status == "OK")
+                .group_by(withdrawals.c.idTechnique)
+            )
+            gone: dict[str, int] = {i: r for i, r in conn.execute(gone_query).all()}
+            # Withdrawn by a SUPPRESSION recorded after its last acceptance: no longer held.
+            return where.display, frozenset(i for i, r in held if gone.get(i, -1) < r)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Literal, TypeVar
 
@@ -86,6 +86,8 @@ class Tracking:
     receipts: list[RecordedReceipt]
     still_rejected: list[TrackedPassage]  # most urgent first
     resolved: list[ResolvedPassage]
+    # Passages a SUPPRESSION flux withdrew, as its receipt said (most recent first).
+    withdrawn: list[WithdrawnPassage] = field(default_factory=list)
 
     def count(self, urgency: Urgency) -> int:
         return sum(1 for p in self.still_rejected if p.urgency == urgency)
@@ -93,6 +95,14 @@ class Tracking:
     @property
     def repeated(self) -> list[TrackedPassage]:
         return [p for p in self.still_rejected if p.repeated]
+
+
+@dataclass(frozen=True)
+class WithdrawnPassage:
+    idTechnique: str
+    withdrawn_on: dt.date
+    receipt_id: int
+    receipt_name: str
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -188,7 +198,18 @@ def compute(history: History, today: dt.date | None = None) -> Tracking:
         )
     )
     resolved.sort(key=lambda p: (p.accepted_on, p.idTechnique), reverse=True)
-    return Tracking(history.location, today, history.receipts, still, resolved)
+    withdrawn = [
+        WithdrawnPassage(
+            w.idTechnique,
+            receipts[w.receipt_id].analysed_at.date(),
+            w.receipt_id,
+            receipts[w.receipt_id].receipt_name,
+        )
+        for w in history.withdrawals
+        if w.status == "OK" and w.receipt_id in receipts
+    ]
+    withdrawn.sort(key=lambda p: (p.receipt_id, p.idTechnique), reverse=True)
+    return Tracking(history.location, today, history.receipts, still, resolved, withdrawn)
 
 
 # --- sentences ----------------------------------------------------------------------------

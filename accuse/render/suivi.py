@@ -83,7 +83,9 @@ def repeated_sentence(tracking: Tracking) -> str | None:
     )
 
 
-def receipt_kind(receipt: RecordedReceipt) -> str:
+def receipt_kind(receipt: RecordedReceipt, suppression: bool = False) -> str:
+    if suppression:
+        return "suppression de passages"
     return "fichier entier refusé" if receipt.shape == "rejet_fichier" else "passage par passage"
 
 
@@ -144,6 +146,14 @@ def build_document(tracking: Tracking) -> dict:
             for p in tracking.resolved
         ],
         "accuses": receipts_document(tracking.receipts),
+        "retires": [
+            {
+                "idTechnique": p.idTechnique,
+                "retire_le": _iso(p.withdrawn_on),
+                "accuse": p.receipt_name,
+            }
+            for p in tracking.withdrawn
+        ],
     }
 
 
@@ -338,9 +348,23 @@ def _header(tracking: Tracking, console: Console) -> None:
     console.print(Text(line, style="dim"))
 
 
+def withdrawn_sentence(tracking: Tracking) -> str | None:
+    """'2 passages retirés par un flux de suppression : A (le 02/04/2026), B …'."""
+    gone = tracking.withdrawn
+    if not gone:
+        return None
+    shown = ", ".join(f"{p.idTechnique} (le {_day(p.withdrawn_on)})" for p in gone[:10])
+    more = " …" if len(gone) > 10 else ""
+    verb = "retiré" if len(gone) == 1 else "retirés"
+    return f"{plural(len(gone), 'passage')} {verb} par un flux de suppression : {shown}{more}."
+
+
 def render(tracking: Tracking, console: Console, limit: int = 50) -> None:
     _header(tracking, console)
     console.print(Text(verdict(tracking), style="bold"))
+    gone = withdrawn_sentence(tracking)
+    if gone:
+        console.print(Text(inert(gone)))
     if not tracking.still_rejected:
         return
     table = Table(title="Passages encore refusés, les plus urgents d'abord", title_justify="left")
@@ -403,6 +427,7 @@ def render_receipts(tracking: Tracking, console: Console) -> None:
     table.add_column("Traitement")
     table.add_column("Acceptés", justify="right")
     table.add_column("Refusés", justify="right")
+    suppressions = {p.receipt_id for p in tracking.withdrawn}
     for r in tracking.receipts:
         identity = r.idTraitement or r.idDemande or r.idFlux or ""
         refused = (
@@ -410,6 +435,8 @@ def render_receipts(tracking: Tracking, console: Console) -> None:
             if r.shape == "rejet_fichier"
             else Text(str(r.rejected_count))
         )
+        if r.id in suppressions:
+            identity = f"{identity} ({receipt_kind(r, suppression=True)})"
         table.add_row(
             r.analysed_at.strftime("%d/%m/%Y %H:%M"),
             Text(inert(r.receipt_name)),
