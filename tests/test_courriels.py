@@ -180,7 +180,8 @@ def test_body_shows_the_deposited_identity_and_what_to_check(tmp_path: Path) -> 
 
 
 def test_no_nir_no_other_holder_no_portal_message_in_any_file(tmp_path: Path) -> None:
-    source = csv_source(tmp_path)
+    # Even a NIR typed in a name column by mistake is masked in the e-mail.
+    source = csv_source(tmp_path, changes={"1960034": {"Nom d'usage": "1 82 05 74 010 042 17"}})
     result = run(RECU, "--source", source)
     assert result.exit_code == 0, result.output
     folder = tmp_path / "accuse-recu-courriels"
@@ -189,6 +190,8 @@ def test_no_nir_no_other_holder_no_portal_message_in_any_file(tmp_path: Path) ->
         assert _nir(number) not in everything
         assert f"note privée {number}" not in everything
     assert "Aucun titulaire ne correspond" not in everything  # the portal's own wording
+    assert "74 010 042" not in everything and "7401004217" not in everything
+    assert "Nom d'usage : 1 82 05 •• ••• ••• ••" in every_output(folder)
     with source.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter=";"))
     for line, message in drafts(folder).items():

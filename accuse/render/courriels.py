@@ -27,6 +27,7 @@ from rich.text import Text
 from accuse.cells import cell_text
 from accuse.errors import InputError
 from accuse.model import CellValue
+from accuse.nir import mask_in_text
 from accuse.output import prepare_folder, write_bytes
 from accuse.pipeline.analysis import Analysis, input_paths
 from accuse.pipeline.holders import (
@@ -82,8 +83,8 @@ def default_mail_folder(receipt_path: Path) -> Path:
 
 def shown(value: CellValue) -> str:
     """A cell on one line, control and direction characters made visible: it cannot add a line
-    to the e-mail nor disguise itself."""
-    return inert(squeeze(cell_text(value)))
+    to the e-mail nor disguise itself. A NIR typed in the wrong column is masked."""
+    return inert(mask_in_text(squeeze(cell_text(value))))
 
 
 def line_text(line: IdentityLine) -> str:
@@ -389,7 +390,7 @@ def print_summary(outcome: MailDrafts, console: Console) -> None:
         )
         for request in unusable:
             why = _WHY[request.problem or "adresse_invalide"]
-            cell = _one_line(cell_text(request.address_cell))[:120]
+            cell = _one_line(mask_in_text(cell_text(request.address_cell)))[:120]
             console.print(Text(f"    {_who(request)} : « {cell} », {why}"))
     for refusals, title in (
         (plan.not_found, "Introuvables dans votre fichier (pas de courriel)"),
