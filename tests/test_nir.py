@@ -3,6 +3,9 @@ and never shown in clear outside the user's own columns."""
 
 from __future__ import annotations
 
+import email
+import email.message
+import email.policy
 import json
 import re
 from pathlib import Path
@@ -233,3 +236,55 @@ def test_header_words_and_the_columns_understood(tmp_path: Path, monkeypatch) ->
     assert "« Nom d'usage (épouse) » = Nom Usage (8.2)" in flat
     assert "Ignorées : « Commentaire »" in flat
     assert "Ni le code INSEE ni le code postal" not in flat
+
+
+def _mail_text(path: Path) -> str:
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, email.message.EmailMessage)
+    body = message.get_body(preferencelist=("plain", "html"))
+    assert body is not None
+    headers = "\n".join(f"{k}: {v}" for k, v in message.items())
+    return headers + "\n" + str(body.get_content())
+
+
+def test_verifier_and_courriels_outputs_hold_no_clear_nir(tmp_path: Path, monkeypatch) -> None:
+    """The pre-deposit check and the e-mail drafts read the same NIR column: none of what they
+    write or print shows it in clear (the drafts never carry it at all)."""
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("ACCUSE_CATALOGUE", str(tmp_path / "absent.toml"))
+    lines = _source(tmp_path).read_text("utf-8").splitlines()
+    with_mail = [lines[0] + ";Courriel"] + [
+        f"{line};{line.split(';')[0].lower()}@exemple.fr" for line in lines[1:]
+    ]
+    source = write(tmp_path / "titulaires-courriel.csv", "\n".join(with_mail) + "\n")
+    receipt = _receipt(tmp_path)
+    runner = CliRunner()
+    mails = tmp_path / "courriels"
+    drafted = runner.invoke(
+        app, ["courriels", str(receipt), "-s", str(source), "--sortie", str(mails)]
+    )
+    assert drafted.exit_code == 0, drafted.output
+    drafts = sorted(mails.glob("*.eml"))
+    assert drafts, "des brouillons sont écrits pour les refus d'identité"
+    # The search reads the decoded body: it does find what the drafts do carry.
+    assert all("Durand" in _mail_text(draft) for draft in drafts)
+    checked = tmp_path / "verification"
+    verified = runner.invoke(
+        app, ["verifier", str(source), "--sans-historique", "--sortie", str(checked)]
+    )
+    as_json = runner.invoke(
+        app, ["verifier", str(source), "--sans-historique", "--format", "json", "--sans-sortie"]
+    )
+    assert verified.exit_code in (0, 1), verified.output
+    outputs = {
+        "courriels (terminal)": drafted.stdout + drafted.stderr,
+        "publipostage.csv": (mails / "publipostage.csv").read_text("utf-8-sig"),
+        "verifier (terminal)": verified.stdout + verified.stderr,
+        "verifier (json)": as_json.stdout,
+        # Read as a mail client would: the body may be base64 or quoted-printable on disk.
+        **{draft.name: _mail_text(draft) for draft in drafts},
+        **{page.name: page.read_text("utf-8") for page in checked.glob("*.html")},
+    }
+    assert any(name.endswith(".html") for name in outputs), "verification.html est écrit"
+    for name, content in outputs.items():
+        assert not _has_clear_nir(content), f"NIR en clair dans {name}"
