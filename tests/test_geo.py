@@ -124,3 +124,19 @@ def test_codes_for_name() -> None:
     assert geo.codes_for_name("St Denis", "93") == ("93066",)
     assert geo.codes_for_name("Ajaccio", "20") == ("2A004",)
     assert geo.codes_for_name("Nulle-Part-Sur-Rien") == ()
+
+
+def test_codes_for_name_agrees_with_a_full_index() -> None:
+    """The lookup searches the folded names for one word of the key instead of reducing every
+    name up front: it must find exactly what an index of every reduced name finds, in order."""
+    index: dict[str, list[str]] = {}
+    for code, entries in geo._communes().items():
+        for entry in entries:
+            codes = index.setdefault(geo.place_key(entry.libelle), [])
+            if code not in codes:
+                codes.append(code)
+    names = [*sorted(index)[::40], "saint", "sainte marie", "paris 15", "sables olonne"]
+    for name in names:
+        assert geo.codes_for_name(name) == tuple(index.get(name, ())), name
+    assert geo.codes_for_name("ST-ÉTIENNE (42)") == ("42218",)
+    assert geo.codes_for_name("Paris 15e Arrondissement") == ("75115",)
