@@ -71,7 +71,8 @@ def gc_paused() -> Iterator[None]:
 
     Reading 200,000 rows keeps hundreds of thousands of containers alive; each automatic
     collection walks them all again (about a second at that size). Nothing built here forms
-    reference cycles worth collecting: reference counting frees it as usual.
+    reference cycles worth collecting: reference counting frees it as usual. On the way out
+    the survivors are frozen (gc.freeze) so later collections skip them too.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -79,4 +80,7 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            # What was built stays alive for the rest of the command: frozen, the next
+            # automatic collections do not walk it again (0.2-0.7 s at 200,000 rows).
+            gc.freeze()
             gc.enable()

@@ -107,7 +107,6 @@ def analyse_command(
     def run() -> int:
         from accuse.pipeline.analysis import analyse
         from accuse.reference.catalogue import load_catalogue
-        from accuse.render.outputs import default_output_folder, write_outputs
 
         result = analyse(
             recu,
@@ -120,6 +119,10 @@ def analyse_command(
         written: list[Path] = []
         kept: list[str] = []  # what was done to keep the user's earlier work
         if not sans_sortie:
+            # Imported only to write: the worksheet, report and earlier-work modules (xlsxwriter,
+            # Jinja2, the re-export) cost a few hundred milliseconds of start-up.
+            from accuse.render.outputs import default_output_folder, write_outputs
+
             written = write_outputs(result, sortie or default_output_folder(recu), kept)
         note = record_analysis(result, historique, sans_historique)
         if format is OutputFormat.json:
