@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +21,7 @@ from accuse.cli.common import (
     stderr_console,
 )
 from accuse.cli.suivi import HistoriqueOption, SansHistoriqueOption, record_analysis
+from accuse.render.jsontext import dumps
 from accuse.text import inert
 
 
@@ -130,7 +130,7 @@ def analyse_command(
 
             document = build(result, nir_in_clear=nir_en_clair)
             document["fichiers_ecrits"] = [str(path) for path in written]
-            sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+            sys.stdout.write(dumps(document))
             for line in kept:
                 stderr_console().print(Text(inert(line), style="bold yellow"))
             stderr_console().print(Text(note, style="dim"))

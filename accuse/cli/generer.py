@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -27,6 +26,7 @@ from accuse.cli.verifier import (
     SchemaVersion,
     schema_choice,
 )
+from accuse.render.jsontext import dumps
 
 
 def generer_command(
@@ -159,7 +159,7 @@ def generer_command(
                 ],
                 "ecartes": [{"ligne": r, "idTechnique": i} for r, i in result.left_out],
             }
-            sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+            sys.stdout.write(dumps(doc))
             return EXIT_REJECTED if result.blocked else EXIT_OK
         console = Console(highlight=False)
         if result.blocked:

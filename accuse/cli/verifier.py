@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -22,6 +21,7 @@ from accuse.cli.common import (
     progress_bar,
 )
 from accuse.cli.suivi import HistoriqueOption
+from accuse.render.jsontext import dumps
 
 SOURCE_HELP = (
     "Le fichier à vérifier : flux XML prêt à déposer, classeur (.xlsx, .xls, .ods, y compris "
@@ -148,7 +148,7 @@ def verifier_command(
             folder = prepare_folder(sortie or default_output_folder(source), [source])
             written.append(write_page(result, loaded, folder / "verification.html", [source]))
         if format is OutputFormat.json:
-            sys.stdout.write(json.dumps(document(result), ensure_ascii=False, indent=2) + "\n")
+            sys.stdout.write(dumps(document(result)))
         else:
             console = Console(highlight=False)
             render(result, console, rows=lignes)
