@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from accuse.errors import InputError
-from accuse.read.sources import read_source
+from accuse.read.sources import prefetch_source, read_source
 from tests.conftest import write
 
 
@@ -193,3 +193,28 @@ def test_encrypted_and_swollen_workbooks_are_refused(tmp_path: Path) -> None:
         z.writestr("xl/media/padding.bin", b"\0" * (80 * 2**20))
     with pytest.raises(InputError, match="volume anormal"):
         read_source(bomb)
+
+
+def test_prefetched_sheet_reads_the_same_and_fails_the_same(tmp_path: Path) -> None:
+    """The sheet loaded in a thread while the receipt is parsed gives the same source, also
+    when the first sheet has no id column, and its failures reach the user as without it."""
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    book.active["A1"] = "rien ici"
+    data = book.create_sheet("Titulaires")
+    data.append(["idTechnique", "nomNaissance"])
+    data.append(["A1", "X"])
+    data.append(["B2", "Y"])
+    path = tmp_path / "multi.xlsx"
+    book.save(path)
+    for sheet in (None, "Titulaires"):
+        plain = read_source(path, {"B2"}, sheet=sheet)
+        fetched = read_source(path, {"B2"}, sheet=sheet, prefetched=prefetch_source(path, sheet))
+        assert fetched.sheet == plain.sheet == "Titulaires"
+        assert fetched.rows == plain.rows and fetched.positions == plain.positions
+    with pytest.raises(InputError, match="feuille « Absente » n'existe pas"):
+        read_source(path, sheet="Absente", prefetched=prefetch_source(path, "Absente"))
+    broken = write(tmp_path / "s.xlsx", "pas un zip")
+    with pytest.raises(InputError, match="classeur endommagé"):
+        read_source(broken, prefetched=prefetch_source(broken))
+    assert prefetch_source(write(tmp_path / "s.csv", "idTechnique\nA1\n")) is None

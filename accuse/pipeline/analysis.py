@@ -25,7 +25,7 @@ from accuse.pipeline.diagnosis import diagnose
 from accuse.pipeline.join import join, locate_file_errors
 from accuse.progress import SILENT, Progress
 from accuse.read.receipt import parse_receipt
-from accuse.read.sources import read_source
+from accuse.read.sources import prefetch_source, read_source
 from accuse.reference.catalogue import Catalogue, CatalogueEntry, Classification, load_catalogue
 
 if TYPE_CHECKING:
@@ -179,6 +179,8 @@ def _analyse(
     # Without a catalogue given, the shipped one: the user's own is read only when a caller
     # asks for it (the CLI does, through --catalogue and its defaults).
     catalogue = catalogue or load_catalogue(use_default_user_file=False)
+    # The source's sheet loads on the second core while the receipt is parsed here.
+    prefetched = prefetch_source(Path(source_path), sheet) if source_path is not None else None
     receipt = parse_receipt(Path(receipt_path), progress)
     source = None
     if source_path is not None:
@@ -191,6 +193,7 @@ def _analyse(
             id_column=id_column,
             lines=lines,
             progress=progress,
+            prefetched=prefetched,
         )
     analysis = Analysis(receipt=receipt, source=source, catalogue=catalogue)
     if receipt.shape == "rejet_fichier":

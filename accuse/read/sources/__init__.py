@@ -9,7 +9,16 @@ from accuse.model import Source
 from accuse.progress import SILENT, Progress
 from accuse.read.sources.csvfile import read_csv
 from accuse.read.sources.flux import read_flux
-from accuse.read.sources.spreadsheet import SUFFIXES, read_spreadsheet
+from accuse.read.sources.spreadsheet import SUFFIXES, Prefetch, read_spreadsheet
+
+
+def prefetch_source(path: Path, sheet: str | None = None) -> Prefetch | None:
+    """Start loading a spreadsheet source's sheet in a thread (see Prefetch), to hand to
+    read_source later; None for any other file, which read_source examines as usual."""
+    path = Path(path)
+    if path.suffix.lower() not in SUFFIXES or not path.is_file() or path.stat().st_size == 0:
+        return None
+    return Prefetch(path, sheet)
 
 
 def read_source(
@@ -20,10 +29,12 @@ def read_source(
     id_column: str | None = None,
     lines: list[int] | None = None,
     progress: Progress = SILENT,
+    prefetched: Prefetch | None = None,
 ) -> Source:
     """Read a source; rows whose idTechnique is in ``wanted`` are kept whole (all when None).
 
-    ``lines`` (flux XML only) also keeps the passages enclosing those lines of the file."""
+    ``lines`` (flux XML only) also keeps the passages enclosing those lines of the file.
+    ``prefetched``: what prefetch_source started for this path and sheet."""
     path = Path(path)
     if not path.exists():
         raise InputError("fichier source introuvable : vérifiez son nom et son dossier.", path)
@@ -33,7 +44,7 @@ def read_source(
         raise InputError("le fichier source est vide.", path)
     suffix = path.suffix.lower()
     if suffix in SUFFIXES:
-        return read_spreadsheet(path, wanted, sheet, id_column, progress)
+        return read_spreadsheet(path, wanted, sheet, id_column, progress, prefetched)
     if suffix in (".csv", ".txt", ".tsv"):
         return read_csv(path, wanted, id_column, progress)
     if suffix == ".xml":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,14 +126,44 @@ def _looks_like_text(path: Path) -> bool:
     return True
 
 
+class Prefetch:
+    """A workbook opened and its first sheet to read loaded in a thread, started before the
+    receipt is parsed: python-calamine releases the GIL while it loads a sheet, so the two
+    overlap on a second core (on one core they simply take turns). Any failure is left for
+    read_spreadsheet to meet again in the caller's thread, where it is told to the user."""
+
+    def __init__(self, path: Path, sheet_name: str | None) -> None:
+        self._path = path
+        self._sheet_name = sheet_name
+        self._loaded: tuple[CalamineWorkbook, CalamineSheet] | None = None
+        # A daemon: a command that stops early (unreadable receipt) does not wait for it.
+        self._thread = threading.Thread(target=self._load, name="accuse-classeur", daemon=True)
+        self._thread.start()
+
+    def _load(self) -> None:
+        try:
+            workbook = _open(self._path)
+            name = self._sheet_name if self._sheet_name is not None else workbook.sheet_names[0]
+            self._loaded = (workbook, workbook.get_sheet_by_name(name))
+        except Exception:  # met again, and told, by read_spreadsheet
+            self._loaded = None
+
+    def take(self) -> tuple[CalamineWorkbook, CalamineSheet] | None:
+        self._thread.join()
+        loaded, self._loaded = self._loaded, None  # a sheet's rows are iterated once
+        return loaded
+
+
 def read_spreadsheet(
     path: Path,
     wanted: set[str] | None,
     sheet_name: str | None,
     id_column: str | None,
     progress: Progress = SILENT,
+    prefetched: Prefetch | None = None,
 ) -> Source:
-    workbook = _open(path)
+    loaded = prefetched.take() if prefetched is not None else None
+    workbook = loaded[0] if loaded is not None else _open(path)
     names = list(workbook.sheet_names)
     if sheet_name is not None and sheet_name not in names:
         raise InputError(
@@ -144,7 +175,10 @@ def read_spreadsheet(
     any_rows = False
     for name in candidates:
         try:
-            sheet = workbook.get_sheet_by_name(name)
+            if loaded is not None and loaded[1].name == name:
+                sheet = loaded[1]
+            else:
+                sheet = workbook.get_sheet_by_name(name)
             rows = _rows(sheet, progress if sheet_name or len(candidates) == 1 else SILENT)
             scanned = scan(rows)
         except Exception:  # calamine's own types
