@@ -548,13 +548,27 @@ def _insert(conn: Connection, analysis: Analysis, digest: str, where: Location) 
     inserted = result.inserted_primary_key
     assert inserted is not None  # an INSERT of one row always has its key
     receipt_id = inserted[0]
-    rows = passage_rows(analysis)
+    # On the driver's own path: SQLAlchemy's executemany of dictionaries cost three times the
+    # driver's on 200,000 passages. Same transaction, same batches, so still all or nothing.
     table = withdrawals if is_suppression(analysis) else passages
+    names = [column.name for column in table.columns]
+    quote = conn.dialect.identifier_preparer.quote
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"  # sqlite3 / psycopg
+    statement = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+        f"VALUES ({', '.join([marker] * len(names))})"
+    )
+    sqlite = conn.dialect.name == "sqlite"
+    rows = passage_rows(analysis)
     for start in range(0, len(rows), _CHUNK):
-        batch = rows[start : start + _CHUNK]
-        for row in batch:
+        batch = []
+        for row in rows[start : start + _CHUNK]:
             row["receipt_id"] = receipt_id
-        conn.execute(table.insert(), [_for(table, row) for row in batch])
+            day = row.get("dateDebutValidite")
+            if sqlite and isinstance(day, dt.date):  # as SQLAlchemy's Date stores it there
+                row["dateDebutValidite"] = day.isoformat()
+            batch.append(tuple(row.get(name) for name in names))
+        conn.exec_driver_sql(statement, batch)
         _after_batch()
     unknown = unknown_rows(analysis)
     for row in unknown:
