@@ -247,6 +247,13 @@ SUMMARY_LABELS = [
     "Refus introuvables dans la source",
     "Lignes de la source absentes de l'accusé",
 ]
+DOUBLONS_HEADER = (
+    "Ligne source",
+    "Id technique",
+    "Constats",
+    "Message du portail",
+    "Nouvel identifiant technique",
+)
 FAMILY_HEADER = ("Famille", "Code", "Nombre", "À redéposer", "Explication", "Que faire")
 UNMATCHED_TITLES = [
     "Refus de l'accusé introuvables dans la source",
@@ -306,9 +313,12 @@ def test_corrections_sheets_and_columns(tmp_path: Path) -> None:
         ("À corriger", "visible"),
         ("Synthèse", "visible"),
         ("Non rapprochés", "visible"),
+        ("Doublons", "visible"),
         ("accuse_suivi", "hidden"),
     ]
     assert _first_row(book, "À corriger") == FIX_PREFIX + _source_headers(source)
+    doublons = list(openpyxl.load_workbook(book)["Doublons"].iter_rows(values_only=True))
+    assert doublons[1] == DOUBLONS_HEADER
     labels = _column_a(book, "Synthèse")
     assert [label for label in labels if label in SUMMARY_LABELS] == SUMMARY_LABELS
     rows = list(openpyxl.load_workbook(book)["Synthèse"].iter_rows(values_only=True))

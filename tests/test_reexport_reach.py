@@ -239,3 +239,31 @@ def test_missing_flux_codes_come_from_the_receipt_then_options_then_memory(
     again = etree.parse(str(target))
     contract = again.xpath("//cpf:certificateur/cpf:idContrat/text()", namespaces=NS)
     assert contract == ["MCFCER000209"]
+
+
+def _type_new_id(worksheet: Path, identifier: str, new: str) -> None:
+    book = openpyxl.load_workbook(worksheet)
+    sheet = book["Doublons"]
+    rows = list(sheet.iter_rows())
+    header = next(r for r in rows if r[0].value == "Ligne source")
+    column = [c.value for c in header].index("Nouvel identifiant technique")
+    for row in rows:
+        if row[1].value == identifier:
+            row[column].value = new
+            row[column].data_type = "s"
+    book.save(worksheet)
+
+
+def test_a_doublon_that_is_another_passage_goes_out_under_a_new_id(tmp_path: Path) -> None:
+    worksheet = _worksheet(tmp_path, "source-plat.xlsx")
+    doublons = list(openpyxl.load_workbook(worksheet)["Doublons"].iter_rows(values_only=True))
+    assert any(r[1] == "202301-1" for r in doublons)  # listed, with a cell for a new id
+    _type_new_id(worksheet, "202301-1", "1960012")  # already another row's id
+    code, output = _reexport(worksheet, "--format", "csv", "--sortie", tmp_path / "n.csv")
+    assert code == 2 and "« 1960012 »" in output and "déjà celui d'une autre ligne" in output
+    _type_new_id(worksheet, "202301-1", "202301-1B")
+    code, output = _reexport(worksheet, "--format", "csv", "--sortie", tmp_path / "n.csv")
+    assert code == 0, output
+    assert "202301-1 → 202301-1B" in output
+    table = (tmp_path / "n.csv").read_bytes().decode("utf-8-sig").splitlines()
+    assert len(table) == 2 and table[1].startswith("202301-1B;Benoît")

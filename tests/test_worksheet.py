@@ -55,7 +55,8 @@ def test_flat_source_sheets_layout_and_styles(tmp_path: Path) -> None:
     analysis = _analyse(tmp_path, "recu.xml", "source-plat.xlsx")
     target = write_worksheet(analysis, tmp_path / "corrections.xlsx", [analysis.receipt.path])
     book = openpyxl.load_workbook(target)
-    assert book.sheetnames == [SHEET_FIX, SHEET_SUMMARY, SHEET_UNMATCHED, SHEET_BOOK]
+    # "Doublons": the DOUBLON 202301-1, with a cell for a new id if it is another passage.
+    assert book.sheetnames == [SHEET_FIX, SHEET_SUMMARY, SHEET_UNMATCHED, "Doublons", SHEET_BOOK]
     assert book[SHEET_BOOK].sheet_state == "hidden"
     sheet = book[SHEET_FIX]
     header = [c.value for c in sheet[1]]

@@ -41,7 +41,9 @@ from accuse.fix.workbook import (
     DATE_FORMAT,
     FORMAT_VERSION,
     KEY_HEADER,
+    NEW_ID_HEADER,
     SHEET_BOOK,
+    SHEET_DOUBLONS,
     SHEET_FIX,
     Formats,
     canonical,
@@ -121,6 +123,7 @@ class _Worksheet:
     # an earlier correction was carried into this worksheet)
     written: dict[int, str] = field(default_factory=dict)
     sheet_rows: dict[int, int] = field(default_factory=dict)  # position -> worksheet row (1-)
+    renamed: dict[int, tuple[str, str]] = field(default_factory=dict)  # DOUBLON: old, new id
 
     def corrections(self) -> dict[int, list[CellValue]]:
         """Rows whose cells differ from the source's, by position (first occurrence)."""
@@ -169,6 +172,9 @@ def read_worksheet(path: Path) -> _Worksheet:
             raise not_ours
         hidden = book.get_sheet_by_name(SHEET_BOOK).to_python()
         visible = book.get_sheet_by_name(SHEET_FIX).to_python()
+        doublons = (
+            book.get_sheet_by_name(SHEET_DOUBLONS).to_python() if SHEET_DOUBLONS in names else []
+        )
     except InputError:
         raise
     except Exception:  # calamine raises one type per format
@@ -208,7 +214,31 @@ def read_worksheet(path: Path) -> _Worksheet:
                 cells = [clean_cell(row[i]) if i < len(row) else None for i in places]
                 edited.append((int(key), cells))
                 sheet_rows.setdefault(int(key), number)
-    return _Worksheet(meta, originals, edited, written, sheet_rows)
+    return _Worksheet(meta, originals, edited, written, sheet_rows, _renamed(doublons))
+
+
+def _renamed(rows: list[list]) -> dict[int, tuple[str, str]]:
+    """Doublons given a new id by the user: position -> (id, new id)."""
+    header = next((i for i, r in enumerate(rows[:5]) if KEY_HEADER in r), None)
+    if header is None or NEW_ID_HEADER not in rows[header]:
+        return {}
+    titles = list(rows[header])
+    if "Id technique" not in titles:
+        return {}
+    key, old, new = (
+        titles.index(KEY_HEADER),
+        titles.index("Id technique"),
+        titles.index(NEW_ID_HEADER),
+    )
+    found: dict[int, tuple[str, str]] = {}
+    for row in rows[header + 1 :]:
+        position = row[key] if key < len(row) else None
+        typed = clean_cell(row[new]) if new < len(row) else None
+        if isinstance(position, bool) or not isinstance(position, int | float):
+            continue
+        if not is_empty(typed):
+            found[int(position)] = (cell_text(row[old]).strip(), cell_text(typed).strip())
+    return found
 
 
 def _locate_columns(
@@ -339,6 +369,8 @@ def reexport(
     rows, _ = corrected_rows(sheet, columns.get("idTechnique"))
     if from_source:
         rows = _from_source(sheet, rows, src, source_path, worksheet, repeated, history, result)
+    if sheet.renamed:
+        rows = rows + _new_ids(sheet.renamed, src, source_path, worksheet, result)
     corrected = {r.position for r in rows}
     result.untouched = [
         (position, identifier)
@@ -504,6 +536,55 @@ def _from_source(
             f"{len(missing)} passage(s) {what} introuvable(s) dans votre fichier source : {shown}."
         )
     return sorted(rows, key=lambda r: r.position)
+
+
+def _new_ids(
+    renamed: dict[int, tuple[str, str]],
+    src: dict,
+    source_path: Path | None,
+    worksheet: Path,
+    result: Result,
+) -> list[ExportRow]:
+    """Doublons that are really other passages, from the source, under their new id."""
+    if source_path is None:
+        raise InputError(
+            f"pour renvoyer un doublon sous un nouvel identifiant (onglet « {SHEET_DOUBLONS} »), "
+            "il faut relire le fichier source : indiquez-le avec --source.",
+            worksheet,
+        )
+    from accuse.read.sources import read_source
+
+    olds = {old for old, _ in renamed.values()}
+    source = read_source(source_path, olds, sheet=src.get("feuille"))
+    id_index = src["colonnes"].get("idTechnique")
+    width = len(src["entetes"])
+    rows: list[ExportRow] = []
+    for position, (old, new) in sorted(renamed.items()):
+        row = source.rows.get(position)
+        where = f"onglet « {SHEET_DOUBLONS} », ligne source {position} (id {old})"
+        if row is None or row.idTechnique != old or id_index is None:
+            raise InputError(
+                f"{where} : ce passage n'est plus à cette ligne de votre fichier source. "
+                "Relancez « accuse analyse ».",
+                worksheet,
+            )
+        if new == old or new in source.positions:
+            raise InputError(
+                f"{where} : le nouvel identifiant « {new} » "
+                + ("est l'ancien" if new == old else "est déjà celui d'une autre ligne")
+                + " ; choisissez un identifiant que votre fichier n'utilise pas encore.",
+                worksheet,
+            )
+        values = list(row.values[:width]) + [None] * (width - len(row.values))
+        values[id_index] = new
+        rows.append(ExportRow(position, new, values, ("DOUBLON",)))
+    result.never = max(result.never - len(rows), 0)
+    result.notes.append(
+        f"Doublons renvoyés sous un nouvel identifiant : {len(rows)} ("
+        + ", ".join(f"{old} → {new}" for old, new in list(renamed.values())[:20])
+        + ")."
+    )
+    return rows
 
 
 def _refused_repeatedly(history: str | None) -> dict[str, tuple[str, ...]]:

@@ -22,6 +22,10 @@ from accuse.model import CellValue
 FORMAT_VERSION = 2  # 2: original rows kept as fingerprints
 SHEET_FIX = "À corriger"
 SHEET_BOOK = "accuse_suivi"  # hidden
+# Passages the portal already holds under their id (DOUBLON): when one is really another
+# passage, the user types a new id here and re-export sends it under that id.
+SHEET_DOUBLONS = "Doublons"
+NEW_ID_HEADER = "Nouvel identifiant technique"
 KEY_HEADER = "Ligne source"
 BOOK_ROWS_MARK = "#lignes"
 DATE_FORMAT = "dd/mm/yyyy"

@@ -25,7 +25,9 @@ from accuse.fix.workbook import (
     DATE_FORMAT,
     FORMAT_VERSION,
     KEY_HEADER,
+    NEW_ID_HEADER,
     SHEET_BOOK,
+    SHEET_DOUBLONS,
     SHEET_FIX,
     Formats,
     row_fingerprint,
@@ -223,6 +225,7 @@ def write_worksheet(
         prints = _fix_sheet(book, formats, analysis, lines, whole_file, carried or {})
         _summary_sheet(book, formats, analysis)
         _unmatched_sheet(book, formats, analysis)
+        _doublons_sheet(book, formats, analysis)
         _book_sheet(book, analysis, lines, whole_file, prints)
         book.close()
     return Path(path)
@@ -419,6 +422,37 @@ def _summary_sheet(book: xlsxwriter.Workbook, formats: Formats, analysis: Analys
 
 def _redeposer(entry: CatalogueEntry) -> str:
     return REDEPOSER.get(entry.redeposer, entry.redeposer)
+
+
+def _doublons_sheet(book: xlsxwriter.Workbook, formats: Formats, analysis: Analysis) -> None:
+    """Passages refused as already stored, each with a cell for a new id: a "doublon" that is
+    really another passage goes out again under the id typed there."""
+    doublons = [r for r in analysis.rejected if not r.fixable and r.row is not None]
+    if not doublons:
+        return
+    sheet = book.add_worksheet(SHEET_DOUBLONS)
+    sheet.write_string(
+        0,
+        0,
+        "Passages déjà enregistrés sous leur identifiant : ne les renvoyez pas, sauf s'il "
+        "s'agit d'un autre passage ; tapez alors un nouvel identifiant technique dans la "
+        "dernière colonne, puis lancez « accuse reexporter ».",
+        formats.bold,
+    )
+    titles = [KEY_HEADER, "Id technique", "Constats", "Message du portail", NEW_ID_HEADER]
+    for column, title in enumerate(titles):
+        sheet.write_string(1, column, title, formats.header)
+    for width, column in ((9, 0), (22, 1), (70, 2), (60, 3), (28, 4)):
+        sheet.set_column(column, column, width, formats.get("text", False) if column == 4 else None)
+    for number, rejected in enumerate(doublons, start=2):
+        assert rejected.row is not None
+        sheet.write_number(number, 0, rejected.row.position, formats.top)
+        sheet.write_string(number, 1, inert(rejected.idTechnique), formats.top)
+        findings = "\n".join(inert(f.message) for f in rejected.findings)
+        sheet.write_string(number, 2, findings, formats.wrap)
+        sheet.write_string(number, 3, inert(rejected.message), formats.wrap)
+        sheet.write_blank(number, 4, None, formats.get("text", True))
+    sheet.freeze_panes(2, 0)
 
 
 def _unmatched_sheet(book: xlsxwriter.Workbook, formats: Formats, analysis: Analysis) -> None:
