@@ -126,13 +126,30 @@ def suivi_command(
             help="Nombre de passages montrés (texte) ; tous sont dans --sortie et --format json.",
         ),
     ] = 50,
+    oublier: Annotated[
+        str | None,
+        typer.Option(
+            "--oublier",
+            metavar="ACCUSÉ",
+            help=(
+                "Retire un accusé de l'historique (par exemple celui de l'essai) : le fichier "
+                "de l'accusé, ou son nom, son idTraitement ou son idDemande tels que les "
+                "montre --recus. Une confirmation est demandée."
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    oui: Annotated[
+        bool,
+        typer.Option("--oui", help="Avec --oublier : ne demande pas de confirmation."),
+    ] = False,
     debug: DebugOption = False,
 ) -> None:
     """Suivi des dépôts : les passages encore refusés d'un accusé à l'autre, depuis quand, et
     l'échéance légale (date de début de validité + 3 mois), les plus urgents d'abord.
 
-    L'historique se remplit à chaque accuse analyse. Code de sortie : 0, ou 2 si
-    l'historique est inutilisable.
+    L'historique se remplit à chaque accuse analyse ; --oublier en retire un accusé. Code de
+    sortie : 0, 1 si vous n'avez pas confirmé --oublier, 2 si l'historique est inutilisable.
     """
 
     def run() -> int:
@@ -150,6 +167,8 @@ def suivi_command(
         location = resolve_location(historique)
         if stats:
             return _statistics(location, sortie, format)
+        if oublier is not None:
+            return forget_receipt(location, oublier, oui)
         tracking = compute(load(location))
         written: Path | None = None
         if sortie is not None:
@@ -210,4 +229,44 @@ def _statistics(location: Location, sortie: Path | None, format: OutputFormat) -
     if sortie is not None:
         console.print()
         console.print(Text(f"Écrit : {inert(sortie)}", style="green"))
+
+
+def forget_receipt(location: Location, given: str, confirmed: bool) -> int:
+    """`accuse suivi --oublier`: one receipt out of the history, after the user said yes."""
+    from accuse.errors import InputError
+    from accuse.history.store import find_receipts, forget
+    from accuse.text import inert, plural
+
+    found = find_receipts(location, given)
+    where = inert(location.display)
+    if not found:
+        raise InputError(
+            f"aucun accusé « {inert(given)} » dans l'historique {where} ; "
+            "accuse suivi --recus liste ceux qui y sont."
+        )
+    if len(found) > 1:
+        raise InputError(
+            f"{len(found)} accusés de l'historique s'appellent « {inert(given)} » ; "
+            "donnez le fichier de l'accusé lui-même pour désigner le bon."
+        )
+    receipt = found[0]
+    described = (
+        f"l'accusé « {inert(receipt.receipt_name)} » (analysé le "
+        f"{receipt.analysed_at.strftime('%d/%m/%Y à %H:%M')}, "
+        f"{plural(receipt.rejected_count, 'refusé')}, "
+        f"{plural(receipt.accepted_count, 'accepté')})"
+    )
+    console = Console(highlight=False)
+    if not confirmed:
+        console.print(Text(f"Retirer {described} de l'historique {where} ?"))
+        console.print(Text("Tapez « oui » pour confirmer : ", style="bold"), end="")
+        try:
+            answer = input()
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("oui", "o"):
+            console.print(Text("Rien n'a été retiré de l'historique."))
+            return 1
+    forget(location, receipt.id)
+    console.print(Text(f"Retiré de l'historique : {described}. accuse suivi ne le compte plus."))
     return 0

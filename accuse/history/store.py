@@ -30,6 +30,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Row,
     String,
     Table,
     Text,
@@ -758,6 +759,24 @@ class History:
         ].reset_index(drop=True)
 
 
+def _recorded(r: Row) -> RecordedReceipt:
+    return RecordedReceipt(
+        id=r.id,
+        receipt_name=r.receipt_name,
+        shape=r.shape,
+        nomFichier=r.nomFichier,
+        idFlux=r.idFlux,
+        idTraitement=r.idTraitement,
+        idDemande=r.idDemande,
+        source_name=r.source_name,
+        analysed_at=aware(r.analysed_at),
+        recorded_at=aware(r.recorded_at),
+        accepted_count=r.accepted_count,
+        rejected_count=r.rejected_count,
+        file_error_count=r.file_error_count,
+    )
+
+
 def load(location: str | Path | Location | None = None, *, every_passage: bool = False) -> History:
     """All receipts, and every mention of each passage ever rejected (of every passage with
     ``every_passage``: passages only ever accepted matter to statistics, not to tracking)."""
@@ -766,24 +785,7 @@ def load(location: str | Path | Location | None = None, *, every_passage: bool =
         if engine is None:
             return History(where.display, [], [])
         with engine.begin() as conn:
-            found = [
-                RecordedReceipt(
-                    id=r.id,
-                    receipt_name=r.receipt_name,
-                    shape=r.shape,
-                    nomFichier=r.nomFichier,
-                    idFlux=r.idFlux,
-                    idTraitement=r.idTraitement,
-                    idDemande=r.idDemande,
-                    source_name=r.source_name,
-                    analysed_at=aware(r.analysed_at),
-                    recorded_at=aware(r.recorded_at),
-                    accepted_count=r.accepted_count,
-                    rejected_count=r.rejected_count,
-                    file_error_count=r.file_error_count,
-                )
-                for r in conn.execute(select(receipts).order_by(receipts.c.id))
-            ]
+            found = [_recorded(r) for r in conn.execute(select(receipts).order_by(receipts.c.id))]
             query = select(passages).order_by(passages.c.receipt_id, passages.c.idTechnique)
             if not every_passage:
                 ever_rejected = select(passages.c.idTechnique).where(passages.c.status == "KO")
@@ -868,3 +870,60 @@ def unknown_sightings(location: str | Path | Location | None = None) -> list[Unk
                 UnknownSighting(message, count, receipt_id, name, aware(analysed_at))
                 for message, count, receipt_id, name, analysed_at in conn.execute(query)
             ]
+
+
+# --- forgetting a receipt -----------------------------------------------------------------
+
+
+def find_receipts(location: str | Path | Location | None, given: str) -> list[RecordedReceipt]:
+    """The recorded receipts ``given`` names: a receipt file (recognised by its bytes, as when
+    it was recorded), else a receipt name as ``accuse suivi --recus`` shows it, or its
+    idTraitement / idDemande."""
+    path = Path(given).expanduser()
+    digest = receipt_digest(path) if path.is_file() else None
+    return [
+        found
+        for found, sha in _receipts_with_digest(location)
+        if (sha == digest if digest is not None else given in _names(found))
+    ]
+
+
+def _names(receipt: RecordedReceipt) -> set[str]:
+    names = {receipt.receipt_name, Path(receipt.receipt_name).stem}
+    return names | {i for i in (receipt.idTraitement, receipt.idDemande) if i}
+
+
+def _receipts_with_digest(
+    location: str | Path | Location | None,
+) -> list[tuple[RecordedReceipt, str]]:
+    where = resolve_location(location)
+    with open_store(where, create=False) as engine, _database_errors(where):
+        if engine is None:
+            return []
+        with engine.begin() as conn:
+            query = select(receipts).order_by(receipts.c.id)
+            return [(_recorded(r), r.sha256) for r in conn.execute(query)]
+
+
+def recorded_id(location: str | Path | Location | None, receipt: Path) -> int | None:
+    """The id under which this receipt file (its bytes) is recorded, if it is."""
+    digest = receipt_digest(receipt)
+    return next((r.id for r, sha in _receipts_with_digest(location) if sha == digest), None)
+
+
+def forget(location: str | Path | Location | None, receipt_id: int) -> int:
+    """Take one receipt, its passages and its unknown messages out of the history, in one
+    transaction; how many passages went with it."""
+    where = resolve_location(location)
+    with open_store(where, create=False) as engine, _database_errors(where):
+        if engine is None:
+            return 0
+        with engine.begin() as conn:
+            conn.execute(
+                unknown_messages.delete().where(unknown_messages.c.receipt_id == receipt_id)
+            )
+            removed = conn.execute(
+                passages.delete().where(passages.c.receipt_id == receipt_id)
+            ).rowcount
+            conn.execute(receipts.delete().where(receipts.c.id == receipt_id))
+    return removed
