@@ -92,6 +92,16 @@ def analyse_command(
             ),
         ),
     ] = False,
+    forcer: Annotated[
+        bool,
+        typer.Option(
+            "--forcer",
+            help=(
+                "Analyse même si la source ne semble pas être le fichier de cet accusé (aucun "
+                "de ses passages n'y figure, ou un autre idFlux)."
+            ),
+        ),
+    ] = False,
     catalogue: CatalogueOption = None,
     historique: HistoriqueOption = None,
     sans_historique: SansHistoriqueOption = False,
@@ -115,6 +125,7 @@ def analyse_command(
             id_column=colonne_id,
             catalogue=load_catalogue(catalogue),
             progress=progress_bar(),
+            force=forcer,
         )
         written: list[Path] = []
         kept: list[str] = []  # what was done to keep the user's earlier work

@@ -235,6 +235,7 @@ def forget_receipt(location: Location, given: str, confirmed: bool) -> int:
     """`accuse suivi --oublier`: one receipt out of the history, after the user said yes."""
     from accuse.errors import InputError
     from accuse.history.store import find_receipts, forget
+    from accuse.history.tracking import receipt_kind
     from accuse.text import inert, plural
 
     found = find_receipts(location, given)
@@ -250,11 +251,15 @@ def forget_receipt(location: Location, given: str, confirmed: bool) -> int:
             "donnez le fichier de l'accusé lui-même pour désigner le bon."
         )
     receipt = found[0]
+    counts = (
+        receipt_kind(receipt)
+        if receipt.shape == "rejet_fichier"
+        else f"{plural(receipt.rejected_count, 'refusé')}, "
+        f"{plural(receipt.accepted_count, 'accepté')}"
+    )
     described = (
         f"l'accusé « {inert(receipt.receipt_name)} » (analysé le "
-        f"{receipt.analysed_at.strftime('%d/%m/%Y à %H:%M')}, "
-        f"{plural(receipt.rejected_count, 'refusé')}, "
-        f"{plural(receipt.accepted_count, 'accepté')})"
+        f"{receipt.analysed_at.strftime('%d/%m/%Y à %H:%M')}, {counts})"
     )
     console = Console(highlight=False)
     if not confirmed:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from accuse.errors import InputError
 from accuse.model import (
     CellValue,
     DiagnosisContext,
@@ -27,6 +28,7 @@ from accuse.progress import SILENT, Progress
 from accuse.read.receipt import parse_receipt
 from accuse.read.sources import prefetch_source, read_source
 from accuse.reference.catalogue import Catalogue, CatalogueEntry, Classification, load_catalogue
+from accuse.text import inert
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -163,9 +165,11 @@ def analyse(
     id_column: str | None = None,
     catalogue: Catalogue | None = None,
     progress: Progress = SILENT,
+    force: bool = False,
 ) -> Analysis:
+    """``force``: go on with a source that does not look like the one the receipt is about."""
     with gc_paused():
-        return _analyse(receipt_path, source_path, sheet, id_column, catalogue, progress)
+        return _analyse(receipt_path, source_path, sheet, id_column, catalogue, progress, force)
 
 
 def _analyse(
@@ -175,6 +179,7 @@ def _analyse(
     id_column: str | None,
     catalogue: Catalogue | None,
     progress: Progress,
+    force: bool = False,
 ) -> Analysis:
     # Without a catalogue given, the shipped one: the user's own is read only when a caller
     # asks for it (the CLI does, through --catalogue and its defaults).
@@ -195,12 +200,44 @@ def _analyse(
             progress=progress,
             prefetched=prefetched,
         )
+        if not force:
+            check_belongs(receipt, source)
     analysis = Analysis(receipt=receipt, source=source, catalogue=catalogue)
     if receipt.shape == "rejet_fichier":
         _file_errors(analysis)
     else:
         _passages(analysis)
     return analysis
+
+
+_FORCE_HINT = "Vérifiez les deux fichiers, ou relancez avec --forcer pour analyser quand même."
+
+
+def check_belongs(receipt: Receipt, source: Source) -> None:
+    """Refuse a source the receipt cannot be about: a flux whose idFlux is not the receipt's,
+    or a file holding none of the receipt's passages. A partial match is normal (a source
+    usually holds more rows than one deposit, or a deposit was split) and is only reported."""
+    flux_id = source.flux_header.get("idFlux")
+    if source.kind == "flux" and receipt.idFlux and flux_id and flux_id != receipt.idFlux:
+        raise InputError(
+            f"cet accusé porte sur le flux {inert(receipt.idFlux)}, mais "
+            f"{inert(source.path.name)} est le flux {inert(flux_id)} : ce n'est pas le fichier "
+            f"de cet accusé. {_FORCE_HINT}",
+            receipt.path,
+        )
+    if receipt.shape != "passages":
+        return
+    ids = [p.idTechnique for p in receipt.rejected] + receipt.accepted_ids
+    if ids and not any(i in source.positions for i in ids):
+        count = len(set(ids))
+        passages = (
+            "son passage n'y figure" if count == 1 else f"aucun de ses {count} passages n'y figure"
+        )
+        raise InputError(
+            f"cet accusé ne correspond pas à {inert(source.path.name)} : {passages} "
+            f"(identifiants techniques introuvables). {_FORCE_HINT}",
+            receipt.path,
+        )
 
 
 def _passages(analysis: Analysis) -> None:
