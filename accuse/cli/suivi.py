@@ -235,7 +235,7 @@ def forget_receipt(location: Location, given: str, confirmed: bool) -> int:
     """`accuse suivi --oublier`: one receipt out of the history, after the user said yes."""
     from accuse.errors import InputError
     from accuse.history.store import find_receipts, forget
-    from accuse.history.tracking import receipt_kind
+    from accuse.render.suivi import receipt_kind
     from accuse.text import inert, plural
 
     found = find_receipts(location, given)

@@ -2,14 +2,17 @@
 the sentences, JSON document and workbook of `accuse suivi` are in accuse.render.suivi).
 
 Computed from the history alone (no input file is re-read). A passage's state is the one of the
-latest receipt that mentions it, in recording order: accepted there (or a DOUBLON, which says the
-portal already holds it) means resolved; rejected there means still to do.
+latest receipt that mentions it, in the receipts' own date order (the date the portal puts in the
+receipt's file name, else the day it was analysed), so analysing an old receipt after a newer one
+changes nothing: accepted there (or a DOUBLON, which says the portal already holds it) means
+resolved; rejected there means still to do.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -83,7 +86,7 @@ class ResolvedPassage:
 class Tracking:
     location: str
     today: dt.date
-    receipts: list[RecordedReceipt]
+    receipts: list[RecordedReceipt]  # oldest first, by their own date (receipt_date)
     still_rejected: list[TrackedPassage]  # most urgent first
     resolved: list[ResolvedPassage]
     # Passages a SUPPRESSION flux withdrew, as its receipt said (most recent first).
@@ -103,6 +106,27 @@ class WithdrawnPassage:
     withdrawn_on: dt.date
     receipt_id: int
     receipt_name: str
+
+
+# The portal names a receipt "Accusé de traitement_<deposited file>_AAAAMMJJ.xml"; a browser
+# saving it twice adds " (1)".
+_NAME_DATE = re.compile(r"_(\d{4})(\d{2})(\d{2})(?:\s*\(\d+\))?\.xml$", re.IGNORECASE)
+
+
+def receipt_date(receipt: RecordedReceipt) -> dt.date:
+    """The receipt's own date: the one in its file name, else the day it was analysed."""
+    found = _NAME_DATE.search(receipt.receipt_name)
+    if found:
+        try:
+            return dt.date(*(int(part) for part in found.groups()))
+        except ValueError:
+            pass
+    return receipt.analysed_at.date()
+
+
+def in_date_order(receipts: Sequence[RecordedReceipt]) -> list[RecordedReceipt]:
+    """Oldest receipt first; receipts of the same day in the order they were analysed."""
+    return sorted(receipts, key=lambda r: (receipt_date(r), r.analysed_at, r.id))
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -139,14 +163,17 @@ def _latest(events: Sequence[PassageEvent], field: Callable[[PassageEvent], T | 
 
 def compute(history: History, today: dt.date | None = None) -> Tracking:
     today = today or dt.date.today()
-    receipts = {r.id: r for r in history.receipts}
+    ordered_receipts = in_date_order(history.receipts)
+    receipts = {r.id: r for r in ordered_receipts}
+    rank = {r.id: index for index, r in enumerate(ordered_receipts)}
+    days = {r.id: receipt_date(r) for r in ordered_receipts}
 
     def day(event: PassageEvent) -> dt.date:
-        return receipts[event.receipt_id].analysed_at.date()
+        return days[event.receipt_id]
 
     still: list[TrackedPassage] = []
     resolved: list[ResolvedPassage] = []
-    ordered = sorted(history.events, key=lambda e: (e.idTechnique, e.receipt_id))
+    ordered = sorted(history.events, key=lambda e: (e.idTechnique, rank[e.receipt_id]))
     for identifier, group in groupby(ordered, key=lambda e: e.idTechnique):
         events = list(group)
         rejections = [e for e in events if not _accepted(e)]
@@ -201,7 +228,7 @@ def compute(history: History, today: dt.date | None = None) -> Tracking:
     withdrawn = [
         WithdrawnPassage(
             w.idTechnique,
-            receipts[w.receipt_id].analysed_at.date(),
+            receipt_date(receipts[w.receipt_id]),
             w.receipt_id,
             receipts[w.receipt_id].receipt_name,
         )
@@ -209,7 +236,7 @@ def compute(history: History, today: dt.date | None = None) -> Tracking:
         if w.status == "OK" and w.receipt_id in receipts
     ]
     withdrawn.sort(key=lambda p: (p.receipt_id, p.idTechnique), reverse=True)
-    return Tracking(history.location, today, history.receipts, still, resolved, withdrawn)
+    return Tracking(history.location, today, ordered_receipts, still, resolved, withdrawn)
 
 
 # --- sentences ----------------------------------------------------------------------------

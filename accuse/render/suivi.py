@@ -18,6 +18,7 @@ from accuse.history.tracking import (
     REPEAT_THRESHOLD,
     Tracking,
     Urgency,
+    receipt_date,
 )
 from accuse.text import inert, plural
 
@@ -169,6 +170,7 @@ def received_document(tracking: Tracking) -> dict:
 def receipts_document(receipts: Sequence[RecordedReceipt]) -> list[dict]:
     return [
         {
+            "date_accuse": receipt_date(r).isoformat(),
             "analyse_le": r.analysed_at.isoformat(timespec="seconds"),
             "enregistre_le": r.recorded_at.isoformat(timespec="seconds"),
             "accuse": r.receipt_name,
@@ -272,6 +274,7 @@ def write_workbook(tracking: Tracking, target: Path, inputs: Sequence[Path] = ()
 
         sheet = book.add_worksheet("Accusés")
         headers = [
+            ("Date de l'accusé", 12),
             ("Analysé le", 16),
             ("Accusé", 40),
             ("Type", 22),
@@ -287,17 +290,18 @@ def write_workbook(tracking: Tracking, target: Path, inputs: Sequence[Path] = ()
         _sheet_header(sheet, headers, bold)
         moment = book.add_format({"num_format": "dd/mm/yyyy hh:mm"})
         for index, receipt in enumerate(tracking.receipts, start=1):
-            sheet.write_datetime(index, 0, receipt.analysed_at.replace(tzinfo=None), moment)
-            _string(sheet, index, 1, receipt.receipt_name)
-            _string(sheet, index, 2, receipt_kind(receipt))
-            _string(sheet, index, 3, receipt.nomFichier)
-            _string(sheet, index, 4, receipt.idFlux)
-            _string(sheet, index, 5, receipt.idTraitement)
-            _string(sheet, index, 6, receipt.idDemande)
-            _string(sheet, index, 7, receipt.source_name)
-            sheet.write_number(index, 8, receipt.accepted_count)
-            sheet.write_number(index, 9, receipt.rejected_count)
-            sheet.write_number(index, 10, receipt.file_error_count)
+            _date(sheet, index, 0, receipt_date(receipt), date)
+            sheet.write_datetime(index, 1, receipt.analysed_at.replace(tzinfo=None), moment)
+            _string(sheet, index, 2, receipt.receipt_name)
+            _string(sheet, index, 3, receipt_kind(receipt))
+            _string(sheet, index, 4, receipt.nomFichier)
+            _string(sheet, index, 5, receipt.idFlux)
+            _string(sheet, index, 6, receipt.idTraitement)
+            _string(sheet, index, 7, receipt.idDemande)
+            _string(sheet, index, 8, receipt.source_name)
+            sheet.write_number(index, 9, receipt.accepted_count)
+            sheet.write_number(index, 10, receipt.rejected_count)
+            sheet.write_number(index, 11, receipt.file_error_count)
         _finish(sheet, len(tracking.receipts), len(headers))
         book.close()
 
@@ -340,7 +344,7 @@ def _header(tracking: Tracking, console: Console) -> None:
     receipts = tracking.receipts
     line = f"Historique : {inert(tracking.location)}"
     if receipts:
-        first, last = receipts[0].analysed_at, receipts[-1].analysed_at
+        first, last = receipt_date(receipts[0]), receipt_date(receipts[-1])
         line += f" — {plural(len(receipts), 'accusé')} enregistré{'s' if len(receipts) > 1 else ''}"
         line += (
             f", du {_day(first)} au {_day(last)}" if len(receipts) > 1 else f", le {_day(first)}"
@@ -420,8 +424,11 @@ def render_receipts(tracking: Tracking, console: Console) -> None:
             Text("Aucun accusé enregistré : chaque accuse analyse en ajoute un.", style="bold")
         )
         return
-    table = Table(title="Accusés enregistrés, du plus ancien au plus récent", title_justify="left")
-    table.add_column("Analysé le", no_wrap=True)
+    table = Table(
+        title="Accusés enregistrés, du plus ancien au plus récent (date de l'accusé)",
+        title_justify="left",
+    )
+    table.add_column("Date", no_wrap=True)
     table.add_column("Accusé")
     table.add_column("Fichier déposé")
     table.add_column("Traitement")
@@ -438,7 +445,7 @@ def render_receipts(tracking: Tracking, console: Console) -> None:
         if r.id in suppressions:
             identity = f"{identity} ({receipt_kind(r, suppression=True)})"
         table.add_row(
-            r.analysed_at.strftime("%d/%m/%Y %H:%M"),
+            _day(receipt_date(r)),
             Text(inert(r.receipt_name)),
             Text(inert(r.nomFichier or "—")),
             Text(inert(identity)),
