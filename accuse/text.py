@@ -87,3 +87,50 @@ def inert(text: object) -> str:
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     word = singular if count in (0, 1) else (plural_form or singular + "s")
     return f"{count} {word}"
+
+
+def _plain(char: str) -> str:
+    """A character a legacy console encoding may lack, in plain characters."""
+    name = unicodedata.name(char, "")
+    if name.startswith("BOX DRAWINGS"):
+        if "HORIZONTAL" in name and "VERTICAL" not in name:
+            return "-"
+        if "VERTICAL" in name and "HORIZONTAL" not in name:
+            return "|"
+        return "+"
+    if "ARROW" in name:
+        return "<-" if "LEFTWARDS" in name else "->"
+    if "FLAG" in name:
+        return "!"
+    if "BULLET" in name:
+        return "*"
+    if "ELLIPSIS" in name:
+        return "..."
+    if "DASH" in name:
+        return "-"
+    if "QUOTATION MARK" in name:
+        return '"'
+    letter = _LATIN_LETTER.match(name)
+    if letter:  # Ł, ø, đ do not decompose: their base letter
+        base = letter.group(2)
+        return base.lower() if letter.group(1) == "SMALL" else base
+    return strip_accents(char)
+
+
+_LATIN_LETTER = re.compile(r"LATIN (SMALL|CAPITAL) LETTER ([A-Z]) WITH ")
+
+
+def plain_fallback(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: what a stream cannot encode is written in plain characters
+    (→ as ->, ⚑ as !, box lines as + - |, Ł as L), and "?" when nothing closer exists."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    out = []
+    for char in error.object[error.start : error.end]:
+        plain = _plain(char)
+        try:
+            plain.encode(error.encoding)
+        except (UnicodeError, LookupError):
+            plain = "?"
+        out.append(plain or "?")
+    return "".join(out), error.end

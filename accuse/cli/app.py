@@ -121,8 +121,23 @@ def _french_help_option(command: object) -> None:
         _french_help_option(child)
 
 
+def _plain_streams() -> None:
+    """A Windows console or a file in Windows-1252 cannot encode ⚑, → or box lines: write
+    plain characters instead of crashing."""
+    import codecs
+
+    from accuse.text import plain_fallback
+
+    codecs.register_error("accuse-plain", plain_fallback)
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and not (stream.encoding or "").lower().startswith("utf"):
+            reconfigure(errors="accuse-plain")
+
+
 def main() -> None:
     """The console script: Typer's app, with usage errors told in French (exit 2)."""
+    _plain_streams()
     command = typer.main.get_command(app)
     _french_help_option(command)
     try:
