@@ -363,6 +363,9 @@ def withdrawn_sentence(tracking: Tracking) -> str | None:
     return f"{plural(len(gone), 'passage')} {verb} par un flux de suppression : {shown}{more}."
 
 
+WIDE_TABLE = 130  # terminal columns from which every column of the suivi table fits
+
+
 def render(tracking: Tracking, console: Console, limit: int = 50) -> None:
     _header(tracking, console)
     console.print(Text(verdict(tracking), style="bold"))
@@ -371,15 +374,24 @@ def render(tracking: Tracking, console: Console, limit: int = 50) -> None:
         console.print(Text(inert(gone)))
     if not tracking.still_rejected:
         return
-    table = Table(title="Passages encore refusés, les plus urgents d'abord", title_justify="left")
-    table.add_column("Échéance", no_wrap=True)
-    table.add_column("Reste", justify="right", no_wrap=True)
+    # A narrow terminal (80 columns) keeps who, why, how many deposits and the flag; the
+    # refusal dates go first (they are in --sortie and JSON), the time left joins the deadline.
+    wide = console.width >= WIDE_TABLE
+    table = Table(
+        title="Passages encore refusés, les plus urgents d'abord",
+        title_justify="left",
+        show_edge=wide,
+    )
+    table.add_column("Échéance", no_wrap=wide, min_width=10)
+    if wide:
+        table.add_column("Reste", justify="right", no_wrap=True)
     table.add_column("idTechnique", no_wrap=True)
-    table.add_column("Titulaire")
-    table.add_column("Famille")
-    table.add_column("Dépôts", justify="right")
-    table.add_column("1er refus", no_wrap=True)
-    table.add_column("Dernier refus", no_wrap=True)
+    table.add_column("Titulaire", min_width=8, overflow="fold")
+    table.add_column("Famille", min_width=10, overflow="fold")
+    table.add_column("Dépôts", justify="right", no_wrap=True)
+    if wide:
+        table.add_column("1er refus", no_wrap=True)
+        table.add_column("Dernier refus", no_wrap=True)
     styles = {"depassee": "bold red", "sous_30_jours": "yellow"}
     # The most urgent first: a terminal shows a few dozen; the rest go to --sortie or JSON.
     for p in tracking.still_rejected[:limit]:
@@ -388,16 +400,22 @@ def render(tracking: Tracking, console: Console, limit: int = 50) -> None:
         deposits = Text(str(p.rejected_deposits) + (" ⚑" if p.repeated else ""))
         if p.repeated:
             deposits.stylize("bold magenta")
-        table.add_row(
-            Text(due, style=style),
-            Text(_days(p.days_left), style=style),
-            Text(inert(p.idTechnique)),
-            Text(inert(p.holder) or "—"),
-            Text(inert(p.family_title)),
-            deposits,
-            _day(p.first_rejected),
-            _day(p.last_rejected),
-        )
+        who = (Text(inert(p.idTechnique)), Text(inert(p.holder) or "—"))
+        family = Text(inert(p.family_title))
+        if wide:
+            table.add_row(
+                Text(due, style=style),
+                Text(_days(p.days_left), style=style),
+                *who,
+                family,
+                deposits,
+                Text(_day(p.first_rejected)),
+                Text(_day(p.last_rejected)),
+            )
+        else:
+            left = _days(p.days_left)
+            due_left = Text(due + ("\n" + left if left else ""), style=style)
+            table.add_row(due_left, *who, family, deposits)
     console.print()
     console.print(table)
     hidden = len(tracking.still_rejected) - limit
@@ -406,6 +424,14 @@ def render(tracking: Tracking, console: Console, limit: int = 50) -> None:
             Text(
                 f"… et {hidden} autre(s) passage(s) encore refusé(s) : --sortie suivi.xlsx ou "
                 "--format json pour tout voir, --lignes pour en montrer plus.",
+                style="dim",
+            )
+        )
+    if not wide:
+        console.print(
+            Text(
+                "Dates du 1er et du dernier refus : dans une fenêtre plus large, ou avec "
+                "--sortie suivi.xlsx.",
                 style="dim",
             )
         )
