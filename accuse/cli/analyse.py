@@ -73,8 +73,10 @@ def analyse_command(
             "-o",
             help=(
                 "Dossier où écrire la feuille de corrections (corrections.xlsx) et le rapport "
-                "(rapport.html). Par défaut : « accuse-<nom de l'accusé> » dans le dossier "
-                "courant ; créé s'il n'existe pas ; vos fichiers d'entrée ne sont jamais modifiés."
+                "(rapport.html). Par défaut, dans le dossier courant : « accuse-<fichier "
+                "déposé>-<date de l'accusé> » pour un accusé nommé par le portail, sinon "
+                "« accuse-<nom de l'accusé> » ; créé s'il n'existe pas ; vos fichiers d'entrée "
+                "ne sont jamais modifiés."
             ),
         ),
     ] = None,
@@ -134,7 +136,7 @@ def analyse_command(
             # Jinja2, the re-export) cost a few hundred milliseconds of start-up.
             from accuse.render.outputs import default_output_folder, write_outputs
 
-            written = write_outputs(result, sortie or default_output_folder(recu), kept)
+            written = write_outputs(result, sortie or default_output_folder(result), kept)
         note = record_analysis(result, historique, sans_historique)
         if format is OutputFormat.json:
             from accuse.render.jsondoc import build

@@ -165,3 +165,25 @@ def write_value(
     else:
         kind = "text" if text_column else "general"
         sheet.write_string(row, column, str(value), formats.get(kind, highlighted))
+
+
+def worksheet_receipt(path: Path) -> str | None:
+    """The name of the receipt a worksheet was written for (its bookkeeping "accuse" entry),
+    or None when the file is absent or not a worksheet of ours."""
+    import json
+
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        if SHEET_BOOK not in book.sheet_names:
+            return None
+        for row in book.get_sheet_by_name(SHEET_BOOK).iter_rows():
+            if not row or row[0] == BOOK_ROWS_MARK:
+                return None
+            if row[0] == "accuse" and len(row) > 1:
+                name = json.loads(str(row[1]))
+                return name if isinstance(name, str) else None
+    except Exception:  # absent, damaged or foreign: not a worksheet of ours
+        return None
+    return None

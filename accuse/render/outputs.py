@@ -3,23 +3,58 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from pathlib import Path
 
+from accuse.fix.workbook import worksheet_receipt
 from accuse.output import prepare_folder
 from accuse.parallel import gc_paused, side_by_side
 from accuse.pipeline.analysis import Analysis, input_paths
 from accuse.render.html import write_report
 from accuse.render.previous import keep_user_work
 from accuse.render.worksheet import write_worksheet
+from accuse.text import squeeze
 
 WORKSHEET_NAME = "corrections.xlsx"
 PARALLEL_FROM = 2000  # rejected rows from which the two outputs are written side by side
 REPORT_NAME = "rapport.html"
 
 
-def default_output_folder(receipt_path: Path) -> Path:
-    """``accuse-<receipt name>`` in the current folder."""
-    return Path.cwd() / f"accuse-{Path(receipt_path).stem}"
+# "Accusé de traitement_<deposited file>_AAAAMMJJ.xml", as the portal names a receipt (a
+# browser saving it twice adds " (1)").
+_PORTAL_NAME = re.compile(
+    r"^.*?_(?P<deposited>.+)_(?P<date>\d{8})(?:\s*\(\d+\))?\.xml$", re.IGNORECASE
+)
+_UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+_NAME_LENGTH = 40
+
+
+def _folder_part(text: str) -> str:
+    """A piece of a folder name any system accepts, kept short."""
+    text = _UNSAFE_IN_NAME.sub("-", squeeze(text))
+    if text.lower().endswith(".xml"):
+        text = text[:-4]
+    return text[:_NAME_LENGTH].strip(" .-")
+
+
+def default_output_folder(analysis: Analysis) -> Path:
+    """A short readable folder in the current one: ``accuse-<deposited file>-<AAAAMMJJ>`` for a
+    receipt named the portal's way, else ``accuse-<receipt name>``. The same receipt always
+    gets the same folder; another receipt that would get a folder already holding a worksheet
+    of its own gets ``-2``, ``-3``…"""
+    receipt = analysis.receipt
+    portal = _PORTAL_NAME.match(receipt.path.name)
+    if portal:
+        deposited = _folder_part(receipt.nomFichier or portal["deposited"])
+        base = "-".join(p for p in ("accuse", deposited, portal["date"]) if p)
+    else:
+        base = f"accuse-{_folder_part(receipt.path.stem) or 'recu'}"
+    for number in range(1, 1000):
+        folder = Path.cwd() / (base if number == 1 else f"{base}-{number}")
+        owner = worksheet_receipt(folder / WORKSHEET_NAME)
+        if owner is None or owner == receipt.path.name:
+            return folder
+    return folder
 
 
 def write_outputs(
