@@ -146,10 +146,13 @@ def analyse(
     catalogue: Catalogue | None = None,
     sheet: str | None = None,
     id_column: str | None = None,
+    force: bool = False,
 ) -> Analysis:
     """``accuse analyse`` without its outputs: the receipt read, each rejected passage joined
     to its row of ``source`` (xlsx, xls, ods, csv or the deposited flux XML), classified by
-    ``catalogue`` (the shipped one when None) and diagnosed. Writes nothing."""
+    ``catalogue`` (the shipped one when None) and diagnosed. Writes nothing. A source that is
+    not the receipt's file (none of its passages, another idFlux) raises InputError unless
+    ``force``."""
     from accuse.pipeline.analysis import analyse as run
 
     return run(
@@ -158,6 +161,7 @@ def analyse(
         sheet=sheet,
         id_column=id_column,
         catalogue=catalogue or load_catalogue(),
+        force=force,
     )
 
 
