@@ -134,9 +134,9 @@ def analyse_command(
         if not sans_sortie:
             # Imported only to write: the worksheet, report and earlier-work modules (xlsxwriter,
             # Jinja2, the re-export) cost a few hundred milliseconds of start-up.
-            from accuse.render.outputs import default_output_folder, write_outputs
+            from accuse.render.outputs import analysis_output_folder, write_outputs
 
-            written = write_outputs(result, sortie or default_output_folder(result), kept)
+            written = write_outputs(result, sortie or analysis_output_folder(result), kept)
         note = record_analysis(result, historique, sans_historique)
         if format is OutputFormat.json:
             from accuse.render.jsondoc import build

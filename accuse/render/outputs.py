@@ -37,7 +37,12 @@ def _folder_part(text: str) -> str:
     return text[:_NAME_LENGTH].strip(" .-")
 
 
-def default_output_folder(analysis: Analysis) -> Path:
+def default_output_folder(input_path: Path) -> Path:
+    """``accuse-<file name>`` in the current folder."""
+    return Path.cwd() / f"accuse-{_folder_part(Path(input_path).stem) or 'sortie'}"
+
+
+def analysis_output_folder(analysis: Analysis) -> Path:
     """A short readable folder in the current one: ``accuse-<deposited file>-<AAAAMMJJ>`` for a
     receipt named the portal's way, else ``accuse-<receipt name>``. The same receipt always
     gets the same folder; another receipt that would get a folder already holding a worksheet
