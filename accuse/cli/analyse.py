@@ -20,7 +20,12 @@ from accuse.cli.common import (
     progress_bar,
     stderr_console,
 )
-from accuse.cli.suivi import HistoriqueOption, SansHistoriqueOption, record_analysis
+from accuse.cli.suivi import (
+    HistoriqueOption,
+    SansHistoriqueOption,
+    note_earlier_refusals,
+    record_analysis,
+)
 from accuse.render.jsontext import dumps
 from accuse.text import inert
 
@@ -129,6 +134,7 @@ def analyse_command(
             progress=progress_bar(),
             force=forcer,
         )
+        note_earlier_refusals(result, historique, sans_historique)
         written: list[Path] = []
         kept: list[str] = []  # what was done to keep the user's earlier work
         if not sans_sortie:
@@ -159,6 +165,17 @@ def analyse_command(
                 for line in kept:
                     console.print(Text(inert(line), style="bold yellow"))
             console.print(Text(note, style="dim"))
+            from accuse.pipeline.summary import earlier_sentence, next_step
+
+            earlier = earlier_sentence(result)
+            if earlier:
+                console.print(Text(earlier, style="magenta"))
+            worksheet = next((p for p in written if p.suffix == ".xlsx"), None)
+            step = next_step(result, inert(worksheet) if worksheet is not None else None)
+            if step:
+                console.print()
+                # Never wrapped: the command must stay whole to be copied.
+                console.print(Text(step, style="bold"), soft_wrap=True)
         return EXIT_REJECTED if result.has_rejections else EXIT_OK
 
     guarded(debug, run)

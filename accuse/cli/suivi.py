@@ -82,6 +82,29 @@ def record_analysis(analysis: Analysis, historique: str | None, sans_historique:
     return f"Historique : accusé enregistré ({counts}) dans {where}. Voir accuse suivi.{harvest}"
 
 
+def note_earlier_refusals(
+    analysis: Analysis, historique: str | None, sans_historique: bool
+) -> None:
+    """What the history already knows of this receipt's rejected passages (refused at earlier
+    deposits, their deadline), for the report and the summary. A history that cannot be read
+    never spoils the analysis: it then simply tells nothing."""
+    if sans_historique:
+        return
+    from accuse.errors import InputError
+    from accuse.history.store import load, recorded_id, resolve_location
+    from accuse.history.tracking import earlier_refusals
+
+    try:
+        location = resolve_location(historique)
+        history = load(location)
+        if not history.receipts:
+            return
+        same = recorded_id(location, analysis.receipt.path)
+        analysis.earlier = earlier_refusals(history, analysis, same)
+    except InputError:
+        return
+
+
 def suivi_command(
     historique: HistoriqueOption = None,
     format: Annotated[

@@ -20,6 +20,7 @@ from xlsxwriter.worksheet import Worksheet
 from accuse.model import CellValue
 
 FORMAT_VERSION = 2  # 2: original rows kept as fingerprints
+WORKSHEET_NAME = "corrections.xlsx"  # the file name accuse analyse gives the worksheet
 SHEET_FIX = "À corriger"
 SHEET_BOOK = "accuse_suivi"  # hidden
 # Passages the portal already holds under their id (DOUBLON): when one is really another

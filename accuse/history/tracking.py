@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Literal, TypeVar
 
+from accuse.cells import as_date
 from accuse.history.store import History, PassageEvent, RecordedReceipt
+from accuse.pipeline.analysis import Analysis, EarlierRefusal
 
 FORMAT_VERSION = 1
 DOUBLON = "DOUBLON"
@@ -113,15 +115,20 @@ class WithdrawnPassage:
 _NAME_DATE = re.compile(r"_(\d{4})(\d{2})(\d{2})(?:\s*\(\d+\))?\.xml$", re.IGNORECASE)
 
 
-def receipt_date(receipt: RecordedReceipt) -> dt.date:
-    """The receipt's own date: the one in its file name, else the day it was analysed."""
-    found = _NAME_DATE.search(receipt.receipt_name)
+def name_date(name: str) -> dt.date | None:
+    """The date the portal put at the end of a receipt's file name, if it is there."""
+    found = _NAME_DATE.search(name)
     if found:
         try:
             return dt.date(*(int(part) for part in found.groups()))
         except ValueError:
-            pass
-    return receipt.analysed_at.date()
+            return None
+    return None
+
+
+def receipt_date(receipt: RecordedReceipt) -> dt.date:
+    """The receipt's own date: the one in its file name, else the day it was analysed."""
+    return name_date(receipt.receipt_name) or receipt.analysed_at.date()
 
 
 def in_date_order(receipts: Sequence[RecordedReceipt]) -> list[RecordedReceipt]:
@@ -240,3 +247,31 @@ def compute(history: History, today: dt.date | None = None) -> Tracking:
 
 
 # --- sentences ----------------------------------------------------------------------------
+
+
+def earlier_refusals(
+    history: History, analysis: Analysis, same_receipt: int | None = None
+) -> dict[str, EarlierRefusal]:
+    """The passages this analysis finds rejected that receipts of the history dated up to this
+    one had already rejected (``same_receipt``: this receipt's own id, if recorded)."""
+    day = name_date(analysis.receipt.path.name) or analysis.analysed_at.date()
+    before = {r.id: receipt_date(r) for r in history.receipts if r.id != same_receipt}
+    before = {i: d for i, d in before.items() if d <= day}
+    rows = {r.idTechnique: r for r in analysis.rejected if r.fixable}
+    found: dict[str, list[PassageEvent]] = {}
+    for event in history.events:
+        if event.receipt_id in before and event.idTechnique in rows and not _accepted(event):
+            found.setdefault(event.idTechnique, []).append(event)
+    earlier: dict[str, EarlierRefusal] = {}
+    for identifier, events in found.items():
+        row = rows[identifier].row
+        issued = None
+        if row is not None and analysis.source is not None:
+            issued = as_date(analysis.source.value(row, "dateDebutValidite"))
+        issued = issued or _latest(events, lambda e: e.dateDebutValidite)
+        earlier[identifier] = EarlierRefusal(
+            deposits=len({e.receipt_id for e in events}),
+            first=min(before[e.receipt_id] for e in events),
+            deadline=deadline(issued) if issued is not None else None,
+        )
+    return earlier

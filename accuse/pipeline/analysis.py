@@ -65,6 +65,15 @@ class LocatedFileError:
     row: SourceRow | None = None
 
 
+@dataclass(frozen=True)
+class EarlierRefusal:
+    """A passage of this receipt the history saw refused at earlier deposits."""
+
+    deposits: int  # earlier receipts that refused it
+    first: dt.date  # date of the first of them
+    deadline: dt.date | None  # legal deadline (dateDebutValidite + 3 months), when known
+
+
 @dataclass
 class Analysis:
     receipt: Receipt
@@ -76,6 +85,8 @@ class Analysis:
     absent: list[tuple[int, str]] = field(default_factory=list)
     duplicates: dict[str, list[int]] = field(default_factory=dict)
     analysed_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().astimezone())
+    # Filled from the history by the command (accuse.history.tracking.earlier_refusals).
+    earlier: dict[str, EarlierRefusal] = field(default_factory=dict)
 
     @property
     def rejected_count(self) -> int:

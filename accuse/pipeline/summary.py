@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from accuse.model import FLUX_FEATURES, Source
@@ -136,3 +137,43 @@ def verdict(analysis: Analysis) -> str:
     to_fix = f"{t.a_corriger} {'est' if t.a_corriger == 1 else 'sont'} à corriger et à redéposer"
     stored = "était déjà enregistré" if t.deja_enregistres == 1 else "étaient déjà enregistrés"
     return f"{sentence} ; {to_fix}, {t.deja_enregistres} {stored}."
+
+
+def next_step(analysis: Analysis, worksheet: str | None) -> str | None:
+    """What to do now, as the last words of the summary: where the worksheet is and the
+    command that turns it into the file to deposit."""
+    if analysis.receipt.shape == "rejet_fichier":
+        return None  # the verdict already says: correct the file and deposit it whole
+    t = totals(analysis)
+    if t.a_corriger == 0:
+        return None
+    if analysis.source is None:
+        return (
+            "Étape suivante : relancez avec --source et le fichier que vous avez déposé, pour "
+            "retrouver chaque refus dans vos lignes et obtenir la feuille de corrections."
+        )
+    if worksheet is None:
+        return (
+            "Étape suivante : relancez sans --sans-sortie pour obtenir la feuille de "
+            "corrections (corrections.xlsx)."
+        )
+    return (
+        f"Étape suivante : corrigez les lignes de l'onglet « À corriger » de {worksheet}, "
+        f'enregistrez, puis lancez : accuse reexporter "{worksheet}"'
+    )
+
+
+def earlier_sentence(analysis: Analysis) -> str | None:
+    """Passages of this receipt already refused at an earlier deposit, as one sentence."""
+    count = len(analysis.earlier)
+    if not count:
+        return None
+    late = sum(1 for e in analysis.earlier.values() if e.deadline and e.deadline < dt.date.today())
+    sentence = (
+        f"{plural(count, 'passage')} de cet accusé "
+        f"{'avait' if count == 1 else 'avaient'} déjà été "
+        f"refusé{'s' if count > 1 else ''} à un dépôt précédent"
+    )
+    if late:
+        sentence += f" (échéance légale dépassée pour {late})"
+    return sentence + " : voir accuse suivi et le rapport."

@@ -24,6 +24,7 @@ import jinja2
 from markupsafe import Markup
 
 from accuse.cells import cell_text
+from accuse.fix.workbook import WORKSHEET_NAME
 from accuse.model import CellValue, Source, SourceRow
 from accuse.nir import mask
 from accuse.output import atomic_target, sealed
@@ -39,6 +40,7 @@ from accuse.pipeline.summary import (
 from accuse.reference.catalogue import CatalogueEntry
 from accuse.reference.fields import dictionary
 from accuse.render.chart import BarChart, bar_chart
+from accuse.render.suivi import REPEAT_ADVICE
 from accuse.text import inert
 
 ROWS_SHOWN = 100  # rows per family written as HTML; the script pages through the rest
@@ -452,6 +454,13 @@ def _families(analysis: Analysis, rows_shown: int) -> list[FamilyView]:
     return families
 
 
+def _holder(analysis: Analysis, rejected: RejectedRow) -> str:
+    if rejected.row is None or analysis.source is None:
+        return ""
+    names = (analysis.source.value(rejected.row, k) for k in ("nomNaissance", "prenom1"))
+    return " ".join(_shown(v) for v in names).strip()
+
+
 def render_report(analysis: Analysis, rows_shown: int = ROWS_SHOWN) -> str:
     t = totals(analysis)
     families = _families(analysis, rows_shown)
@@ -469,6 +478,18 @@ def render_report(analysis: Analysis, rows_shown: int = ROWS_SHOWN) -> str:
     passages = t.ok + t.ko
     absent = [(p, inert(i)) for p, i in analysis.absent[:ABSENT_SHOWN]]
     duplicates = [(inert(i), ", ".join(map(str, p))) for i, p in analysis.duplicates.items()]
+    earlier = [
+        (
+            inert(r.idTechnique),
+            _holder(analysis, r),
+            found.deposits,
+            f"{found.first:%d/%m/%Y}",
+            f"{found.deadline:%d/%m/%Y}" if found.deadline else "inconnue",
+            found.deadline is not None and found.deadline < dt.date.today(),
+        )
+        for r in analysis.rejected
+        if (found := analysis.earlier.get(r.idTechnique)) is not None
+    ]
     return (
         environment()
         .get_template("rapport.html.j2")
@@ -494,6 +515,10 @@ def render_report(analysis: Analysis, rows_shown: int = ROWS_SHOWN) -> str:
             absent_total=len(analysis.absent),
             duplicates=duplicates,
             data=_json_for_script(data),
+            earlier=earlier,
+            repeat_advice=REPEAT_ADVICE,
+            worksheet_name=WORKSHEET_NAME,
+            to_fix=t.a_corriger if analysis.source is not None and not whole_file else 0,
             css=asset("rapport.css"),
             script=asset("rapport.js"),
         )

@@ -6,7 +6,7 @@ import contextlib
 import re
 from pathlib import Path
 
-from accuse.fix.workbook import worksheet_receipt
+from accuse.fix.workbook import WORKSHEET_NAME, worksheet_receipt
 from accuse.output import prepare_folder
 from accuse.parallel import gc_paused, side_by_side
 from accuse.pipeline.analysis import Analysis, input_paths
@@ -15,7 +15,6 @@ from accuse.render.previous import keep_user_work
 from accuse.render.worksheet import write_worksheet
 from accuse.text import squeeze
 
-WORKSHEET_NAME = "corrections.xlsx"
 PARALLEL_FROM = 2000  # rejected rows from which the two outputs are written side by side
 REPORT_NAME = "rapport.html"
 
