@@ -320,7 +320,11 @@ def test_unknown_code() -> None:
 
 def test_lost_leading_zero_is_restored_and_mentioned_only_when_relevant() -> None:
     good = {"codeInsee": 1053, "libelleCommuneNaissance": "Bourg-en-Bresse"}
-    assert run(N3, good) == []
+    # The name agrees with 01053, but the portal got 4 digits: the lost zero is said once,
+    # with the likely code.
+    found = run(N3, good)
+    assert [f.champ for f in found] == ["codeInsee"]
+    assert has(found, "codeInsee", "« 1053 »", "Code probable : 01053 (Bourg-en-Bresse)")
     found = run(N3, {**good, "libelleCommuneNaissance": "Lyon"})
     assert has(found, "libelleCommuneNaissance", "01053", "zéro initial", "Bourg-en-Bresse")
 

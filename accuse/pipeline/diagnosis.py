@@ -807,6 +807,7 @@ def _postal_only(row: Row, postal: str) -> list[Finding]:
     commune = row.text("libelleCommuneNaissance")
     hint = ""
     digits = re.sub(r"\s", "", postal)
+    digits = geo.lost_leading_zero(digits) or digits
     arrondissement = geo.arrondissement_for_postal(digits)
     if arrondissement:
         hint = f" ({geo.commune_label(arrondissement)} : {arrondissement})"
@@ -821,6 +822,38 @@ def _postal_only(row: Row, postal: str) -> list[Finding]:
             "titulaire.",
         )
     ]
+
+
+def _lost_zero(row: Row) -> list[Finding]:
+    """A birth place code a spreadsheet stored as a number: its leading zero is gone."""
+    found: list[Finding] = []
+    text = _as_text(row.raw("codeInsee"))
+    padded = geo.lost_leading_zero(text) if text is not None else None
+    if text is not None and padded is not None and geo.is_commune_code(padded):
+        found.append(
+            Finding(
+                "codeInsee",
+                f"Le code INSEE de naissance « {text} » n'a que 4 chiffres : le tableur a sans "
+                f"doute effacé son zéro initial. Code probable : {padded} "
+                f"({geo.commune_label(padded)}). Corrigez la cellule et mettez la colonne au "
+                "format Texte pour garder le zéro.",
+            )
+        )
+    postal = _as_text(row.raw("codePostal"))
+    padded = geo.lost_leading_zero(postal) if postal is not None else None
+    if postal is not None and padded is not None:
+        label = row.text("libelleCommuneNaissance")
+        codes = geo.codes_for_name(label, padded[:2]) if label else ()
+        insee = f" (code INSEE de « {label} » : {' ou '.join(codes[:3])})" if codes else ""
+        found.append(
+            Finding(
+                "codePostal",
+                f"Le code postal de naissance « {postal} » n'a que 4 chiffres : le tableur a sans "
+                f"doute effacé son zéro initial. Code probable : {padded}{insee}. Corrigez la "
+                "cellule et mettez la colonne au format Texte pour garder le zéro.",
+            )
+        )
+    return found
 
 
 # --- Dates, certification, duplicates -------------------------------------------------------
@@ -1251,6 +1284,7 @@ LEVEL2_CHECKS: tuple[Check, ...] = (
 )
 PLACE_CHECKS: tuple[Check, ...] = (
     _missing_place,
+    _lost_zero,
     _birthplace,
     _optional_first_names,
     _nir_place,
@@ -1270,6 +1304,7 @@ FAMILIES: dict[str, tuple[Check, ...]] = {
         _discriminators,
         lambda row: _day_month(row, swap=False),
         _nir_month,
+        _lost_zero,
         _birthplace,
         _optional_first_names,
         _nir_place,
@@ -1329,22 +1364,6 @@ def _missing_place_ahead(row: Row) -> list[Finding]:
             "Ni le code INSEE ni le code postal de la commune de naissance ne sont renseignés : "
             "le lieu de naissance sert à départager les homonymes ; sans lui, le passage risque "
             "d'être refusé si le titulaire a des homonymes.",
-        )
-    ]
-
-
-def _lost_zero(row: Row) -> list[Finding]:
-    raw = row.raw("codeInsee")
-    text = _as_text(raw)
-    if text is None or not re.fullmatch(r"\d{4}", text.strip()):
-        return []
-    padded = text.strip().zfill(5)
-    return [
-        Finding(
-            "codeInsee",
-            f"Le code INSEE de naissance « {text} » n'a que 4 chiffres : le tableur a sans doute "
-            f"effacé son zéro initial (« {padded} »). Vérifiez que {padded} est bien la commune "
-            "de naissance, et mettez la colonne au format Texte pour garder le zéro.",
         )
     ]
 

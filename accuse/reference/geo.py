@@ -133,6 +133,15 @@ def arrondissement_for_postal(code: str) -> str | None:
     return None
 
 
+def lost_leading_zero(code: str) -> str | None:
+    """The five-digit code a spreadsheet turned into a four-digit number (1053 for 01053, 1000
+    for 01000): departments 01 to 09 begin with a zero that a number cannot keep."""
+    code = code.strip()
+    if re.fullmatch(r"[1-9]\d{3}", code):
+        return "0" + code
+    return None
+
+
 def looks_like_postal_code(code: str) -> bool:
     """Five digits that are no INSEE code but fit a French postal code: department prefix
     (20 for Corsica, whose INSEE codes use 2A/2B) and not a country code."""
