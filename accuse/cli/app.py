@@ -19,12 +19,14 @@ from accuse.cli.common import (
 )
 from accuse.cli.courriels import courriels_command
 from accuse.cli.generer import generer_command
+from accuse.cli.help import FrenchCommand, FrenchGroup
 from accuse.cli.reexporter import reexporter_command
 from accuse.cli.retirer import retirer_command
 from accuse.cli.suivi import suivi_command
 from accuse.cli.verifier import verifier_command
 
 app = typer.Typer(
+    cls=FrenchGroup,
     name="accuse",
     help=(
         "Lit l'accusé de traitement de la Caisse des Dépôts, retrouve chaque passage refusé "
@@ -37,14 +39,15 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-app.command("analyse")(analyse_command)
-app.command("catalogue")(catalogue_command)
-app.command("courriels")(courriels_command)
-app.command("generer")(generer_command)
-app.command("reexporter")(reexporter_command)
-app.command("retirer")(retirer_command)
-app.command("suivi")(suivi_command)
-app.command("verifier")(verifier_command)
+# Every command is built with French help (accuse.cli.help).
+app.command("analyse", cls=FrenchCommand)(analyse_command)
+app.command("catalogue", cls=FrenchCommand)(catalogue_command)
+app.command("courriels", cls=FrenchCommand)(courriels_command)
+app.command("generer", cls=FrenchCommand)(generer_command)
+app.command("reexporter", cls=FrenchCommand)(reexporter_command)
+app.command("retirer", cls=FrenchCommand)(retirer_command)
+app.command("suivi", cls=FrenchCommand)(suivi_command)
+app.command("verifier", cls=FrenchCommand)(verifier_command)
 
 
 def _version(value: bool) -> None:
