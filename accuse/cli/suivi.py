@@ -252,6 +252,7 @@ def _statistics(location: Location, sortie: Path | None, format: OutputFormat) -
     if sortie is not None:
         console.print()
         console.print(Text(f"Écrit : {inert(sortie)}", style="green"))
+    return 0
 
 
 def forget_receipt(location: Location, given: str, confirmed: bool) -> int:
