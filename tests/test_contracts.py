@@ -394,6 +394,7 @@ def test_suivi_workbook_sheets_and_columns(tmp_path: Path) -> None:
         "Acceptés",
         "Refusés",
         "Erreurs de structure",
+        "Date de l'accusé",
     ]
 
 

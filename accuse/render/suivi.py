@@ -274,7 +274,6 @@ def write_workbook(tracking: Tracking, target: Path, inputs: Sequence[Path] = ()
 
         sheet = book.add_worksheet("Accusés")
         headers = [
-            ("Date de l'accusé", 12),
             ("Analysé le", 16),
             ("Accusé", 40),
             ("Type", 22),
@@ -286,22 +285,23 @@ def write_workbook(tracking: Tracking, target: Path, inputs: Sequence[Path] = ()
             ("Acceptés", 10),
             ("Refusés", 10),
             ("Erreurs de structure", 12),
+            ("Date de l'accusé", 12),  # the order of the rows
         ]
         _sheet_header(sheet, headers, bold)
         moment = book.add_format({"num_format": "dd/mm/yyyy hh:mm"})
         for index, receipt in enumerate(tracking.receipts, start=1):
-            _date(sheet, index, 0, receipt_date(receipt), date)
-            sheet.write_datetime(index, 1, receipt.analysed_at.replace(tzinfo=None), moment)
-            _string(sheet, index, 2, receipt.receipt_name)
-            _string(sheet, index, 3, receipt_kind(receipt))
-            _string(sheet, index, 4, receipt.nomFichier)
-            _string(sheet, index, 5, receipt.idFlux)
-            _string(sheet, index, 6, receipt.idTraitement)
-            _string(sheet, index, 7, receipt.idDemande)
-            _string(sheet, index, 8, receipt.source_name)
-            sheet.write_number(index, 9, receipt.accepted_count)
-            sheet.write_number(index, 10, receipt.rejected_count)
-            sheet.write_number(index, 11, receipt.file_error_count)
+            sheet.write_datetime(index, 0, receipt.analysed_at.replace(tzinfo=None), moment)
+            _string(sheet, index, 1, receipt.receipt_name)
+            _string(sheet, index, 2, receipt_kind(receipt))
+            _string(sheet, index, 3, receipt.nomFichier)
+            _string(sheet, index, 4, receipt.idFlux)
+            _string(sheet, index, 5, receipt.idTraitement)
+            _string(sheet, index, 6, receipt.idDemande)
+            _string(sheet, index, 7, receipt.source_name)
+            sheet.write_number(index, 8, receipt.accepted_count)
+            sheet.write_number(index, 9, receipt.rejected_count)
+            sheet.write_number(index, 10, receipt.file_error_count)
+            _date(sheet, index, 11, receipt_date(receipt), date)
         _finish(sheet, len(tracking.receipts), len(headers))
         book.close()
 
