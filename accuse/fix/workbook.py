@@ -111,6 +111,32 @@ def row_fingerprint(cells: Iterable[CellValue]) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
+LINE_HEIGHT = 15.0  # points: one line of the default font (Calibri 11, Carlito in LibreOffice)
+
+
+def text_lines(text: str, width: float) -> int:
+    """How many lines a wrapped cell ``width`` characters wide needs, word by word as Excel
+    and LibreOffice wrap. Spreadsheets do not grow a row for wrapped text on their own (LibreOffice
+    never does on opening an xlsx): the row height is set from this."""
+    usable = max(int(width) - 1, 1)
+    lines = 0
+    for paragraph in text.split("\n"):
+        count, current = 1, 0
+        for word in paragraph.split():
+            size = len(word)
+            if current and current + 1 + size <= usable:
+                current += 1 + size
+            elif not current and size <= usable:
+                current = size
+            else:
+                if current:
+                    count += 1
+                count += (size - 1) // usable  # a word longer than the column is cut
+                current = size % usable or usable
+        lines += count
+    return lines
+
+
 class Formats:
     """xlsxwriter formats, made once per combination (highlighted, number format)."""
 

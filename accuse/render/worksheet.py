@@ -25,12 +25,14 @@ from accuse.fix.workbook import (
     DATE_FORMAT,
     FORMAT_VERSION,
     KEY_HEADER,
+    LINE_HEIGHT,
     NEW_ID_HEADER,
     SHEET_BOOK,
     SHEET_DOUBLONS,
     SHEET_FIX,
     Formats,
     row_fingerprint,
+    text_lines,
     write_value,
 )
 from accuse.model import CellValue, Source, SourceRow
@@ -252,6 +254,8 @@ def _fix_sheet(
     widths = [_PREFIX_WIDTHS.get(t, 12) for t in prefix] + [
         min(max(len(h), 6) + 2, _MAX_WIDTH) for h in headers
     ]
+    heights = _RowHeights()
+    heights.add(0, [(t, w) for t, w in zip([*prefix, *headers], widths, strict=True)])
     first = len(prefix)
     column_formats = [
         (formats.get(kind_of, False), formats.get(kind_of, True))
@@ -266,8 +270,11 @@ def _fix_sheet(
             if isinstance(value, int):
                 sheet.write_number(number, column, value, formats.top)
             elif value:
-                cell_format = formats.wrap if title in _WRAPPED else formats.top
-                sheet.write_string(number, column, value, cell_format)
+                if title in _WRAPPED:
+                    sheet.write_string(number, column, value, formats.wrap)
+                    heights.add(number, [(str(value), widths[column])])
+                else:
+                    sheet.write_string(number, column, value, formats.top)
         for offset, value in enumerate(line.extra):
             if value is not None:
                 sheet.write_number(number, len(PREFIX) + offset, value, formats.top)
@@ -301,6 +308,7 @@ def _fix_sheet(
         # Text columns are formatted as text even where empty, so "01053" typed in stays so.
         text = 0 <= index < len(text_columns) and text_columns[index]
         sheet.set_column(column, column, width, formats.get("text", False) if text else None)
+    heights.apply(sheet)
     sheet.freeze_panes(1, 2)
     last_column = max(len(prefix) + len(headers) - 1, 0)
     sheet.autofilter(0, 0, max(len(lines), 1), last_column)
@@ -308,6 +316,28 @@ def _fix_sheet(
         _validations(sheet, source, keys, first, len(lines))
     sheet.activate()
     return prints
+
+
+class _RowHeights:
+    """Row heights that hold each row's wrapped text (a spreadsheet does not grow a row by
+    itself). Family texts repeat from row to row: each is measured once."""
+
+    def __init__(self) -> None:
+        self.lines: dict[int, int] = {}
+        self._measured: dict[tuple[str, float], int] = {}
+
+    def add(self, row: int, cells: list[tuple[str, float]]) -> None:
+        for text, width in cells:
+            key = (text, width)
+            lines = self._measured.get(key)
+            if lines is None:
+                lines = self._measured[key] = text_lines(text, width)
+            if lines > self.lines.get(row, 1):
+                self.lines[row] = lines
+
+    def apply(self, sheet: Worksheet) -> None:
+        for row, lines in self.lines.items():
+            sheet.set_row(row, LINE_HEIGHT * lines)
 
 
 def _family_texts(entries: list[CatalogueEntry], made: dict) -> tuple[str, str]:
@@ -409,15 +439,22 @@ def _summary_sheet(book: xlsxwriter.Workbook, formats: Formats, analysis: Analys
         ["Famille", "Code", "Nombre", "À redéposer", "Explication", "Que faire"]
     ):
         sheet.write_string(row, column, title, formats.header)
+    heights = _RowHeights()
     for entry, count in analysis.families():
         row += 1
+        explanation = " ".join(entry.explication.split())
+        actions = "\n".join(f"{n}. {a}" for n, a in enumerate(entry.actions, start=1))
         sheet.write_string(row, 0, entry.titre, formats.wrap)
         sheet.write_string(row, 1, entry.code, formats.top)
         sheet.write_number(row, 2, count, formats.top)
         sheet.write_string(row, 3, _redeposer(entry), formats.wrap)
-        sheet.write_string(row, 4, " ".join(entry.explication.split()), formats.wrap)
-        actions = "\n".join(f"{n}. {a}" for n, a in enumerate(entry.actions, start=1))
+        sheet.write_string(row, 4, explanation, formats.wrap)
         sheet.write_string(row, 5, actions, formats.wrap)
+        heights.add(
+            row,
+            [(entry.titre, 42), (_redeposer(entry), 12), (explanation, 70), (actions, 70)],
+        )
+    heights.apply(sheet)
 
 
 def _redeposer(entry: CatalogueEntry) -> str:
@@ -470,13 +507,17 @@ def _unmatched_sheet(book: xlsxwriter.Workbook, formats: Formats, analysis: Anal
     for column, title in enumerate(["Id technique", "Famille", "Message du portail"]):
         sheet.write_string(row, column, title, formats.header)
     by_id = {r.idTechnique: r for r in analysis.rejected}
+    heights = _RowHeights()
     for identifier in analysis.unmatched_ids:
         row += 1
         sheet.write_string(row, 0, inert(identifier))
         found = by_id.get(identifier)
         if found is not None:
-            sheet.write_string(row, 1, found.classification.entry.titre, formats.wrap)
-            sheet.write_string(row, 2, inert(found.message), formats.wrap)
+            title, message = found.classification.entry.titre, inert(found.message)
+            sheet.write_string(row, 1, title, formats.wrap)
+            sheet.write_string(row, 2, message, formats.wrap)
+            heights.add(row, [(title, 36), (message, 80)])
+    heights.apply(sheet)
     if not analysis.unmatched_ids:
         row += 1
         sheet.write_string(row, 0, "Aucun : chaque refus a été retrouvé dans la source.")
