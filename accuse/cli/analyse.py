@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from accuse.cli.common import (
+    EXIT_INPUT,
     EXIT_OK,
     EXIT_REJECTED,
     CatalogueOption,
@@ -29,12 +30,21 @@ from accuse.cli.suivi import (
 from accuse.render.jsontext import dumps
 from accuse.text import inert
 
+if TYPE_CHECKING:
+    from accuse.pipeline.analysis import Analysis
+
 
 def analyse_command(
-    recu: Annotated[
-        Path,
+    recus: Annotated[
+        list[Path],
         typer.Argument(
-            help="L'accusé de traitement (XML) reçu de la Caisse des Dépôts.", show_default=False
+            help=(
+                "L'accusé de traitement (XML) reçu de la Caisse des Dépôts ; ou plusieurs, ou un "
+                "dossier d'accusés, tous pour la même source : chacun est analysé à son tour, du "
+                "plus ancien au plus récent, dans son propre dossier de sortie."
+            ),
+            show_default=False,
+            metavar="ACCUSÉ...",
         ),
     ],
     source: Annotated[
@@ -121,7 +131,7 @@ def analyse_command(
     2 si un fichier donné est inutilisable.
     """
 
-    def run() -> int:
+    def single(recu: Path) -> int:
         from accuse.pipeline.analysis import analyse
         from accuse.reference.catalogue import load_catalogue
 
@@ -177,5 +187,70 @@ def analyse_command(
                 # Never wrapped: the command must stay whole to be copied.
                 console.print(Text(step, style="bold"), soft_wrap=True)
         return EXIT_REJECTED if result.has_rejections else EXIT_OK
+
+    def batch(receipts: list[Path]) -> int:
+        from accuse.errors import InputError
+        from accuse.pipeline.analysis import analyse
+        from accuse.pipeline.summary import batch_line, batch_summary
+        from accuse.reference.catalogue import load_catalogue
+        from accuse.render.outputs import analysis_output_folder, write_outputs
+
+        loaded = load_catalogue(catalogue)
+        console = Console(highlight=False)
+        documents: list[dict[str, object]] = []
+        done: list[Analysis] = []
+        failed = 0
+        for path in receipts:
+            try:
+                result = analyse(
+                    path,
+                    source,
+                    sheet=feuille,
+                    id_column=colonne_id,
+                    catalogue=loaded,
+                    force=forcer,
+                )
+                note_earlier_refusals(result, historique, sans_historique)
+                written: list[Path] = []
+                kept: list[str] = []
+                if not sans_sortie:
+                    folder = analysis_output_folder(result)
+                    folder = sortie / folder.name if sortie is not None else folder
+                    written = write_outputs(result, folder, kept)
+                record_analysis(result, historique, sans_historique)
+            except InputError as error:
+                failed += 1
+                (stderr_console() if format is OutputFormat.json else console).print(
+                    Text(f"{inert(path.name)} : ignoré — {inert(error.message)}", style="red")
+                )
+                continue
+            done.append(result)
+            if format is OutputFormat.json:
+                from accuse.render.jsondoc import build
+
+                document = build(result)
+                document["fichiers_ecrits"] = [str(p) for p in written]
+                documents.append(document)
+                continue
+            where = f" → {inert(written[0].parent)}" if written else ""
+            console.print(Text(inert(batch_line(result)) + where))
+            for line in kept:
+                console.print(Text("  " + inert(line), style="yellow"))
+        if format is OutputFormat.json:
+            sys.stdout.write(json.dumps(documents, ensure_ascii=False, indent=2) + "\n")
+        else:
+            console.print()
+            console.print(Text(batch_summary(done, failed), style="bold"), soft_wrap=True)
+        if failed:
+            return EXIT_INPUT
+        return EXIT_REJECTED if any(r.has_rejections for r in done) else EXIT_OK
+
+    def run() -> int:
+        from accuse.read.receipt import receipts_in
+
+        receipts = receipts_in(recus)
+        if len(receipts) == 1 and not recus[0].is_dir():
+            return single(receipts[0])
+        return batch(receipts)
 
     guarded(debug, run)

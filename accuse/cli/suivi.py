@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from accuse.cli.common import DebugOption, OutputFormat, guarded
+from accuse.cli.common import DebugOption, OutputFormat, guarded, stderr_console
 
 if TYPE_CHECKING:
     from accuse.history.store import Location
@@ -166,6 +166,31 @@ def suivi_command(
         bool,
         typer.Option("--oui", help="Avec --oublier : ne demande pas de confirmation."),
     ] = False,
+    importer: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--importer",
+            metavar="DOSSIER|ACCUSÉ",
+            help=(
+                "Enregistre d'abord dans l'historique les accusés de ce dossier (ou ces "
+                "fichiers), du plus ancien au plus récent : par exemple ceux téléchargés depuis "
+                "des mois. Une ligne par accusé, puis un bilan. Peut être répété."
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--source",
+            "-s",
+            help=(
+                "Avec --importer : le fichier d'où viennent les passages (classeur, csv ou "
+                "flux), pour connaître titulaires et échéances."
+            ),
+            show_default=False,
+        ),
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
     """Suivi des dépôts : les passages encore refusés d'un accusé à l'autre, depuis quand, et
@@ -192,6 +217,8 @@ def suivi_command(
             return _statistics(location, sortie, format)
         if oublier is not None:
             return forget_receipt(location, oublier, oui)
+        if importer:
+            import_receipts(location, importer, source, quiet=format is OutputFormat.json)
         tracking = compute(load(location))
         written: Path | None = None
         if sortie is not None:
@@ -253,6 +280,53 @@ def _statistics(location: Location, sortie: Path | None, format: OutputFormat) -
         console.print()
         console.print(Text(f"Écrit : {inert(sortie)}", style="green"))
     return 0
+
+
+def import_receipts(
+    location: Location, given: list[Path], source: Path | None, *, quiet: bool
+) -> None:
+    """`accuse suivi --importer`: receipts recorded oldest first, one line each, then a
+    summary. A file that is not a usable receipt is named and skipped."""
+    from accuse.errors import InputError
+    from accuse.history.store import record
+    from accuse.pipeline.analysis import analyse
+    from accuse.read.receipt import name_date, receipts_in
+    from accuse.reference.catalogue import load_catalogue
+    from accuse.text import inert, plural
+
+    console = stderr_console() if quiet else Console(highlight=False)
+    catalogue = load_catalogue()
+    added = known = skipped = 0
+    for path in receipts_in(given):
+        day = name_date(path.name)
+        when = f" ({day:%d/%m/%Y})" if day else ""
+        try:
+            analysis = analyse(path, source, catalogue=catalogue)
+            outcome = record(analysis, location)
+        except InputError as error:
+            skipped += 1
+            console.print(
+                Text(f"{inert(path.name)}{when} : ignoré — {inert(error.message)}", style="red")
+            )
+            continue
+        if outcome.new:
+            added += 1
+            counts = (
+                "fichier entier refusé"
+                if analysis.receipt.shape == "rejet_fichier"
+                else f"{plural(outcome.rejected, 'refusé')}, {plural(outcome.accepted, 'accepté')}"
+            )
+            console.print(Text(f"{inert(path.name)}{when} : enregistré ({counts})"))
+        else:
+            known += 1
+            console.print(Text(f"{inert(path.name)}{when} : déjà dans l'historique"))
+    summary = f"Import : {plural(added, 'accusé enregistré', 'accusés enregistrés')}"
+    if known:
+        summary += f", {known} déjà présent{'s' if known > 1 else ''}"
+    if skipped:
+        summary += f", {plural(skipped, 'fichier ignoré', 'fichiers ignorés')}"
+    console.print(Text(summary + ".", style="bold"))
+    console.print()
 
 
 def forget_receipt(location: Location, given: str, confirmed: bool) -> int:

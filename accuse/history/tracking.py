@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -21,6 +20,7 @@ from typing import Literal, TypeVar
 from accuse.cells import as_date
 from accuse.history.store import History, PassageEvent, RecordedReceipt
 from accuse.pipeline.analysis import Analysis, EarlierRefusal
+from accuse.read.receipt import name_date
 
 FORMAT_VERSION = 1
 DOUBLON = "DOUBLON"
@@ -108,22 +108,6 @@ class WithdrawnPassage:
     withdrawn_on: dt.date
     receipt_id: int
     receipt_name: str
-
-
-# The portal names a receipt "Accusé de traitement_<deposited file>_AAAAMMJJ.xml"; a browser
-# saving it twice adds " (1)".
-_NAME_DATE = re.compile(r"_(\d{4})(\d{2})(\d{2})(?:\s*\(\d+\))?\.xml$", re.IGNORECASE)
-
-
-def name_date(name: str) -> dt.date | None:
-    """The date the portal put at the end of a receipt's file name, if it is there."""
-    found = _NAME_DATE.search(name)
-    if found:
-        try:
-            return dt.date(*(int(part) for part in found.groups()))
-        except ValueError:
-            return None
-    return None
 
 
 def receipt_date(receipt: RecordedReceipt) -> dt.date:

@@ -177,3 +177,39 @@ def earlier_sentence(analysis: Analysis) -> str | None:
     if late:
         sentence += f" (échéance légale dépassée pour {late})"
     return sentence + " : voir accuse suivi et le rapport."
+
+
+def batch_line(analysis: Analysis) -> str:
+    """One line per receipt of a batch."""
+    t = totals(analysis)
+    name = analysis.receipt.path.name
+    if analysis.receipt.shape == "rejet_fichier":
+        return f"{name} : fichier entier refusé ({plural(t.erreurs_fichier, 'erreur')})"
+    if t.ko == 0:
+        return f"{name} : {plural(t.ok, 'passage accepté', 'passages acceptés')}, aucun refus"
+    return (
+        f"{name} : {t.ko} refusé{'s' if t.ko > 1 else ''} sur {t.ok + t.ko}, "
+        f"{t.a_corriger} à corriger"
+    )
+
+
+def batch_summary(done: list[Analysis], failed: int) -> str:
+    """The last words of a batch."""
+    rejected = sum(totals(a).ko for a in done)
+    to_fix = sum(totals(a).a_corriger for a in done)
+    whole = sum(1 for a in done if a.receipt.shape == "rejet_fichier")
+    sentence = f"{plural(len(done), 'accusé analysé', 'accusés analysés')}"
+    if failed:
+        sentence += f", {plural(failed, 'ignoré', 'ignorés')} (voir ci-dessus)"
+    sentence += (
+        f" : {plural(rejected, 'passage refusé', 'passages refusés')} dont {to_fix} à corriger"
+    )
+    if whole:
+        sentence += f", {plural(whole, 'fichier entier refusé', 'fichiers entiers refusés')}"
+    sentence += "."
+    if to_fix:
+        sentence += (
+            " Étape suivante : corrigez chaque corrections.xlsx (un dossier par accusé), puis "
+            "lancez accuse reexporter sur chacun ; accuse suivi montre ce qui reste à faire."
+        )
+    return sentence

@@ -9,6 +9,8 @@ declaration, and a prefixed or default-namespaced root must read the same.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
 
 from lxml import etree
@@ -151,3 +153,35 @@ def _check_root(root: etree._Element, path: Path) -> None:
         "« rapport ». Vérifiez que c'est bien l'accusé reçu de la Caisse des Dépôts.",
         path,
     )
+
+
+# The portal names a receipt "Accusé de traitement_<deposited file>_AAAAMMJJ.xml"; a browser
+# saving it twice adds " (1)".
+_NAME_DATE = re.compile(r"_(\d{4})(\d{2})(\d{2})(?:\s*\(\d+\))?\.xml$", re.IGNORECASE)
+
+
+def name_date(name: str) -> dt.date | None:
+    """The date the portal put at the end of a receipt's file name, if it is there."""
+    found = _NAME_DATE.search(name)
+    if found:
+        try:
+            return dt.date(*(int(part) for part in found.groups()))
+        except ValueError:
+            return None
+    return None
+
+
+def receipts_in(given: list[Path]) -> list[Path]:
+    """The receipts to read: files as given and the .xml files of each folder given, oldest
+    first by the date in their name."""
+    found: list[Path] = []
+    for path in given:
+        if path.is_dir():
+            inside = [p for p in path.iterdir() if p.suffix.lower() == ".xml" and p.is_file()]
+            if not inside:
+                raise InputError("ce dossier ne contient aucun fichier .xml (accusé).", path)
+            found += sorted(inside, key=lambda p: p.name)
+        else:
+            found.append(path)
+    # Oldest first, so that the history records them in their order; undated ones as given.
+    return sorted(found, key=lambda p: name_date(p.name) or dt.date.min)
