@@ -179,7 +179,7 @@ def test_help_is_french() -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["analyse"], "il manque l'argument recu."),
+        (["analyse"], "il manque l'argument ACCUSÉ."),
         (["analyse", "r.xml", "--nope"], "option inconnue : --nope."),
         (["anlyse"], "commande inconnue : anlyse (vouliez-vous dire analyse ?)."),
         (["analyse", "r.xml", "-f", "xml2"], "la valeur « xml2 » n'est pas permise pour --format"),

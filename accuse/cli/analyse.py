@@ -44,7 +44,7 @@ def analyse_command(
                 "plus ancien au plus récent, dans son propre dossier de sortie."
             ),
             show_default=False,
-            metavar="ACCUSÉ...",
+            metavar="ACCUSÉ",
         ),
     ],
     source: Annotated[
