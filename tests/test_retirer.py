@@ -106,7 +106,8 @@ def _accept_all(tmp_path: Path) -> Path:
     ok = "".join(f"<idTechnique>ID_TECHNIQUE_0{i}</idTechnique>" for i in (1, 2, 3))
     return write(
         tmp_path / "recu-creation.xml",
-        f"<rapport><nomFichier>flux-2026-creation.xml</nomFichier><idFlux>c</idFlux>"
+        f"<rapport><nomFichier>flux-2026-creation.xml</nomFichier>"
+        "<idFlux>dbef0895-cd51-421e-bb8c-a9028eebb21a</idFlux>"
         f"<PassagesOK>{ok}</PassagesOK></rapport>",
     )
 
