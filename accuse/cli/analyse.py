@@ -237,7 +237,7 @@ def analyse_command(
             for line in kept:
                 console.print(Text("  " + inert(line), style="yellow"))
         if format is OutputFormat.json:
-            sys.stdout.write(json.dumps(documents, ensure_ascii=False, indent=2) + "\n")
+            sys.stdout.write(dumps(documents))
         else:
             console.print()
             console.print(Text(batch_summary(done, failed), style="bold"), soft_wrap=True)

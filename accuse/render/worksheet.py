@@ -479,8 +479,11 @@ def _doublons_sheet(book: xlsxwriter.Workbook, formats: Formats, analysis: Analy
     titles = [KEY_HEADER, "Id technique", "Constats", "Message du portail", NEW_ID_HEADER]
     for column, title in enumerate(titles):
         sheet.write_string(1, column, title, formats.header)
-    for width, column in ((9, 0), (22, 1), (70, 2), (60, 3), (28, 4)):
+    widths = (9, 22, 70, 60, 28)
+    for column, width in enumerate(widths):
         sheet.set_column(column, column, width, formats.get("text", False) if column == 4 else None)
+    heights = _RowHeights()
+    heights.add(1, list(zip(titles, widths, strict=True)))
     for number, rejected in enumerate(doublons, start=2):
         assert rejected.row is not None
         sheet.write_number(number, 0, rejected.row.position, formats.top)
@@ -489,6 +492,8 @@ def _doublons_sheet(book: xlsxwriter.Workbook, formats: Formats, analysis: Analy
         sheet.write_string(number, 2, findings, formats.wrap)
         sheet.write_string(number, 3, inert(rejected.message), formats.wrap)
         sheet.write_blank(number, 4, None, formats.get("text", True))
+        heights.add(number, [(findings, 70), (inert(rejected.message), 60)])
+    heights.apply(sheet)
     sheet.freeze_panes(2, 0)
 
 
