@@ -35,6 +35,7 @@ BASE_MODULES = {
     "parallel",
     "output",
     "nir",
+    "files",
 }
 
 

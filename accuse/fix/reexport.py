@@ -23,6 +23,7 @@ from python_calamine import CalamineWorkbook
 from accuse.cells import cell_text, clean_cell, is_empty
 from accuse.digest import file_digest
 from accuse.errors import InputError
+from accuse.files import require_regular_file
 from accuse.fix.checks import (
     FieldError,
     Problem,
@@ -56,7 +57,7 @@ from accuse.fix.workbook import (
 from accuse.model import CellValue, DiagnosisContext, SchemaVersion
 from accuse.output import atomic_target, check_not_input
 from accuse.pipeline.diagnosis import diagnose
-from accuse.read.sources.spreadsheet import SUFFIXES, check_container
+from accuse.read.sources.spreadsheet import SUFFIXES, check_container, check_extent
 from accuse.reference.fields import by_key, plain_name
 from accuse.text import fold, formula_safe, inert, looks_like_formula
 
@@ -153,8 +154,7 @@ def read_worksheet(path: Path) -> _Worksheet:
         "l'analyse, après y avoir fait vos corrections.",
         path,
     )
-    if not path.is_file():
-        raise InputError("feuille de corrections introuvable.", path)
+    require_regular_file(path, "la feuille de corrections")
     lock = open_elsewhere(path)
     if lock is not None:  # the corrections may still be unsaved in the spreadsheet
         raise InputError(still_open_message(lock), path)
@@ -165,6 +165,7 @@ def read_worksheet(path: Path) -> _Worksheet:
             path,
         )
     check_container(path)  # encrypted workbooks and zip bombs, told as for a source
+    check_extent(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
         names = list(book.sheet_names)
@@ -451,9 +452,9 @@ def _locate_source(
     """The source file, checked against the fingerprint taken when the worksheet was made
     (``quiet``: a change is expected, the user corrected the source itself)."""
     path = Path(given) if given else Path(src["chemin"])
+    if given or path.exists():
+        require_regular_file(path, "votre fichier source")
     if not path.is_file():
-        if given:
-            raise InputError("fichier source introuvable.", path)
         result.warnings.append(
             f"fichier source « {src['nom']} » introuvable à son emplacement d'origine : "
             "son empreinte n'a pas pu être vérifiée (indiquez-le avec --source)."
@@ -876,6 +877,8 @@ def _template_block(source_path: Path | None, src: dict) -> list[list]:
             "pour réécrire le modèle Excel v1.4 avec son en-tête, le fichier source est "
             "nécessaire : indiquez-le avec --source (ou choisissez --format csv ou xml)."
         )
+    check_container(source_path)
+    check_extent(source_path)
     book = CalamineWorkbook.from_path(str(source_path))
     rows = book.get_sheet_by_name(src["feuille"]).to_python()
     header_row = int(src.get("ligne_entete") or 1)

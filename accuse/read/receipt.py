@@ -16,6 +16,7 @@ from pathlib import Path
 from lxml import etree
 
 from accuse.errors import InputError
+from accuse.files import require_regular_file
 from accuse.model import FileError, Receipt, RejectedPassage
 from accuse.nir import mask_in_text
 from accuse.progress import SILENT, Progress
@@ -45,6 +46,7 @@ def _as_int(text: str) -> int | None:
 
 def parse_receipt(path: Path, progress: Progress = SILENT) -> Receipt:
     path = Path(path)
+    require_regular_file(path, WHAT)
     _refuse_source_file(path)
     receipt = Receipt(path=path, shape="passages")
     seen: set[str] = set()
@@ -104,7 +106,10 @@ def parse_receipt(path: Path, progress: Progress = SILENT) -> Receipt:
         elif parent_name in _SECTIONS:
             release(element)  # an unknown element in a section
         else:
-            element.clear(keep_tail=True)  # deeper still: nothing read there
+            # Deeper still: nothing read there; removed at once, whatever its name, so that
+            # millions of unknown children cost no memory.
+            element.clear()
+            parent.remove(element)
 
     if not seen & (_SECTIONS | {"nomFichier"}):
         raise InputError(

@@ -7,7 +7,6 @@ CDC file has one, so a DOCTYPE can only be a mistake or an attack).
 
 from __future__ import annotations
 
-import errno
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -15,6 +14,7 @@ from typing import Literal
 from lxml import etree
 
 from accuse.errors import InputError
+from accuse.files import os_reason, require_regular_file
 from accuse.progress import SILENT, CountingReader, Progress
 
 # libxml2's own limits without XML_PARSE_HUGE (lxml huge_tree=False), stated for users.
@@ -63,23 +63,50 @@ def release(element: etree._Element) -> None:
             del parent[0]
 
 
+def prune_passed(root: etree._Element, keep: frozenset[str]) -> None:
+    """Free what the parser has passed: along the path of still-open elements, every closed
+    sibling before the newest one goes, but the first of each name in ``keep`` (what a reader
+    reads later, when an enclosing element ends). Memory stays bounded whatever a hostile file
+    holds: millions of unknown siblings, or of repeated known ones, at any depth or name."""
+    node = root
+    while len(node):
+        last = node[-1]
+        if localname(node.tag) not in keep:
+            # Nothing under an element no reader knows is ever read: its passed children go
+            # in one step, at C speed.
+            del node[:-1]
+            node = last
+            continue
+        seen: set[str] = set()
+        previous = last.getprevious()
+        while previous is not None:
+            before = previous.getprevious()
+            name = localname(previous.tag)
+            if name in keep and name not in seen:
+                seen.add(name)
+            else:
+                node.remove(previous)
+            previous = before
+        node = last
+
+
 def open_events(
     path: Path,
     what: str,
     progress: Progress = SILENT,
     events: tuple[Event, ...] = ("end",),
     tags: tuple[str, ...] | None = None,
+    keep: frozenset[str] | None = None,
 ) -> Iterator:
-    """iterparse events of a file, with safe settings and French errors.
+    """Parser events of a file, with safe settings and French errors.
 
     ``what`` names the file's role for messages ("l'accusé de traitement", "le flux");
-    ``tags`` limits the events to elements of those local names.
+    ``tags`` limits the events to elements of those local names (their start events are read
+    too, unseen by the caller: with the root's name among the tags, the tree is in hand from
+    the first bytes); with ``keep``, what the caller is not told about is freed as the parser
+    goes (see prune_passed).
     """
-    if not path.exists():
-        raise InputError(f"fichier introuvable : vérifiez le nom et le dossier de {what}.", path)
-    if path.is_dir():
-        raise InputError(f"c'est un dossier, pas un fichier ({what}).", path)
-    size = path.stat().st_size
+    size = require_regular_file(path, what)
     if size == 0:
         raise InputError(
             f"le fichier est vide (0 octet) : vérifiez que c'est bien {what} et qu'il a été "
@@ -93,7 +120,7 @@ def open_events(
             path,
         )
     _refuse_declared_doctype(path, what)
-    return _events(path, what, events, progress, tags)
+    return _events(path, what, events, progress, tags, keep)
 
 
 def _refuse_declared_doctype(path: Path, what: str) -> None:
@@ -102,10 +129,13 @@ def _refuse_declared_doctype(path: Path, what: str) -> None:
         with path.open("rb") as handle:
             head = handle.read(_PROLOG_BYTES)
     except OSError as error:
-        raise InputError(f"lecture impossible ({_reason(error)}).", path) from None
+        raise InputError(f"lecture impossible ({os_reason(error)}).", path) from None
     # NUL bytes removed so that a UTF-16 prolog reads as ASCII too.
     if b"<!DOCTYPE" in head.replace(b"\x00", b"").upper():
         _doctype_error(what, path)
+
+
+_FEED_BYTES = 64 * 1024
 
 
 def _events(
@@ -114,18 +144,19 @@ def _events(
     events: tuple[Event, ...],
     progress: Progress,
     tags: tuple[str, ...] | None,
+    keep: frozenset[str] | None,
 ) -> Iterator:
     try:
         raw = path.open("rb")
     except OSError as error:
-        raise InputError(f"lecture impossible ({_reason(error)}).", path) from None
+        raise InputError(f"lecture impossible ({os_reason(error)}).", path) from None
     progress.start(f"Lecture de {path.name}", path.stat().st_size)
     reader = CountingReader(raw, progress)
-    context = etree.iterparse(
-        reader,
-        events=events,
+    wanted = (*events, "start") if tags and "start" not in events else events
+    parser = etree.XMLPullParser(
+        events=wanted,
         # Only these elements reach Python (any namespace): the rest is read by libxml2 alone.
-        tag=[f"{{*}}{name}" for name in tags] if tags else None,
+        tag=_tag_filter(tags),
         resolve_entities=False,
         load_dtd=False,
         no_network=True,
@@ -134,24 +165,40 @@ def _events(
         remove_comments=True,
         remove_pis=True,
     )
-    checked = False
+    root: etree._Element | None = None
     try:
-        for event, element in context:
-            if not checked:
-                checked = True
-                _refuse_doctype(element, what, path)
-            yield event, element
-        if not checked and context.root is not None:
-            _refuse_doctype(context.root, what, path)
+        while True:
+            data = reader.read(_FEED_BYTES)
+            if data:
+                parser.feed(data)
+            else:
+                closed = parser.close()
+                if root is None and closed is not None:
+                    root = closed
+                    _refuse_doctype(root, what, path)
+            for event, element in parser.read_events():
+                if root is None:
+                    root = element.getroottree().getroot()
+                    _refuse_doctype(element, what, path)
+                if event in events:
+                    yield event, element
+            if not data:
+                break
+            if keep is not None and root is not None:
+                prune_passed(root, keep)
     except etree.XMLSyntaxError as error:
         raise XmlSyntaxError(
             _syntax_message(error, what), path, error.lineno or None, error.msg or ""
         ) from None
     except OSError as error:
-        raise InputError(f"lecture impossible ({_reason(error)}).", path) from None
+        raise InputError(f"lecture impossible ({os_reason(error)}).", path) from None
     finally:
         reader.close()
         progress.finish()
+
+
+def _tag_filter(tags: tuple[str, ...] | None) -> list[str] | None:
+    return [f"{{*}}{name}" for name in tags] if tags else None
 
 
 def _refuse_doctype(element: etree._Element, what: str, path: Path) -> None:
@@ -165,17 +212,6 @@ def _doctype_error(what: str, path: Path) -> None:
         "Dépôts : il n'est pas lu, par sécurité. Récupérez le fichier d'origine, tel que reçu.",
         path,
     )
-
-
-def _reason(error: OSError) -> str:
-    """An OS error in French for the common cases (strerror is in English)."""
-    reasons = {
-        errno.EACCES: "droits insuffisants",
-        errno.EPERM: "droits insuffisants",
-        errno.EISDIR: "c'est un dossier",
-        errno.EIO: "erreur de lecture du disque",
-    }
-    return reasons.get(error.errno or 0, error.strerror or str(error))
 
 
 def _syntax_message(error: etree.XMLSyntaxError, what: str) -> str:

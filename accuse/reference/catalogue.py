@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from accuse.errors import InputError
+from accuse.files import require_regular_file
 from accuse.reference.fields import by_key
 from accuse.reference.motif import FirstMatch, Motif, MotifError, compile_motif
 from accuse.text import fold_aligned, squeeze, xerces_code
@@ -236,7 +237,8 @@ def load_catalogue(
     shipped = load_shipped()
     if user_file is None and use_default_user_file:
         candidate = user_catalogue_path()
-        user_file = candidate if candidate.is_file() else None
+        # A FIFO or device named by ACCUSE_CATALOGUE is refused below, not silently skipped.
+        user_file = candidate if candidate.exists() else None
     if user_file is None:
         return shipped
     own = read_user_catalogue(Path(user_file), shipped)
@@ -257,6 +259,7 @@ def merge(shipped: Catalogue, own: Catalogue) -> Catalogue:
 
 def read_user_catalogue(path: Path, shipped: Catalogue) -> Catalogue:
     """A user's catalogue alone (its entries completed by the shipped ones they override)."""
+    require_regular_file(path, "le catalogue personnel")  # a FIFO would hang the open
     try:
         with open(path, "rb") as handle:
             data = handle.read(MAX_USER_BYTES + 1)

@@ -154,6 +154,74 @@ def huge_text_node(path: Path, megabytes: int = 100) -> Path:
     return path
 
 
+# --- memory: files whose size is made of things no reader needs ---------------------------
+
+
+def _repeat(handle, piece: bytes, megabytes: int) -> None:
+    block = piece * (2**20 // len(piece))
+    for _ in range(megabytes):
+        handle.write(block)
+
+
+def wide_receipt(path: Path, megabytes: int = 40, deep: bool = False) -> Path:
+    """A receipt whose size is empty children of an unknown element: at the top, or (``deep``)
+    inside a rejected passage's idTechnique."""
+    with path.open("wb") as handle:
+        handle.write(
+            b'<?xml version="1.0" encoding="UTF-8"?>\n<rapport><nomFichier>f.xml</nomFichier>'
+        )
+        if deep:
+            handle.write(b"<PassagesKO><passage><idTechnique>1960020<inconnu>")
+        else:
+            handle.write(b"<inconnu>")
+        _repeat(handle, b"<a/>", megabytes)
+        if deep:
+            handle.write(b"</inconnu></idTechnique><messageErreur>m</messageErreur></passage>")
+            handle.write(b"</PassagesKO></rapport>\n")
+        else:
+            handle.write(b"</inconnu><PassagesKO/></rapport>\n")
+    return path
+
+
+def wide_flux(path: Path, megabytes: int = 40, inside: bool = False) -> Path:
+    """The committed flux with empty unknown elements the reader never asks for: after the root
+    start, or (``inside``) within the first passage."""
+    text = (FIXTURES / "flux.xml").read_bytes()
+    marker = b"<cpf:passageCertification>" if inside else b"<cpf:emetteur>"
+    head, found, tail = text.partition(marker)
+    assert found, marker
+    with path.open("wb") as handle:
+        handle.write(head + (found if inside else b""))
+        handle.write(b"<cpf:inconnu>")
+        _repeat(handle, b"<a/>", megabytes)
+        handle.write(b"</cpf:inconnu>")
+        handle.write((b"" if inside else found) + tail)
+    return path
+
+
+def separators_csv(path: Path, megabytes: int = 40) -> Path:
+    """A header, then one line made of nothing but separators."""
+    with path.open("wb") as handle:
+        handle.write(b"Id Technique;Nom de naissance\r\n1960020;Lefebvre\r\n")
+        _repeat(handle, b";", megabytes)
+        handle.write(b"\r\n")
+    return path
+
+
+def far_cell_xlsx(path: Path, row: int, column: int) -> Path:
+    """A small valid source plus one filled cell far away (row and column from 0)."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    sheet = book.add_worksheet("Titulaires")
+    for r, cells in enumerate([HEADER, *_source_rows()]):
+        for c, value in enumerate(cells):
+            sheet.write_string(r, c, value)
+    sheet.write_string(row, column, "loin")
+    book.close()
+    return path
+
+
 # --- wrong files -----------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from accuse.errors import InputError
+from accuse.files import require_regular_file
 from accuse.model import Source
 from accuse.progress import SILENT, Progress
 from accuse.read.sources.csvfile import read_csv
@@ -36,11 +37,7 @@ def read_source(
     ``lines`` (flux XML only) also keeps the passages enclosing those lines of the file.
     ``prefetched``: what prefetch_source started for this path and sheet."""
     path = Path(path)
-    if not path.exists():
-        raise InputError("fichier source introuvable : vérifiez son nom et son dossier.", path)
-    if path.is_dir():
-        raise InputError("c'est un dossier, pas un fichier source.", path)
-    if path.stat().st_size == 0:
+    if require_regular_file(path, "votre fichier source") == 0:
         raise InputError("le fichier source est vide.", path)
     suffix = path.suffix.lower()
     if suffix in SUFFIXES:

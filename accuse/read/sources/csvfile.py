@@ -74,8 +74,27 @@ def _decoded_lines(handle: BinaryIO) -> Iterator[str]:
             yield raw.decode("cp1252", errors="replace")
 
 
+# Excel's own width: a wider line is no table of passages, and its cells would all be held.
+MAX_COLUMNS = 16_384
+_WIDE = f"{MAX_COLUMNS:,}".replace(",", " ")
+
+
+def _bounded(lines: Iterator[str], delimiter: str, path: Path) -> Iterator[str]:
+    """Lines refused before the csv module splits them when they would hold more cells than
+    a spreadsheet has columns (a file of separators would otherwise be held cell by cell)."""
+    for number, line in enumerate(lines, start=1):
+        if line.count(delimiter) >= MAX_COLUMNS:
+            raise InputError(
+                f"la ligne {number} du fichier csv a plus de {_WIDE} colonnes, plus "
+                "qu'un tableur n'en a : ce n'est pas un tableau de passages. Vérifiez le fichier "
+                "(séparateur, guillemets) et enregistrez-le à nouveau depuis votre tableur.",
+                path,
+            )
+        yield line
+
+
 def _rows(handle: BinaryIO, delimiter: str, progress: Progress, path: Path) -> Iterator[Row]:
-    reader = csv.reader(_decoded_lines(handle), delimiter=delimiter)
+    reader = csv.reader(_bounded(_decoded_lines(handle), delimiter, path), delimiter=delimiter)
     line = 1
     while True:
         try:

@@ -41,6 +41,7 @@ _ELEMENT_KEY = {
 
 
 _EVENT_TAGS = (
+    "flux",  # its start: the tree in hand from the first bytes, to free what is passed
     "passageCertification",
     "certification",
     "certificateur",
@@ -66,6 +67,17 @@ _OPTIONAL_SINCE_115 = frozenset(
 )
 _NILLABLE_SINCE_115 = frozenset({"dateDebutValidite", "modalitesInscription"})
 _ALL_FEATURES = frozenset({"facultatifs", "nil", "identifiantNational"})
+
+
+# What is read when an enclosing element ends: every element a passage is made of, the
+# certification's own fields, the émetteur's and certificateur's ids. Anything else the parser
+# has passed is freed (the first of each of these names is kept, the rest freed too).
+_KEEP = frozenset(
+    {f.element for f in dictionary()}
+    | _PASSAGE_PARENTS
+    | {"passageCertification", "passageCertifications", "certifications", "emetteur"}
+    | {"certificateur", "idClient", "idContrat", "type", "code", "natureDeposant"}
+)
 
 
 def end_line(element: etree._Element) -> int:
@@ -147,12 +159,14 @@ def read_flux(
     checked = False
     passages = 0
     features: set[str] = set()
-    events = open_events(path, WHAT, progress, tags=_EVENT_TAGS)
+    events = open_events(path, WHAT, progress, tags=_EVENT_TAGS, keep=_KEEP)
     for _, element in events:
         if not checked:
             checked = True
             _check_root(element.getroottree().getroot(), path)
         name = localname(element.tag)
+        if name == "flux":
+            continue  # its end: nothing more to read
         if name == "passageCertification":
             identifier = _passage_id(element)
             passages += 1

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from python_calamine import CalamineSheet, CalamineWorkbook
 
@@ -28,6 +31,14 @@ _OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # encrypted OOXML and old .xls s
 MAX_UNCOMPRESSED = 2 * 2**30
 _SWOLLEN_BYTES = 64 * 2**20
 _MAX_RATIO = 100
+# calamine allocates a sheet's whole rectangle, from A1 to its farthest cell, before giving a
+# single row: one cell at XFD1048576 asks for 512 GiB and aborts the process. A cell past
+# column HZ (234) or far below the rows the sheet really holds is refused before calamine sees
+# the file, so the rectangle stays a small multiple of the data.
+MAX_COLUMNS = 234
+_ROW_SLACK = 1_000  # empty rows a real sheet may leave between its blocks (rounded up a lot)
+_SCAN_CHUNK = 8 * 2**20
+_FAR_COLUMN = rb"(?:[A-Z]{3}|[I-Z][A-Z])"
 
 
 def _rows(sheet: CalamineSheet, progress: Progress) -> Iterator[Row]:
@@ -92,8 +103,90 @@ def check_container(path: Path) -> None:
         )
 
 
+def _at_least(number: int) -> bytes:
+    """A regex of the decimal numbers (no leading zero) at least ``number``."""
+    digits = str(number)
+    options = [rf"[1-9]\d{{{len(digits)},}}", digits]
+    for i, digit in enumerate(digits):
+        if digit != "9":
+            options.append(f"{digits[:i]}[{int(digit) + 1}-9]" + rf"\d{{{len(digits) - i - 1}}}")
+    return "|".join(options).encode()
+
+
+def _row_limit(rows: int) -> int:
+    """Rows are refused from this number on: a power of ten, the sheet's rows well below it."""
+    return 10 ** len(str(2 * rows + _ROW_SLACK))
+
+
+_PATTERNS: dict[int, re.Pattern[bytes]] = {}
+
+
+def _far_pattern(limit: int) -> re.Pattern[bytes]:
+    pattern = _PATTERNS.get(limit)
+    if pattern is None:
+        digits = len(str(limit))
+        # The literal start (r=") keeps the search quick; single quotes are valid XML too.
+        pattern = _PATTERNS[limit] = re.compile(
+            rb"r=[\"'](" + _FAR_COLUMN + rb"\d+|[A-Z]{0,3}[1-9]\d{%d,})[\"'][^>]*>" % (digits - 1)
+        )
+    return pattern
+
+
+def check_extent(path: Path) -> None:
+    """Refuse a worksheet whose cells reach far beyond its data (see MAX_COLUMNS)."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                if member.startswith("xl/worksheets/") and member.endswith(".xml"):
+                    with archive.open(member) as sheet:
+                        far = _far_cell(sheet)
+                    if far is not None:
+                        raise _far_error(path, far)
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError):
+        return  # a damaged or unusual archive: calamine's own reading tells what is wrong
+
+
+def _far_cell(sheet: IO[bytes]) -> str | None:
+    rows = 0
+    tail = b""
+    while True:
+        chunk = sheet.read(_SCAN_CHUNK)
+        if not chunk:
+            return None
+        rows += chunk.count(b"<row ") + chunk.count(b"<row>")
+        data = tail + chunk
+        for found in _far_pattern(_row_limit(rows)).finditer(data):
+            if _holds_value(data, found):
+                return found.group(1).decode("ascii")
+        tail = chunk[-256:]
+
+
+def _holds_value(data: bytes, found: re.Match[bytes]) -> bool:
+    """Whether a far reference is a cell with content: calamine skips an empty styled cell
+    (<c r="A1043591" s="3"/>) and row elements (the official template formats rows down to
+    1,043,591)."""
+    if data[found.end() - 2 : found.end()] == b"/>":
+        return False
+    start = data.rfind(b"<", 0, found.start())
+    return data[start + 1 : start + 3] in (b"c ", b"c\t", b"c\n", b"c\r")
+
+
+def _far_error(path: Path, reference: str) -> InputError:
+    what = f"la ligne {reference}" if reference.isdigit() else f"la cellule {reference}"
+    return InputError(
+        f"{what} du classeur est remplie très loin de toutes les données "
+        f"(au-delà de la colonne {MAX_COLUMNS}, ou bien plus bas que les lignes remplies) : lire "
+        "ce classeur demanderait une mémoire démesurée. Effacez cette cellule (ou les lignes "
+        "et colonnes vides jusqu'à elle) dans Excel ou LibreOffice, puis enregistrez à nouveau.",
+        path,
+    )
+
+
 def _open(path: Path) -> CalamineWorkbook:
     check_container(path)
+    check_extent(path)
     try:
         return CalamineWorkbook.from_path(str(path))
     except Exception:  # calamine raises its own types, one per format
