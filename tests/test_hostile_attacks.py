@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import FIXTURES
 from tests.hostile.make_corpus import far_cell_xlsx, separators_csv, wide_flux, wide_receipt
+from tests.hostile.rss import measured
 from tests.test_hostile import check_refused, run, state
 
 NOT_A_FILE = "pas un fichier ordinaire"
@@ -127,31 +128,12 @@ def test_cells_at_the_edge_are_read(tmp_path: Path) -> None:
 _BASE_MB = 120  # Python, lxml, calamine and accuse loaded, the small receipt and source read
 
 
-# Measured from a small go-between process: a child forked straight from this test process
-# would count this process's own pages (inherited before exec) in its peak.
-_MEASURE = """
-import os, subprocess, sys
-process = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-stderr = process.stderr.read()
-_, status, usage = os.wait4(process.pid, 0)
-sys.stderr.buffer.write(stderr)
-print(os.waitstatus_to_exitcode(status), usage.ru_maxrss // 1024)
-"""
-
-
 def _peak_mb(cwd: Path, *args: object) -> tuple[int, int, bytes]:
-    """(exit status, peak RSS in MB, stderr) of `accuse ARGS` (Linux: ru_maxrss in kB)."""
+    """(exit status, peak RSS in MB, stderr) of `accuse ARGS`."""
     env = {**os.environ, "ACCUSE_HISTORIQUE": str(cwd / "h.sqlite"), "PYTHONIOENCODING": "utf-8"}
-    command = [sys.executable, "-m", "accuse", *map(str, args), "--sans-sortie"]
-    result = subprocess.run(
-        [sys.executable, "-c", _MEASURE, *command, "--sans-historique"],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        timeout=600,
-    )
-    status, peak = (int(n) for n in result.stdout.split())
-    return status, peak, result.stderr
+    command = [sys.executable, "-m", "accuse", *args, "--sans-sortie", "--sans-historique"]
+    status, peak, _, stderr = measured(command, cwd=cwd, env=env)
+    return status, peak, stderr
 
 
 def _receipt_case(folder: Path, megabytes: int, deep: bool) -> list[object]:

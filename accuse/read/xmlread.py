@@ -177,7 +177,7 @@ def _events(
                     root = closed
                     _refuse_doctype(root, what, path)
             for event, element in parser.read_events():
-                if root is None:
+                if root is None and isinstance(element, etree._Element):
                     root = element.getroottree().getroot()
                     _refuse_doctype(element, what, path)
                 if event in events:
