@@ -19,4 +19,6 @@ class InputError(Exception):
     def render(self) -> str:
         if self.path is None:
             return self.message
-        return f"{self.path.name} : {self.message}"
+        from accuse.text import inert  # a file name may hold a newline or an escape sequence
+
+        return f"{inert(self.path.name)} : {self.message}"

@@ -135,6 +135,10 @@ def analyse_command(
         from accuse.pipeline.analysis import analyse
         from accuse.reference.catalogue import load_catalogue
 
+        if not sans_historique:
+            from accuse.history.store import resolve_location
+
+            resolve_location(historique)  # a mistyped address is told before any work
         result = analyse(
             recu,
             source,
@@ -171,7 +175,7 @@ def analyse_command(
             if written:
                 console.print()
                 for path in written:
-                    console.print(Text(f"Écrit : {path}", style="green"))
+                    console.print(Text(f"Écrit : {inert(path)}", style="green"))
                 for line in kept:
                     console.print(Text(inert(line), style="bold yellow"))
             console.print(Text(note, style="dim"))

@@ -18,6 +18,7 @@ from accuse.cli.common import (
 )
 from accuse.cli.suivi import HistoriqueOption
 from accuse.model import SchemaVersion
+from accuse.text import inert
 
 
 class SchemaChoice(StrEnum):
@@ -194,7 +195,7 @@ def reexporter_command(
             return EXIT_REJECTED
         if result.schema:
             console.print(Text(f"Flux écrit selon le XSD {result.schema}."))
-        console.print(Text(f"Écrit : {result.target}", style="green"))
+        console.print(Text(f"Écrit : {inert(result.target)}", style="green"))
         return EXIT_OK
 
     guarded(debug, run)

@@ -54,7 +54,13 @@ def record_analysis(analysis: Analysis, historique: str | None, sans_historique:
     try:
         outcome = record(analysis, historique)
     except InputError as error:
-        return f"Historique non mis à jour : {error.render()}"
+        # The path (ACCUSE_HISTORIQUE) and a server's words are outside text.
+        return f"Historique non mis à jour : {inert(error.render())}"
+    except Exception:  # a damaged history must never spoil the analysis already done
+        return (
+            "Historique non mis à jour : erreur inattendue en l'écrivant (l'analyse, elle, est "
+            "complète). Vérifiez l'historique avec « accuse suivi »."
+        )
     where = inert(outcome.location)
     if not outcome.new:
         when = outcome.recorded_at.strftime("%d/%m/%Y à %H:%M")

@@ -22,6 +22,7 @@ from accuse.cli.common import (
 )
 from accuse.cli.suivi import HistoriqueOption
 from accuse.render.jsontext import dumps
+from accuse.text import inert
 
 SOURCE_HELP = (
     "Le fichier à vérifier : flux XML prêt à déposer, classeur (.xlsx, .xls, .ods, y compris "
@@ -153,7 +154,7 @@ def verifier_command(
             console = Console(highlight=False)
             render(result, console, rows=lignes)
             for path in written:
-                console.print(Text(f"Écrit : {path}", style="green"))
+                console.print(Text(f"Écrit : {inert(path)}", style="green"))
         return EXIT_REJECTED if result.bloquants else EXIT_OK
 
     guarded(debug, run)

@@ -49,10 +49,11 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, ProgrammingError, SQLA
 from accuse.cells import as_date, cell_text
 from accuse.digest import file_digest
 from accuse.errors import InputError
+from accuse.files import require_regular_file
 from accuse.model import CellValue
 from accuse.nir import mask_in_text as mask_nir
 from accuse.pipeline.analysis import Analysis
-from accuse.text import squeeze
+from accuse.text import inert, squeeze
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -215,9 +216,58 @@ class Location:
 
     @property
     def display(self) -> str:
+        """The history as shown to the user: a server address with every credential masked."""
         if self.path is not None:
             return str(self.path)
-        return self.url.render_as_string(hide_password=True)
+        return masked(self.url)
+
+    def secrets(self) -> list[str]:
+        """Credential values this address carries (and PGPASSWORD's), to scrub from messages."""
+        found = [self.url.password] if self.url.password else []
+        found += [
+            value
+            for key, values in self.url.query.items()
+            if key.lower() not in _PLAIN_PARAMETERS
+            for value in ((values,) if isinstance(values, str) else values)
+        ]
+        if self.path is None and os.environ.get("PGPASSWORD"):
+            found.append(os.environ["PGPASSWORD"])
+        return [str(s) for s in found if s]
+
+
+# Connection parameters shown as they are; every other one (password, sslpassword, passfile,
+# sslkey, an unknown one...) is masked, whatever its name.
+_PLAIN_PARAMETERS = {
+    "sslmode",
+    "connect_timeout",
+    "application_name",
+    "target_session_attrs",
+    "client_encoding",
+    "gssencmode",
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+}
+
+
+def masked(url: URL) -> str:
+    """An address with its password and any secret-looking query parameter as ***."""
+    shown = url.set(query={}).render_as_string(hide_password=True)
+    parameters = [
+        f"{key}={value if key.lower() in _PLAIN_PARAMETERS else '***'}"
+        for key, values in url.query.items()
+        for value in ((values,) if isinstance(values, str) else values)
+    ]
+    return shown + ("?" + "&".join(parameters) if parameters else "")
+
+
+def scrub(text: str, location: Location) -> str:
+    """A message (a server's, a driver's) with this address's credentials taken out."""
+    for secret in location.secrets():
+        text = text.replace(secret, "***")
+    return text
 
 
 def default_path() -> Path:
@@ -236,6 +286,8 @@ def resolve_location(given: str | Path | Location | None = None) -> Location:
         path = default_path()
         return Location(_sqlite_url(path), path, default=True)
     text = str(given).strip()
+    if text == ":memory:":
+        return _server_location("sqlite:///:memory:")  # refused there, with its reason
     if "://" in text:
         return _server_location(text)
     path = Path(text).expanduser()
@@ -251,9 +303,19 @@ def _sqlite_url(path: Path) -> URL:
 def _server_location(text: str) -> Location:
     try:
         url = make_url(text)
-    except ArgumentError:
-        raise InputError(f"adresse d'historique illisible : « {text} ».") from None
+    except (ArgumentError, ValueError):
+        # The address as typed may hold a password: never echoed.
+        raise InputError(
+            "adresse d'historique illisible : vérifiez sa forme, "
+            "postgresql://utilisateur@serveur:port/base (le port est un nombre ; une adresse "
+            "IPv6 s'écrit entre crochets, [::1]), ou donnez un chemin de fichier."
+        ) from None
     backend = url.get_backend_name()
+    if backend == "sqlite" and (url.database in (None, "", ":memory:") or "memory" in str(url)):
+        raise InputError(
+            "un historique en mémoire (sqlite:///:memory:) serait perdu à la fin de la "
+            "commande : donnez un chemin de fichier, ou une adresse postgresql://."
+        )
     if backend in ("postgresql", "postgres"):
         # psycopg 3 is the driver installed with accuse; plain postgresql:// would pick psycopg2.
         return Location(url.set(drivername="postgresql+psycopg"), None, default=False)
@@ -261,7 +323,7 @@ def _server_location(text: str) -> Location:
         path = Path(url.database).expanduser()
         return Location(_sqlite_url(path), path, default=False)
     raise InputError(
-        f"adresse d'historique non prise en charge : « {url.render_as_string()} ». "
+        f"adresse d'historique non prise en charge : « {masked(url)} ». "
         "Donnez un chemin de fichier (SQLite) ou une adresse postgresql://."
     )
 
@@ -269,9 +331,17 @@ def _server_location(text: str) -> Location:
 # --- opening ------------------------------------------------------------------------------
 
 
-def _engine(location: Location) -> Engine:
+def _engine(location: Location, *, read_only: bool = False) -> Engine:
     if location.path is None:
         return create_engine(location.url, connect_args={"connect_timeout": 10})
+    if read_only:
+        # A reading command never writes: no WAL switch, no write lock, so it reads a
+        # read-only file, or one a writer holds, as it stands.
+        uri = location.path.absolute().as_uri() + "?mode=ro"
+        return create_engine(
+            "sqlite+pysqlite://",
+            creator=lambda: sqlite3.connect(uri, uri=True, timeout=BUSY_SECONDS),
+        )
     engine = create_engine(location.url, connect_args={"timeout": BUSY_SECONDS})
 
     # pysqlite's own transaction handling skips BEGIN before DDL and begins lazily; taking it
@@ -318,7 +388,13 @@ def _wal(cursor: sqlite3.Cursor) -> None:
 @contextlib.contextmanager
 def open_store(location: Location, *, create: bool) -> Iterator[Engine | None]:
     """An engine on a store whose schema is current, or None when there is no store yet
-    (``create=False``). Database errors come out as InputError."""
+    (``create=False``: then opened read-only). Database errors come out as InputError."""
+    if location.path is not None and location.path.exists():
+        require_regular_file(location.path, "l'historique")
+        # A file accuse would refuse is refused before anything writes to it (the WAL switch
+        # alone rewrites its header): looked at read-only first.
+        with _database_errors(location):
+            _check_read_only(location)
     if location.path is not None and not location.path.exists():
         if not create:
             yield None
@@ -337,13 +413,32 @@ def open_store(location: Location, *, create: bool) -> Iterator[Engine | None]:
                 raise InputError(
                     f"impossible de créer le dossier de l'historique ({error.strerror}).", folder
                 ) from None
-    engine = _engine(location)
+    engine = _engine(location, read_only=not create)
     try:
         with _database_errors(location):
             version = ensure_schema(engine, create=create)
         yield engine if version else None
     finally:
         engine.dispose()
+
+
+def _check_read_only(location: Location) -> None:
+    engine = _engine(location, read_only=True)
+    try:
+        with engine.connect() as conn:
+            version = _version(conn)
+    finally:
+        engine.dispose()
+    if version > SCHEMA_VERSION:
+        raise _newer(version)
+
+
+def _newer(version: int) -> InputError:
+    return InputError(
+        f"l'historique est au format {version}, plus récent que celui que cette version "
+        f"d'accuse connaît ({SCHEMA_VERSION}) : il a été écrit par une version plus récente "
+        "d'accuse. Mettez accuse à jour ; l'historique n'a pas été modifié."
+    )
 
 
 @contextlib.contextmanager
@@ -354,12 +449,23 @@ def _database_errors(location: Location) -> Iterator[None]:
         raise
     except SQLAlchemyError as error:
         raise _input_error(error, location) from None
+    except (ValueError, TypeError, OverflowError) as error:
+        # A value SQLAlchemy cannot turn back into its column's type (a date that is no date,
+        # text where a number belongs): the file was edited outside accuse, or damaged.
+        detail = scrub(str(error).strip().splitlines()[0] if str(error).strip() else "", location)
+        raise InputError(
+            f"l'historique {inert(location.display)} contient une valeur illisible "
+            f"({inert(detail)}) : il a "
+            "été modifié hors d'accuse ou est abîmé. Il n'a pas été modifié ; choisissez un "
+            "autre historique avec --historique, ou restaurez-en une sauvegarde."
+        ) from None
 
 
 def _input_error(error: SQLAlchemyError, location: Location) -> InputError:
-    where = location.display
+    where = inert(location.display)  # a path may hold a newline or an escape sequence
     lines = str(getattr(error, "orig", None) or error).strip().splitlines()
-    detail = lines[0] if lines else type(error).__name__
+    # The server's or driver's own words, quoted after a French sentence, credentials out.
+    detail = inert(scrub(lines[0], location)) if lines else type(error).__name__
     if location.path is not None:
         if "locked" in detail or "busy" in detail:
             return InputError(
@@ -377,10 +483,25 @@ def _input_error(error: SQLAlchemyError, location: Location) -> InputError:
                 "fichier). Choisissez un autre chemin avec --historique."
             )
         return InputError(f"historique {where} inutilisable ({detail}).")
+    why = next((french for words, french in _SERVER_REASONS if words in detail.lower()), None)
+    told = f" ({why})" if why else ""
     return InputError(
-        f"impossible d'utiliser l'historique {where} ({detail}). Vérifiez l'adresse, le "
-        "serveur PostgreSQL et vos droits."
+        f"impossible d'utiliser l'historique {where}{told} : vérifiez l'adresse, le serveur "
+        f"PostgreSQL et vos droits. Message du serveur : « {detail} »."
     )
+
+
+# The server's or driver's common reasons, in French (its own words follow, quoted).
+_SERVER_REASONS = (
+    ("connection refused", "le serveur ne répond pas à cette adresse"),
+    ("password authentication failed", "utilisateur ou mot de passe refusé"),
+    ("no password supplied", "mot de passe absent"),
+    ("does not exist", "la base ou l'utilisateur n'existe pas"),
+    ("timeout expired", "le serveur n'a pas répondu à temps"),
+    ("could not translate host name", "nom de serveur inconnu"),
+    ("name or service not known", "nom de serveur inconnu"),
+    ("permission denied", "droits insuffisants"),
+)
 
 
 def ensure_schema(engine: Engine, *, create: bool) -> int:
@@ -390,12 +511,7 @@ def ensure_schema(engine: Engine, *, create: bool) -> int:
             with engine.begin() as conn:
                 version = _version(conn)
                 if version > SCHEMA_VERSION:
-                    raise InputError(
-                        f"l'historique est au format {version}, plus récent que celui que "
-                        f"cette version d'accuse connaît ({SCHEMA_VERSION}) : il a été écrit par "
-                        "une version plus récente d'accuse. Mettez accuse à jour ; "
-                        "l'historique n'a pas été modifié."
-                    )
+                    raise _newer(version)
                 if version == SCHEMA_VERSION or (version == 0 and not create):
                     return version
                 now = _utc_now()
@@ -423,7 +539,14 @@ def _version(conn: Connection) -> int:
                 "pas d'accuse : choisissez une autre base ou un autre fichier avec --historique."
             )
         return 0
-    return conn.execute(select(func.max(schema_version.c.version))).scalar_one() or 0
+    version = conn.execute(select(func.max(schema_version.c.version))).scalar_one() or 0
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InputError(
+            "cette base n'est pas un historique accuse lisible : son numéro de format "
+            f"(table schema_version) vaut « {inert(version)} » au lieu d'un nombre. Elle n'a "
+            "pas été modifiée ; choisissez un autre historique avec --historique."
+        )
+    return version
 
 
 # --- recording ----------------------------------------------------------------------------
