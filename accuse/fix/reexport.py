@@ -8,10 +8,12 @@ while a row would be rejected, unless the user forces it.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,11 +197,19 @@ def read_worksheet(path: Path) -> _Worksheet:
         raise not_ours from None
     if meta.get("format") != FORMAT_VERSION or "prefixe" not in meta:
         raise not_ours
+    if not _bookkeeping_valid(meta):
+        raise InputError(
+            "ce classeur n'est pas une feuille de corrections d'accuse, ou elle a été modifiée : "
+            f"sa feuille cachée « {SHEET_BOOK} » ne contient plus ce qu'« accuse analyse » y a "
+            "écrit. Ne modifiez que la feuille « À corriger » ; au besoin, relancez « accuse "
+            "analyse » pour refaire la feuille de corrections.",
+            path,
+        )
     source = meta.get("source")
     originals = {}
     written = {}
     for row in hidden[index + 1 :]:
-        if row and isinstance(row[0], int | float):
+        if row and isinstance(row[0], int | float) and _whole(row[0]):
             families = tuple(c for c in str(row[2]).split(",") if c)
             originals[int(row[0])] = (str(row[1]), families, str(row[3]))
             # Worksheets written before the fifth column: as written == as in the source.
@@ -240,6 +250,69 @@ def _renamed(rows: list[list]) -> dict[int, tuple[str, str]]:
         if not is_empty(typed):
             found[int(position)] = (cell_text(row[old]).strip(), cell_text(typed).strip())
     return found
+
+
+def _whole(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and (isinstance(value, int) or value.is_integer())
+    )
+
+
+_KINDS = {"tableur", "csv", "flux"}
+_LAYOUTS = {"plat", "modele_v1.4", "flux"}
+
+
+def _bookkeeping_valid(meta: dict[str, Any]) -> bool:
+    """Whether the hidden sheet's metadata still has the shape analyse wrote (an edited one
+    would otherwise fail deep inside the re-export)."""
+    prefix = meta.get("prefixe")
+    if not isinstance(prefix, int) or isinstance(prefix, bool) or not 0 <= prefix <= 100:
+        return False
+    if not isinstance(meta.get("non_redeposables", 0), int | None):
+        return False
+    source = meta.get("source")
+    if source is None:
+        return True
+    if not isinstance(source, dict):
+        return False
+    headers = source.get("entetes")
+    columns = source.get("colonnes")
+    if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
+        return False
+    if not isinstance(columns, dict) or not all(
+        key in by_key() and isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(headers)
+        for key, i in columns.items()
+    ):
+        return False
+    texts = ("chemin", "nom", "empreinte")
+    if not all(isinstance(source.get(k), str) for k in texts):
+        return False
+    if source.get("type") not in _KINDS or source.get("disposition") not in _LAYOUTS:
+        return False
+    sheet = source.get("feuille")
+    if sheet is not None and (
+        not isinstance(sheet, str) or not 0 < len(sheet) <= 31 or set(sheet) & set("[]:*?/\\")
+    ):
+        return False
+    header_row = source.get("ligne_entete")
+    if header_row is not None and (not isinstance(header_row, int) or header_row < 0):
+        return False
+    flux_header = source.get("entete_flux", {})
+    if not isinstance(flux_header, dict) or not all(
+        isinstance(v, str) for v in flux_header.values()
+    ):
+        return False
+    if source.get("type") == "csv":
+        encoding, separator = source.get("encodage"), source.get("separateur")
+        if not isinstance(separator, str) or len(separator) != 1 or separator in '\r\n"':
+            return False
+        try:
+            codecs.lookup(str(encoding))
+        except LookupError:
+            return False
+    return True
 
 
 def _locate_columns(
@@ -382,6 +455,7 @@ def reexport(
         return result
     if result.whole_file:
         rows = _whole_file_rows(rows, src, source_path, worksheet)
+    _strip_controls(rows, src["entetes"], result)
     result.exported = rows
     problems = _check(rows, columns, schema or "1.1.5")
     if chosen != "xml":
@@ -622,6 +696,29 @@ def _whole_file_rows(
         values = list(row.values[:width]) + [None] * (width - len(row.values))
         everything.append(ExportRow(position, row.idTechnique, values))
     return everything
+
+
+# Control characters typed or pasted into a cell (ESC, BEL, NUL; Excel stores them as _x001B_):
+# no field of a passage holds one, XML 1.0 cannot carry most of them, and in a csv they would
+# reach whoever opens it. Line breaks and tabs stay (a cell may hold them).
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _strip_controls(rows: list[ExportRow], headers: list[str], result: Result) -> None:
+    """Remove control characters from the exported cells, and say where."""
+    where: list[str] = []
+    for row in rows:
+        for index, value in enumerate(row.values):
+            if isinstance(value, str) and _CONTROLS.search(value):
+                row.values[index] = _CONTROLS.sub("", value)
+                title = headers[index] if index < len(headers) else f"colonne {index + 1}"
+                where.append(f"ligne {row.position}, « {title} »")
+    if where:
+        shown = " ; ".join(where[:10]) + (" …" if len(where) > 10 else "")
+        result.warnings.append(
+            f"{len(where)} cellule(s) contenaient des caractères de contrôle invisibles (échap, "
+            f"bip, caractère nul…), retirés du fichier écrit : {shown}."
+        )
 
 
 def _values(row: ExportRow, columns: dict[str, int]) -> dict[str, CellValue]:
