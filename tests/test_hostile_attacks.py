@@ -8,6 +8,7 @@ RSS (wait4), never a time.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -171,3 +172,34 @@ def test_memory_is_bounded_by_design(
     assert status in (0, 1, 2) and b"Traceback" not in stderr, stderr.decode()
     assert peak <= _BASE_MB + 3 * megabytes, f"{label}: {peak} Mo"
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+# --- ambiguous receipts: never summarised falsely ---------------------------------------------
+
+
+_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<rapport><nomFichier>f.xml</nomFichier>'
+_KO = (
+    "<PassagesKO><passage><idTechnique>1960020</idTechnique><messageErreur>Aucun titulaire ne "
+    "correspond aux critères obligatoires</messageErreur></passage></PassagesKO>"
+    "<PassagesOK><idTechnique>1960012</idTechnique></PassagesOK>"
+)
+
+
+def test_empty_errors_beside_passages_reads_the_passages(tmp_path: Path) -> None:
+    receipt = tmp_path / "recu-ambigu.xml"
+    receipt.write_text(_HEAD + "<erreurs/>" + _KO + "</rapport>", encoding="utf-8")
+    result = run(tmp_path, "analyse", receipt, "--format", "json", "--sans-sortie")
+    assert result.returncode == 1, result.stderr.decode()
+    document = json.loads(result.stdout)
+    assert (document["totaux"]["ok"], document["totaux"]["ko"]) == (1, 1)
+    assert [k["idTechnique"] for k in document["ko"]] == ["1960020"]
+
+
+def test_errors_and_passages_together_are_refused(tmp_path: Path) -> None:
+    receipt = tmp_path / "recu-deux-formes.xml"
+    errors = "<erreurs><erreur><type>XSD</type><message>m</message></erreur></erreurs>"
+    receipt.write_text(_HEAD + errors + _KO + "</rapport>", encoding="utf-8")
+    work = tmp_path / "travail"
+    work.mkdir()
+    result = run(work, "analyse", receipt)
+    check_refused(result, work, receipt.name, "à la fois des erreurs de fichier entier")

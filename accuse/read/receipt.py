@@ -119,7 +119,18 @@ def parse_receipt(path: Path, progress: Progress = SILENT) -> Receipt:
             "l'équipe d'accuse.",
             path,
         )
-    if "erreurs" in seen:
+    passages = bool(receipt.rejected or receipt.accepted_ids)
+    if "erreurs" in seen and receipt.file_errors and passages:
+        # Both shapes at once: neither summary would be true.
+        raise InputError(
+            "cet accusé contient à la fois des erreurs de fichier entier (erreurs) et des "
+            "passages refusés ou acceptés (PassagesKO, PassagesOK) : aucun accusé de la Caisse "
+            "des Dépôts n'a cette forme, il n'est pas résumé. Récupérez l'accusé d'origine, tel "
+            "que reçu ; si c'est bien lui, transmettez-le à l'équipe d'accuse.",
+            path,
+        )
+    if "erreurs" in seen and not (passages and not receipt.file_errors):
+        # An empty <erreurs/> beside passages says nothing: the passages are what it holds.
         receipt.shape = "rejet_fichier"
     return receipt
 
