@@ -203,3 +203,21 @@ def test_errors_and_passages_together_are_refused(tmp_path: Path) -> None:
     work.mkdir()
     result = run(work, "analyse", receipt)
     check_refused(result, work, receipt.name, "à la fois des erreurs de fichier entier")
+
+
+def test_id_formulas_never_computed_are_told(tmp_path: Path) -> None:
+    """Ids computed by formulas in a file a program wrote: their stored value is 0."""
+    import xlsxwriter
+
+    source = tmp_path / "formules-non-calculees.xlsx"
+    book = xlsxwriter.Workbook(str(source))
+    sheet = book.add_worksheet("Titulaires")
+    sheet.write_row(0, 0, ["Id Technique", "Nom de naissance"])
+    for row in range(1, 6):
+        sheet.write_formula(row, 0, f'="19600"&{row}')  # no value given: 0 is stored
+        sheet.write_string(row, 1, "Martin")
+    book.close()
+    work = tmp_path / "travail"
+    work.mkdir()
+    result = run(work, "analyse", FIXTURES / "recu.xml", "-s", source)
+    check_refused(result, work, source.name, "ne contient que des 0 (5 lignes)", "jamais")

@@ -196,4 +196,14 @@ def collect(
             check_cell_sizes(cells, position, path)
             kept[position] = SourceRow(position, identifier, tuple(map(clean_cell, cells)))
     source.row_count = count
+    if kind == "tableur" and count > 1 and len(positions) == 1 and "0" in positions:
+        # Formulas whose result was never computed: a program wrote them with 0 as their
+        # stored value, and no spreadsheet ever opened the file to compute them.
+        raise InputError(
+            f"la colonne d'identifiant technique ne contient que des 0 ({count} lignes) : ce "
+            "sont sans doute des formules dont le résultat n'a jamais été calculé (fichier "
+            "écrit par un programme, jamais ouvert dans un tableur). Ouvrez-le dans Excel ou "
+            "LibreOffice, enregistrez-le, puis relancez.",
+            path,
+        )
     return source
