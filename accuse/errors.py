@@ -21,4 +21,4 @@ class InputError(Exception):
             return self.message
         from accuse.text import inert  # a file name may hold a newline or an escape sequence
 
-        return f"{inert(self.path.name)} : {self.message}"
+        return f"{inert(self.path.name, one_line=True)} : {self.message}"

@@ -75,21 +75,24 @@ def formula_safe(text: str) -> str:
     return "'" + text if looks_like_formula(text) else text
 
 
-# C0/C1 controls (line breaks and tabs included: a newline in a file name would fake a line of
-# output), line separators and the bidirectional overrides that could disguise text.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f]")
+# C0/C1 controls but line breaks and tabs, line separators, and the bidirectional overrides
+# that could disguise text in a terminal.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f]"
+)
+# The same, line breaks and tabs included: for a name or a path shown on one line (a newline
+# in a file name would fake a line of output).
+_UNSAFE_ONE_LINE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f]"
+)
 
 
-def inert(text: object) -> str:
-    """Outside text made safe to show in a terminal, on one line: control, line-breaking and
-    direction characters become visible marks (ESC -> \\u001b). Every piece of text that
-    comes from a file, a path, a variable or a server goes through here before it is shown."""
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", "" if text is None else str(text))
-
-
-def inert_lines(text: object) -> str:
-    """inert() for a message accuse composed over several lines: its own line breaks kept."""
-    return "\n".join(inert(line) for line in ("" if text is None else str(text)).split("\n"))
+def inert(text: object, *, one_line: bool = False) -> str:
+    """Outside text made safe to show in a terminal: control and direction characters become
+    visible marks (ESC -> \\u001b); with ``one_line``, line breaks and tabs too. Every piece of
+    text that comes from a file, a path, a variable or a server goes through here first."""
+    unsafe = _UNSAFE_ONE_LINE if one_line else _UNSAFE
+    return unsafe.sub(lambda m: f"\\u{ord(m.group()):04x}", "" if text is None else str(text))
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

@@ -175,7 +175,7 @@ def analyse_command(
             if written:
                 console.print()
                 for path in written:
-                    console.print(Text(f"Écrit : {inert(path)}", style="green"))
+                    console.print(Text(f"Écrit : {inert(path, one_line=True)}", style="green"))
                 for line in kept:
                     console.print(Text(inert(line), style="bold yellow"))
             console.print(Text(note, style="dim"))

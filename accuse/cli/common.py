@@ -73,9 +73,9 @@ def progress_bar() -> ProgressSink:
 
 
 def fail(error: InputError) -> NoReturn:
-    from accuse.text import inert_lines  # file and sheet names come from the user's files
+    from accuse.text import inert  # file and sheet names come from the user's files
 
-    stderr_console().print(Text("Erreur : " + inert_lines(error.render()), style="bold red"))
+    stderr_console().print(Text("Erreur : " + inert(error.render()), style="bold red"))
     raise typer.Exit(EXIT_INPUT)
 
 

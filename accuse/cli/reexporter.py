@@ -195,7 +195,7 @@ def reexporter_command(
             return EXIT_REJECTED
         if result.schema:
             console.print(Text(f"Flux écrit selon le XSD {result.schema}."))
-        console.print(Text(f"Écrit : {inert(result.target)}", style="green"))
+        console.print(Text(f"Écrit : {inert(result.target, one_line=True)}", style="green"))
         return EXIT_OK
 
     guarded(debug, run)

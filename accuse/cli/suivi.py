@@ -55,13 +55,13 @@ def record_analysis(analysis: Analysis, historique: str | None, sans_historique:
         outcome = record(analysis, historique)
     except InputError as error:
         # The path (ACCUSE_HISTORIQUE) and a server's words are outside text.
-        return f"Historique non mis à jour : {inert(error.render())}"
+        return f"Historique non mis à jour : {inert(error.render(), one_line=True)}"
     except Exception:  # a damaged history must never spoil the analysis already done
         return (
             "Historique non mis à jour : erreur inattendue en l'écrivant (l'analyse, elle, est "
             "complète). Vérifiez l'historique avec « accuse suivi »."
         )
-    where = inert(outcome.location)
+    where = inert(outcome.location, one_line=True)
     if not outcome.new:
         when = outcome.recorded_at.strftime("%d/%m/%Y à %H:%M")
         added = (
@@ -252,7 +252,7 @@ def suivi_command(
             render(tracking, console, lignes)
         if written is not None:
             console.print()
-            console.print(Text(f"Écrit : {inert(written)}", style="green"))
+            console.print(Text(f"Écrit : {inert(written, one_line=True)}", style="green"))
         return 0
 
     guarded(debug, run)

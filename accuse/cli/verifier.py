@@ -154,7 +154,7 @@ def verifier_command(
             console = Console(highlight=False)
             render(result, console, rows=lignes)
             for path in written:
-                console.print(Text(f"Écrit : {inert(path)}", style="green"))
+                console.print(Text(f"Écrit : {inert(path, one_line=True)}", style="green"))
         return EXIT_REJECTED if result.bloquants else EXIT_OK
 
     guarded(debug, run)

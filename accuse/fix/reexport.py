@@ -61,7 +61,7 @@ from accuse.output import atomic_target, check_not_input
 from accuse.pipeline.diagnosis import diagnose
 from accuse.read.sources.spreadsheet import SUFFIXES, check_container, check_extent
 from accuse.reference.fields import by_key, plain_name
-from accuse.text import fold, formula_safe, inert_lines, looks_like_formula
+from accuse.text import fold, formula_safe, inert, looks_like_formula
 
 ExportFormat = Literal["xlsx", "csv", "xml"]
 _DEFAULT_FORMAT: dict[str, ExportFormat] = {"tableur": "xlsx", "csv": "csv", "flux": "xml"}
@@ -1010,4 +1010,4 @@ def summary_lines(result: Result) -> list[str]:
         lines.append(f"Attention (--forcer) : {result.say(problem)}")
     lines += [f"Attention : {w}" for w in result.warnings]
     lines += result.notes
-    return [inert_lines(line) for line in lines]  # ids and values come from the user's files
+    return [inert(line) for line in lines]  # ids and values come from the user's files

@@ -454,7 +454,7 @@ def _database_errors(location: Location) -> Iterator[None]:
         # text where a number belongs): the file was edited outside accuse, or damaged.
         detail = scrub(str(error).strip().splitlines()[0] if str(error).strip() else "", location)
         raise InputError(
-            f"l'historique {inert(location.display)} contient une valeur illisible "
+            f"l'historique {inert(location.display, one_line=True)} contient une valeur illisible "
             f"({inert(detail)}) : il a "
             "été modifié hors d'accuse ou est abîmé. Il n'a pas été modifié ; choisissez un "
             "autre historique avec --historique, ou restaurez-en une sauvegarde."
@@ -462,10 +462,12 @@ def _database_errors(location: Location) -> Iterator[None]:
 
 
 def _input_error(error: SQLAlchemyError, location: Location) -> InputError:
-    where = inert(location.display)  # a path may hold a newline or an escape sequence
+    where = inert(
+        location.display, one_line=True
+    )  # a path may hold a newline or an escape sequence
     lines = str(getattr(error, "orig", None) or error).strip().splitlines()
     # The server's or driver's own words, quoted after a French sentence, credentials out.
-    detail = inert(scrub(lines[0], location)) if lines else type(error).__name__
+    detail = inert(scrub(lines[0], location), one_line=True) if lines else type(error).__name__
     if location.path is not None:
         if "locked" in detail or "busy" in detail:
             return InputError(

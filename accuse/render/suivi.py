@@ -342,7 +342,7 @@ def _days(left: int | None) -> str:
 
 def _header(tracking: Tracking, console: Console) -> None:
     receipts = tracking.receipts
-    line = f"Historique : {inert(tracking.location)}"
+    line = f"Historique : {inert(tracking.location, one_line=True)}"
     if receipts:
         first, last = receipt_date(receipts[0]), receipt_date(receipts[-1])
         line += f" — {plural(len(receipts), 'accusé')} enregistré{'s' if len(receipts) > 1 else ''}"

@@ -39,7 +39,7 @@ def _identity(analysis: Analysis) -> Panel:
         if receipt.shape == "rejet_fichier"
         else "résultat passage par passage"
     )
-    table.add_row("Accusé", Text(inert(receipt.path.name)))
+    table.add_row("Accusé", Text(inert(receipt.path.name, one_line=True)))
     table.add_row("Type d'accusé", kind)
     for label, value in (
         ("Fichier déposé", receipt.nomFichier),
@@ -51,7 +51,7 @@ def _identity(analysis: Analysis) -> Panel:
             table.add_row(label, Text(inert(value)))
     source = analysis.source
     if source is not None:
-        table.add_row("Source", Text(inert(describe_source(source))))
+        table.add_row("Source", Text(inert(describe_source(source), one_line=True)))
         columns = columns_sentence(source)
         if columns:
             table.add_row("Colonnes comprises", Text(inert(columns)))
