@@ -389,12 +389,13 @@ def _wal(cursor: sqlite3.Cursor) -> None:
 def open_store(location: Location, *, create: bool) -> Iterator[Engine | None]:
     """An engine on a store whose schema is current, or None when there is no store yet
     (``create=False``: then opened read-only). Database errors come out as InputError."""
+    current = 0
     if location.path is not None and location.path.exists():
         require_regular_file(location.path, "l'historique")
         # A file accuse would refuse is refused before anything writes to it (the WAL switch
         # alone rewrites its header): looked at read-only first.
         with _database_errors(location):
-            _check_read_only(location)
+            current = _check_read_only(location)
     if location.path is not None and not location.path.exists():
         if not create:
             yield None
@@ -413,7 +414,8 @@ def open_store(location: Location, *, create: bool) -> Iterator[Engine | None]:
                 raise InputError(
                     f"impossible de créer le dossier de l'historique ({error.strerror}).", folder
                 ) from None
-    engine = _engine(location, read_only=not create)
+    # A reading command reads read-only, unless an older schema must be migrated first.
+    engine = _engine(location, read_only=not create and current in (0, SCHEMA_VERSION))
     try:
         with _database_errors(location):
             version = ensure_schema(engine, create=create)
@@ -422,7 +424,8 @@ def open_store(location: Location, *, create: bool) -> Iterator[Engine | None]:
         engine.dispose()
 
 
-def _check_read_only(location: Location) -> None:
+def _check_read_only(location: Location) -> int:
+    """The schema version of an existing file, looked at read-only; refused when newer."""
     engine = _engine(location, read_only=True)
     try:
         with engine.connect() as conn:
@@ -431,6 +434,7 @@ def _check_read_only(location: Location) -> None:
         engine.dispose()
     if version > SCHEMA_VERSION:
         raise _newer(version)
+    return version
 
 
 def _newer(version: int) -> InputError:
