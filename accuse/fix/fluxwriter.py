@@ -6,6 +6,8 @@ The API other commands build on:
   XSD the flux is written for ("1.1.2" or "1.1.5"); ``action`` CREATION or SUPPRESSION (1.1.5
   only). A SUPPRESSION passage holds only its idTechnique and identificationTitulaire, in the
   whole émetteur/certificateur/certification frame, as the CDC's 2026 example shows.
+- ``write_flux(handle, header, passages, ...)``: the same flux, serialised one passage at a
+  time into a binary file, so memory does not grow with the tree (``accuse generer``).
 - ``needed_version(passages, action)``: the lowest XSD version that can hold those passages.
 - ``validation_errors(data, version=...)``: the bundled XSD's complaints, in French.
 
@@ -23,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -182,6 +185,106 @@ def _identification(parent: etree._Element, passage: Passage) -> None:
         _leaf(_sub(birthplace, "codePostalNaissance"), "codePostal", passage)
 
 
+def _check(version: SchemaVersion, action: FluxAction, passages: Sequence[Passage]) -> None:
+    if version not in VERSIONS:
+        raise FluxError(f"unknown XSD version {version!r}")
+    if version == "1.1.2":
+        if action != "CREATION":
+            raise FluxError("a SUPPRESSION flux needs XSD 1.1.5")
+        if any(identification(p) == "identifiantNational" for p in passages):
+            raise FluxError("the identifiantNational branch needs XSD 1.1.5")
+
+
+def _frame(
+    header: FluxHeader,
+    now: dt.datetime | None,
+    version: SchemaVersion,
+    action: FluxAction,
+    flux_id: str | None,
+) -> tuple[etree._Element, etree._Element]:
+    """The flux root down to its (empty) certifications element."""
+    root = etree.Element(_q("flux"), nsmap={"cpf": NAMESPACE, "xsi": XSI})
+    _sub(root, "idFlux", flux_id or str(uuid.uuid4()))
+    _sub(root, "horodatage", horodatage(now))
+    if version != "1.1.2":
+        _sub(root, "action", action)
+    emetteur = _sub(root, "emetteur")
+    _sub(emetteur, "idClient", header.idClientEmetteur)
+    certificateur = _sub(_sub(emetteur, "certificateurs"), "certificateur")
+    _sub(certificateur, "idClient", header.idClientCertificateur)
+    _sub(certificateur, "idContrat", header.idContrat)
+    return root, _sub(certificateur, "certifications")
+
+
+def _group_key(passage: Passage) -> tuple[str, str]:
+    return (str(passage.get("type") or ""), str(passage.get("code") or ""))
+
+
+def _certification(parent: etree._Element, passage: Passage) -> etree._Element:
+    """A certification element for that passage's group; returns its passageCertifications."""
+    certification = _sub(parent, "certification")
+    key = _group_key(passage)
+    _sub(certification, "type", key[0])
+    _sub(certification, "code", key[1])
+    _leaf(certification, "natureDeposant", passage)
+    return _sub(certification, "passageCertifications")
+
+
+_MARK = "accuse-contenu-ici"
+_DECLARATIONS = f' xmlns:cpf="{NAMESPACE}" xmlns:xsi="{XSI}"'.encode()
+
+
+def _around(holder: etree._Element) -> tuple[bytes, bytes]:
+    """The serialised tree of ``holder`` (its last, empty element) split where its content goes."""
+    holder.text = _MARK
+    root = holder.getroottree().getroot()
+    data = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+    before, _, after = data.rpartition(_MARK.encode())
+    return before, after
+
+
+def _inner(element: etree._Element) -> bytes:
+    """An element serialised without the namespace declarations its ancestors already made."""
+    data: bytes = etree.tostring(element, encoding="UTF-8", pretty_print=True)
+    start = data.index(b">")
+    return data[:start].replace(_DECLARATIONS, b"", 1) + data[start:]
+
+
+def write_flux(
+    handle: BinaryIO,
+    header: FluxHeader,
+    passages: Sequence[Passage],
+    now: dt.datetime | None = None,
+    *,
+    version: SchemaVersion = "1.1.2",
+    action: FluxAction = "CREATION",
+    flux_id: str | None = None,
+) -> None:
+    """The flux of ``build_flux`` written to ``handle`` one passage at a time: only one
+    passage's elements exist at once, whatever the number of passages."""
+    _check(version, action, passages)
+    groups: dict[tuple[str, str], list[int]] = {}
+    for index, passage in enumerate(passages):
+        groups.setdefault(_group_key(passage), []).append(index)
+    _, certifications = _frame(header, now, version, action, flux_id)
+    head, tail = _around(certifications)
+    handle.write(b"<?xml version='1.0' encoding='UTF-8'?>\n" + head + b"\n")
+    for indexes in groups.values():
+        holder = _certification(
+            etree.Element(_q("certifications"), nsmap={"cpf": NAMESPACE, "xsi": XSI}),
+            passages[indexes[0]],
+        )
+        start, end = _around(holder)
+        # Leave out the stand-in certifications element around this certification.
+        handle.write(start[start.index(b">") + 1 :] + b"\n")
+        for index in indexes:
+            node = etree.Element(_q("passages"), nsmap={"cpf": NAMESPACE, "xsi": XSI})
+            _passage(node, passages[index], action)
+            handle.write(_inner(node[0]))
+        handle.write(end[: end.rindex(b"</")] + b"\n")
+    handle.write(tail + b"\n")
+
+
 def build_flux(
     header: FluxHeader,
     passages: Sequence[Passage],
@@ -194,34 +297,14 @@ def build_flux(
     """The flux tree: passages grouped by certification (type, code), in first-seen order.
 
     Raises FluxError when ``version`` cannot hold the action or a passage's NIR branch."""
-    if version not in VERSIONS:
-        raise FluxError(f"unknown XSD version {version!r}")
-    if version == "1.1.2":
-        if action != "CREATION":
-            raise FluxError("a SUPPRESSION flux needs XSD 1.1.5")
-        if any(identification(p) == "identifiantNational" for p in passages):
-            raise FluxError("the identifiantNational branch needs XSD 1.1.5")
-    root = etree.Element(_q("flux"), nsmap={"cpf": NAMESPACE, "xsi": XSI})
-    _sub(root, "idFlux", flux_id or str(uuid.uuid4()))
-    _sub(root, "horodatage", horodatage(now))
-    if version != "1.1.2":
-        _sub(root, "action", action)
-    emetteur = _sub(root, "emetteur")
-    _sub(emetteur, "idClient", header.idClientEmetteur)
-    certificateur = _sub(_sub(emetteur, "certificateurs"), "certificateur")
-    _sub(certificateur, "idClient", header.idClientCertificateur)
-    _sub(certificateur, "idContrat", header.idContrat)
-    certifications = _sub(certificateur, "certifications")
+    _check(version, action, passages)
+    root, certifications = _frame(header, now, version, action, flux_id)
     groups: dict[tuple[str, str], etree._Element] = {}
     for passage in passages:
-        group_key = (str(passage.get("type") or ""), str(passage.get("code") or ""))
+        group_key = _group_key(passage)
         holder = groups.get(group_key)
         if holder is None:
-            certification = _sub(certifications, "certification")
-            _sub(certification, "type", group_key[0])
-            _sub(certification, "code", group_key[1])
-            _leaf(certification, "natureDeposant", passage)
-            holder = groups[group_key] = _sub(certification, "passageCertifications")
+            holder = groups[group_key] = _certification(certifications, passage)
         _passage(holder, passage, action)
     return etree.ElementTree(root)
 

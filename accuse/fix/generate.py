@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from accuse.fix.fluxwriter import (
     build_flux,
     needed_version,
     serialise,
-    validation_errors,
+    write_flux,
 )
 from accuse.fix.verify import (
     HEADER_KEYS,
@@ -35,9 +36,9 @@ from accuse.fix.verify import (
     row_values,
     verify,
 )
-from accuse.fix.xsdcheck import newest_version
+from accuse.fix.xsdcheck import check_flux, newest_version
 from accuse.model import SchemaVersion
-from accuse.output import check_not_input, write_bytes
+from accuse.output import atomic_target, check_not_input, write_bytes
 from accuse.progress import SILENT, Progress
 from accuse.reference.catalogue import Catalogue, user_config_folder
 from accuse.reference.fields import by_key
@@ -166,27 +167,34 @@ def generate(
     if schema is None:
         flux_version = needed_version(passages)
         result.schema = flux_version
-    files = _split(header, passages, now, progress, flux_version)
-    targets = _targets(Path(target) if target else default_target(source), len(files))
-    for path in targets:
-        check_not_input(path, [source])
-        if path.exists():
-            if not replace:
+    final = Path(target) if target else default_target(source)
+    check_not_input(final, [source])
+    with tempfile.TemporaryDirectory(prefix=".accuse-flux-", dir=final.parent) as folder:
+        files = _split(header, passages, now, progress, flux_version, Path(folder))
+        del passages  # the files on disk hold them now
+        targets = _targets(final, len(files))
+        for path in targets:
+            check_not_input(path, [source])
+            if path.exists():
+                if not replace:
+                    raise InputError(
+                        "ce fichier existe déjà et n'est pas remplacé : choisissez un autre nom "
+                        "avec --sortie, ou ajoutez --remplacer.",
+                        path,
+                    )
+                result.replaced.append(path)
+        for written, _count in files:
+            errors = check_flux(written, flux_version, catalogue)
+            if errors and not force:
                 raise InputError(
-                    "ce fichier existe déjà et n'est pas remplacé : choisissez un autre nom avec "
-                    "--sortie, ou ajoutez --remplacer.",
-                    path,
+                    f"le flux produit n'est pas valide selon le XSD {flux_version} ; rien n'a été "
+                    "écrit :\n"
+                    + "\n".join(f"  - ligne {e.line} : {e.message}" for e in errors[:20])
                 )
-            result.replaced.append(path)
-    for path, (data_bytes, count) in zip(targets, files, strict=True):
-        errors = validation_errors(data_bytes, version=flux_version)
-        if errors and not force:
-            raise InputError(
-                f"le flux produit n'est pas valide selon le XSD {flux_version} ; rien n'a été "
-                "écrit :\n" + "\n".join(f"  - {e}" for e in errors)
-            )
-        write_bytes(path, data_bytes, [source])
-        result.written.append((path, count))
+        for path, (written, count) in zip(targets, files, strict=True):
+            with atomic_target(path, [source]) as temporary:
+                os.replace(written, temporary)
+            result.written.append((path, count))
     if config is not None and any(o == "option" for o in result.header_origin.values()):
         codes = {key: getattr(header, key) for key in HEADER_KEYS}
         if codes != saved:
@@ -241,24 +249,28 @@ def _split(
     now: dt.datetime | None,
     progress: Progress,
     version: SchemaVersion,
-) -> list[tuple[bytes, int]]:
-    """Serialised flux files, each within 200,000 passages and 200 MB, for that XSD version."""
+    folder: Path,
+) -> list[tuple[Path, int]]:
+    """Flux files written in ``folder``, one passage at a time, each within 200,000 passages
+    and 200 MB, for that XSD version."""
     sample = serialise(build_flux(header, passages[:_SAMPLE], now, version=version))
     per_passage = max(1, len(sample) // max(1, min(len(passages), _SAMPLE)))
     size = max(1, min(MAX_PASSAGES, int(MAX_BYTES * _MARGIN) // per_passage))
     progress.start("Écriture du flux", len(passages))
-    files: list[tuple[bytes, int]] = []
-    pending = [passages[i : i + size] for i in range(0, len(passages), size)]
+    files: list[tuple[Path, int]] = []
+    pending = [(i, min(i + size, len(passages))) for i in range(0, len(passages), size)]
     done = 0
     while pending:
-        chunk = pending.pop(0)
-        data = serialise(build_flux(header, chunk, now, version=version))
-        if len(data) > MAX_BYTES and len(chunk) > 1:
-            half = len(chunk) // 2
-            pending[:0] = [chunk[:half], chunk[half:]]
+        start, end = pending.pop(0)
+        path = folder / f"{len(files) + 1}.xml"
+        with path.open("wb") as handle:
+            write_flux(handle, header, passages[start:end], now, version=version)
+        if path.stat().st_size > MAX_BYTES and end - start > 1:
+            half = (start + end) // 2
+            pending[:0] = [(start, half), (half, end)]
             continue
-        files.append((data, len(chunk)))
-        done += len(chunk)
+        files.append((path, end - start))
+        done += end - start
         progress.update(done)
     progress.finish()
     return files
