@@ -189,3 +189,8 @@ def _output_error(error: OSError, where: Path) -> InputError:
     return InputError(
         f"{where} : écriture impossible ({why}) ; rien n'a été écrit à cet emplacement. {advice}"
     )
+
+
+def output_error(error: OSError, where: Path) -> InputError:
+    """The user's sentence for an OS error met while writing at ``where``."""
+    return _output_error(error, where)

@@ -295,3 +295,48 @@ def test_a_nir_column_gives_a_1_1_5_flux_and_the_nir_stays_out_of_the_terminal(t
     assert sorted(tree.xpath("//cpf:identifiantNational/cpf:nir/text()", namespaces=NS)) == sorted(
         nirs.values()
     )
+
+
+def test_an_unwritable_target_folder_is_told_in_french_and_nothing_is_written(tmp_path: Path):
+    source = write("csv", [clean_passage("W-1", TODAY)], tmp_path / "src")
+    target = tmp_path / "absent" / "lot.xml"
+    result = run("generer", str(source), "--sans-historique", "--sortie", str(target))
+    assert result.exit_code == 2, result.output
+    assert "écriture impossible" in result.output
+    assert not target.parent.exists()
+
+
+def _peak_rss_kb(*args: str) -> int:
+    """Peak RSS of one `accuse` subprocess, read from a fresh parent that starts only it."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run(sys.argv[1:], check=True, capture_output=True)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    command = [sys.executable, "-c", probe, sys.executable, "-m", "accuse", *args]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return int(done.stdout.split()[-1])
+
+
+def test_writing_the_flux_adds_almost_nothing_to_the_verifications_memory(tmp_path: Path):
+    """The flux is written one passage at a time: between 300 and 2,300 rows, generer's peak
+    memory grows like verifier's (which reads and checks the same rows), not by a whole tree
+    (the former whole-tree writer added about 14 KB per passage)."""
+    growth: dict[str, int] = {}
+    peaks: dict[tuple[str, int], int] = {}
+    for size in (300, 2300):
+        rows = [clean_passage(f"M-{n}", TODAY) for n in range(size)]
+        source = write("csv", rows, tmp_path / str(size))
+        codes = ("--id-client", "ABCDEFGH", "--id-client-certificateur", "ABCDEFGH")
+        peaks["verifier", size] = _peak_rss_kb("verifier", str(source), "--sans-historique")
+        peaks["generer", size] = _peak_rss_kb(
+            "generer", str(source), "--sans-historique", *codes, "--id-contrat", "C1", "--forcer"
+        )
+        assert (tmp_path / str(size) / f"{source.stem}-flux.xml").is_file()
+    for command in ("verifier", "generer"):
+        growth[command] = peaks[command, 2300] - peaks[command, 300]
+    # 2,000 more passages: a whole tree would add ~28 MB more than the verification does.
+    assert growth["generer"] - growth["verifier"] < 8_000, peaks

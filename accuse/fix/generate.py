@@ -38,7 +38,7 @@ from accuse.fix.verify import (
 )
 from accuse.fix.xsdcheck import check_flux, newest_version
 from accuse.model import SchemaVersion
-from accuse.output import atomic_target, check_not_input, write_bytes
+from accuse.output import atomic_target, check_not_input, output_error, write_bytes
 from accuse.progress import SILENT, Progress
 from accuse.reference.catalogue import Catalogue, user_config_folder
 from accuse.reference.fields import by_key
@@ -169,7 +169,11 @@ def generate(
         result.schema = flux_version
     final = Path(target) if target else default_target(source)
     check_not_input(final, [source])
-    with tempfile.TemporaryDirectory(prefix=".accuse-flux-", dir=final.parent) as folder:
+    try:
+        staging = tempfile.TemporaryDirectory(prefix=".accuse-flux-", dir=final.parent)
+    except OSError as error:
+        raise output_error(error, final) from None
+    with staging as folder:
         files = _split(header, passages, now, progress, flux_version, Path(folder))
         del passages  # the files on disk hold them now
         targets = _targets(final, len(files))
