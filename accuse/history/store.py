@@ -386,9 +386,10 @@ def _wal(cursor: sqlite3.Cursor) -> None:
 
 
 @contextlib.contextmanager
-def open_store(location: Location, *, create: bool) -> Iterator[Engine | None]:
-    """An engine on a store whose schema is current, or None when there is no store yet
-    (``create=False``: then opened read-only). Database errors come out as InputError."""
+def open_store(location: Location, *, create: bool, write: bool = False) -> Iterator[Engine | None]:
+    """An engine on a store whose schema is current, or None when there is no store yet.
+    ``create=False`` opens it read-only unless ``write`` says the caller changes an existing
+    store (forgetting a receipt). Database errors come out as InputError."""
     current = 0
     if location.path is not None and location.path.exists():
         require_regular_file(location.path, "l'historique")
@@ -415,7 +416,8 @@ def open_store(location: Location, *, create: bool) -> Iterator[Engine | None]:
                     f"impossible de créer le dossier de l'historique ({error.strerror}).", folder
                 ) from None
     # A reading command reads read-only, unless an older schema must be migrated first.
-    engine = _engine(location, read_only=not create and current in (0, SCHEMA_VERSION))
+    reading = not create and not write
+    engine = _engine(location, read_only=reading and current in (0, SCHEMA_VERSION))
     try:
         with _database_errors(location):
             version = ensure_schema(engine, create=create)
@@ -1044,7 +1046,7 @@ def forget(location: str | Path | Location | None, receipt_id: int) -> int:
     """Take one receipt, its passages and its unknown messages out of the history, in one
     transaction; how many passages went with it."""
     where = resolve_location(location)
-    with open_store(where, create=False) as engine, _database_errors(where):
+    with open_store(where, create=False, write=True) as engine, _database_errors(where):
         if engine is None:
             return 0
         with engine.begin() as conn:
