@@ -119,3 +119,27 @@ CatalogueOption = Annotated[
         dir_okay=False,
     ),
 ]
+
+
+# The deposit's codes, when the source does not hold them (generer, retirer).
+IdClientOption = Annotated[
+    str | None,
+    typer.Option(
+        "--id-client",
+        help="Code BCR de l'émetteur (8 caractères), s'il n'est pas dans la source.",
+    ),
+]
+IdClientCertificateurOption = Annotated[
+    str | None,
+    typer.Option(
+        "--id-client-certificateur",
+        help="Code BCR du certificateur (8 caractères), s'il n'est pas dans la source.",
+    ),
+]
+IdContratOption = Annotated[
+    str | None,
+    typer.Option(
+        "--id-contrat",
+        help="Identifiant du contrat (1 à 20 caractères), s'il n'est pas dans la source.",
+    ),
+]

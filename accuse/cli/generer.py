@@ -15,6 +15,9 @@ from accuse.cli.common import (
     EXIT_REJECTED,
     CatalogueOption,
     DebugOption,
+    IdClientCertificateurOption,
+    IdClientOption,
+    IdContratOption,
     OutputFormat,
     guarded,
     progress_bar,
@@ -80,27 +83,9 @@ def generer_command(
         bool,
         typer.Option("--remplacer", help="Remplace un flux de même nom déjà présent."),
     ] = False,
-    id_client: Annotated[
-        str | None,
-        typer.Option(
-            "--id-client",
-            help="Code BCR de l'émetteur (8 caractères), s'il n'est pas dans la source.",
-        ),
-    ] = None,
-    id_client_certificateur: Annotated[
-        str | None,
-        typer.Option(
-            "--id-client-certificateur",
-            help="Code BCR du certificateur (8 caractères), s'il n'est pas dans la source.",
-        ),
-    ] = None,
-    id_contrat: Annotated[
-        str | None,
-        typer.Option(
-            "--id-contrat",
-            help="Identifiant du contrat (1 à 20 caractères), s'il n'est pas dans la source.",
-        ),
-    ] = None,
+    id_client: IdClientOption = None,
+    id_client_certificateur: IdClientCertificateurOption = None,
+    id_contrat: IdContratOption = None,
     feuille: FeuilleOption = None,
     colonne_id: ColonneIdOption = None,
     catalogue: CatalogueOption = None,

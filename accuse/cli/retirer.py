@@ -9,7 +9,14 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from accuse.cli.common import EXIT_OK, DebugOption, guarded
+from accuse.cli.common import (
+    EXIT_OK,
+    DebugOption,
+    IdClientCertificateurOption,
+    IdClientOption,
+    IdContratOption,
+    guarded,
+)
 
 
 def retirer_command(
@@ -59,27 +66,9 @@ def retirer_command(
             help="Nom de la colonne qui contient l'identifiant technique, s'il n'est pas reconnu.",
         ),
     ] = None,
-    id_client: Annotated[
-        str | None,
-        typer.Option(
-            "--id-client",
-            help="Code BCR de l'émetteur (8 caractères), s'il n'est pas dans la source.",
-        ),
-    ] = None,
-    id_client_certificateur: Annotated[
-        str | None,
-        typer.Option(
-            "--id-client-certificateur",
-            help="Code BCR du certificateur (8 caractères), s'il n'est pas dans la source.",
-        ),
-    ] = None,
-    id_contrat: Annotated[
-        str | None,
-        typer.Option(
-            "--id-contrat",
-            help="Identifiant du contrat (1 à 20 caractères), s'il n'est pas dans la source.",
-        ),
-    ] = None,
+    id_client: IdClientOption = None,
+    id_client_certificateur: IdClientCertificateurOption = None,
+    id_contrat: IdContratOption = None,
     forcer: Annotated[
         bool,
         typer.Option(
