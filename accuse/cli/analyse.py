@@ -15,7 +15,9 @@ from accuse.cli.common import (
     EXIT_OK,
     EXIT_REJECTED,
     CatalogueOption,
+    ColonneIdOption,
     DebugOption,
+    FeuilleOption,
     OutputFormat,
     guarded,
     progress_bar,
@@ -63,20 +65,8 @@ def analyse_command(
         OutputFormat,
         typer.Option("--format", "-f", help="texte : résumé lisible ; json : document complet."),
     ] = OutputFormat.texte,
-    colonne_id: Annotated[
-        str | None,
-        typer.Option(
-            "--colonne-id",
-            help="Nom de la colonne qui contient l'identifiant technique, s'il n'est pas reconnu.",
-        ),
-    ] = None,
-    feuille: Annotated[
-        str | None,
-        typer.Option(
-            "--feuille",
-            help="Feuille du classeur à lire (par défaut : la première qui a une colonne d'id).",
-        ),
-    ] = None,
+    colonne_id: ColonneIdOption = None,
+    feuille: FeuilleOption = None,
     lignes: Annotated[
         int,
         typer.Option("--lignes", min=1, help="Nombre de refus montrés par famille (texte)."),

@@ -143,3 +143,20 @@ IdContratOption = Annotated[
         help="Identifiant du contrat (1 à 20 caractères), s'il n'est pas dans la source.",
     ),
 ]
+
+
+# Where the passages are in a workbook, when accuse cannot tell by itself.
+FeuilleOption = Annotated[
+    str | None,
+    typer.Option(
+        "--feuille",
+        help="Feuille du classeur à lire (par défaut : la première qui a une colonne d'id).",
+    ),
+]
+ColonneIdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--colonne-id",
+        help="Nom de la colonne qui contient l'identifiant technique, s'il n'est pas reconnu.",
+    ),
+]

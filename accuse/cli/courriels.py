@@ -9,7 +9,15 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from accuse.cli.common import EXIT_OK, CatalogueOption, DebugOption, guarded, progress_bar
+from accuse.cli.common import (
+    EXIT_OK,
+    CatalogueOption,
+    ColonneIdOption,
+    DebugOption,
+    FeuilleOption,
+    guarded,
+    progress_bar,
+)
 
 
 def courriels_command(
@@ -63,20 +71,8 @@ def courriels_command(
             ),
         ),
     ] = None,
-    colonne_id: Annotated[
-        str | None,
-        typer.Option(
-            "--colonne-id",
-            help="Nom de la colonne qui contient l'identifiant technique, s'il n'est pas reconnu.",
-        ),
-    ] = None,
-    feuille: Annotated[
-        str | None,
-        typer.Option(
-            "--feuille",
-            help="Feuille du classeur à lire (par défaut : la première qui a une colonne d'id).",
-        ),
-    ] = None,
+    colonne_id: ColonneIdOption = None,
+    feuille: FeuilleOption = None,
     catalogue: CatalogueOption = None,
     debug: DebugOption = False,
 ) -> None:

@@ -14,7 +14,9 @@ from accuse.cli.common import (
     EXIT_OK,
     EXIT_REJECTED,
     CatalogueOption,
+    ColonneIdOption,
     DebugOption,
+    FeuilleOption,
     IdClientCertificateurOption,
     IdClientOption,
     IdContratOption,
@@ -24,8 +26,6 @@ from accuse.cli.common import (
 )
 from accuse.cli.suivi import HistoriqueOption
 from accuse.cli.verifier import (
-    ColonneIdOption,
-    FeuilleOption,
     SchemaVersion,
     schema_choice,
 )

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from accuse.cli.common import (
     EXIT_OK,
+    ColonneIdOption,
     DebugOption,
     IdClientCertificateurOption,
     IdClientOption,
@@ -59,13 +60,7 @@ def retirer_command(
         str | None,
         typer.Option("--feuille", help="Feuille du classeur à lire (par défaut : la première)."),
     ] = None,
-    colonne_id: Annotated[
-        str | None,
-        typer.Option(
-            "--colonne-id",
-            help="Nom de la colonne qui contient l'identifiant technique, s'il n'est pas reconnu.",
-        ),
-    ] = None,
+    colonne_id: ColonneIdOption = None,
     id_client: IdClientOption = None,
     id_client_certificateur: IdClientCertificateurOption = None,
     id_contrat: IdContratOption = None,

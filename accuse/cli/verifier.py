@@ -15,7 +15,9 @@ from accuse.cli.common import (
     EXIT_OK,
     EXIT_REJECTED,
     CatalogueOption,
+    ColonneIdOption,
     DebugOption,
+    FeuilleOption,
     OutputFormat,
     guarded,
     progress_bar,
@@ -68,20 +70,6 @@ SansHistoriqueVerif = Annotated[
     typer.Option(
         "--sans-historique",
         help="Ne consulte pas l'historique (passages déjà acceptés lors de dépôts précédents).",
-    ),
-]
-FeuilleOption = Annotated[
-    str | None,
-    typer.Option(
-        "--feuille",
-        help="Feuille du classeur à lire (par défaut : la première qui a une colonne d'id).",
-    ),
-]
-ColonneIdOption = Annotated[
-    str | None,
-    typer.Option(
-        "--colonne-id",
-        help="Nom de la colonne qui contient l'identifiant technique, s'il n'est pas reconnu.",
     ),
 ]
 
