@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from accuse.model import FLUX_FEATURES, Source
 from accuse.pipeline.analysis import Analysis
 from accuse.reference.fields import by_key
-from accuse.text import plural
+from accuse.text import header_key, plural
 
 # What "redeposer" in the catalogue means, as every presentation says it.
 REDEPOSER = {
@@ -57,16 +57,35 @@ def understood_columns(source: Source) -> list[tuple[str, str, str]]:
 
 
 def columns_sentence(source: Source) -> str | None:
-    """How the columns of a plain spreadsheet or csv were understood, in one line."""
+    """How the columns of a plain spreadsheet or csv were understood, in one line. A header
+    that already spells its field (« Sexe », « Nom de naissance ») is only counted: listing
+    the template's 51 columns would bury the few mappings worth checking."""
     if source.kind == "flux" or source.layout != "plat":
         return None
-    understood = " ; ".join(f"« {h} » = {label}" for h, _, label in understood_columns(source))
+    understood = understood_columns(source)
+    telling = [(h, label) for h, key, label in understood if not _spells_its_field(h, key)]
+    if not understood:
+        text = "aucune"
+    elif not telling:
+        text = f"{plural(len(understood), 'colonne reconnue', 'colonnes reconnues')}, sous leur nom"
+    else:
+        text = f"{plural(len(understood), 'colonne reconnue', 'colonnes reconnues')}"
+        if len(telling) < len(understood):
+            text += ", dont"
+        text += " : " + " ; ".join(f"« {h} » = {label}" for h, label in telling)
     ignored = ignored_columns(source)
-    text = understood or "aucune"
     if ignored:
         text += f". Ignorées : {', '.join(f'« {h} »' for h in ignored[:20])}"
         text += " …" if len(ignored) > 20 else ""
     return text
+
+
+def _spells_its_field(header: str, key: str) -> bool:
+    field = by_key().get(key)
+    if field is None:
+        return False
+    names = {header_key(n) for n in (field.key, field.label, field.nom) if n}
+    return header_key(header) in names
 
 
 def ignored_columns(source: Source) -> list[str]:
