@@ -199,6 +199,21 @@ def test_cli_exit_codes_and_summary(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     assert "Lignes corrigées réexportées : 1." in done.output
     assert "doublons), jamais renvoyés : 1" in done.output
+    # The command ends with what to do with the flux: deposit it, then analyse its receipt.
+    assert done.output.rstrip().splitlines()[-1] == (
+        f"Étape suivante : déposez {tmp_path / 'n.xml'} sur le portail de "
+        "la Caisse des Dépôts ; à réception de l'accusé, lancez : accuse analyse "
+        f'"<accusé reçu>" --source "{tmp_path / "n.xml"}"'
+    )
+    as_csv = runner.invoke(app, ["reexporter", str(worksheet), "--format", "csv"])
+    assert as_csv.exit_code == 0, as_csv.output
+    written = worksheet.with_name("corrections-reexport.csv")
+    assert written.is_file()
+    assert (
+        as_csv.output.rstrip()
+        .splitlines()[-1]
+        .endswith(f'faites-en le flux XML à déposer avec : accuse generer "{written}"')
+    )
     tree = etree.parse(str(tmp_path / "n.xml"))
     nil = tree.xpath(
         "//cpf:dateFinValidite/@xsi:nil",

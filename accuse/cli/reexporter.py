@@ -158,7 +158,7 @@ def reexporter_command(
     """
 
     def run() -> int:
-        from accuse.fix.reexport import reexport, summary_lines
+        from accuse.fix.reexport import next_step, reexport, summary_lines
 
         ids = {
             key: value
@@ -196,6 +196,11 @@ def reexporter_command(
         if result.schema:
             console.print(Text(f"Flux écrit selon le XSD {result.schema}."))
         console.print(Text(f"Écrit : {inert(result.target, one_line=True)}", style="green"))
+        step = next_step(result)
+        if step:
+            console.print()
+            # Never wrapped: the command must stay whole to be copied.
+            console.print(Text(step, style="bold"), soft_wrap=True)
         return EXIT_OK
 
     guarded(debug, run)

@@ -987,6 +987,22 @@ def _template_block(source_path: Path | None, src: dict) -> list[list]:
     return [list(r) for r in rows[:end]]
 
 
+def next_step(result: Result) -> str | None:
+    """What to do with the file written, as the last words of the command."""
+    if result.target is None:
+        return None
+    target = inert(str(result.target), one_line=True)
+    if result.format == "xml":
+        return (
+            f"Étape suivante : déposez {target} sur le portail de la Caisse des Dépôts ; à "
+            f'réception de l\'accusé, lancez : accuse analyse "<accusé reçu>" --source "{target}"'
+        )
+    return (
+        f"Étape suivante : déposez ces lignes comme d'habitude, ou faites-en le flux XML à "
+        f'déposer avec : accuse generer "{target}"'
+    )
+
+
 def summary_lines(result: Result) -> list[str]:
     """What the command says, in French, one sentence a line."""
     lines = []
