@@ -56,9 +56,10 @@ def test_every_help_is_french(command: tuple[str, ...]) -> None:
 def test_french_headings_and_hints() -> None:
     root = help_of()
     assert "Utilisation : accuse [OPTIONS] COMMANDE [ARGUMENTS]..." in root
-    assert "\nCommandes:\n" in root
+    assert "\nCommandes :\n" in root
     analyse = " ".join(help_of("analyse").split())
-    assert "\nArguments:\n" in help_of("analyse")
+    assert "\nArguments :\n" in help_of("analyse")
+    assert "\nOptions :\n" in help_of("analyse")
     assert "[obligatoire]" in analyse
     assert (
         "--lignes <nombre> Nombre de refus montrés par famille (texte). [par défaut : 10 ; au moins 1]"

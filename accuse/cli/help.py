@@ -6,6 +6,8 @@ ones. Nothing is translated after the fact: every word is written in French in t
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -99,6 +101,18 @@ def _format_usage(
     formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=USAGE)
 
 
+@contextmanager
+def _section(formatter: HelpFormatter, name: str) -> Iterator[None]:
+    """Click's section, headed the French way: a space before the colon (« Options : »)."""
+    formatter.write_paragraph()
+    formatter.write(f"{'':>{formatter.current_indent}}{name} :\n")
+    formatter.indent()
+    try:
+        yield
+    finally:
+        formatter.dedent()
+
+
 def _format_parameters(command: Any, ctx: Context, formatter: HelpFormatter) -> None:
     arguments: list[tuple[str, str]] = []
     options: list[tuple[str, str]] = []
@@ -108,10 +122,10 @@ def _format_parameters(command: Any, ctx: Context, formatter: HelpFormatter) -> 
             continue
         (arguments if param.param_type_name == "argument" else options).append(record)
     if arguments:
-        with formatter.section("Arguments"):
+        with _section(formatter, "Arguments"):
             formatter.write_dl(arguments)
     if options:
-        with formatter.section("Options"):
+        with _section(formatter, "Options"):
             formatter.write_dl(options)
 
 
@@ -150,5 +164,5 @@ class FrenchGroup(typer.core.TyperGroup):
             limit = formatter.width - 6 - max(len(n) for n in self.list_commands(ctx))
             rows.append((name, command.get_short_help_str(limit)))
         if rows:
-            with formatter.section("Commandes"):
+            with _section(formatter, "Commandes"):
                 formatter.write_dl(rows)
