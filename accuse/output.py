@@ -15,11 +15,13 @@ import hashlib
 import os
 import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from accuse.errors import InputError
+from accuse.text import inert
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -81,6 +83,88 @@ def _running(pid: int) -> bool:
     except OSError:
         return True  # another user's process: alive
     return True
+
+
+# Held in an output folder while a pair of files is written there: "<pid>\n<host>\n".
+LOCK_NAME = ".accuse-verrou"
+
+
+def _lock_owner(lock: Path) -> tuple[int, str] | None:
+    """(pid, host) written in a lock file; None when it is gone or unreadable."""
+    try:
+        with open(lock, "rb") as handle:
+            text = handle.read(300).decode("utf-8", "replace")
+    except OSError:
+        return None
+    pid, _, host = text.partition("\n")
+    try:
+        return int(pid), host.strip()
+    except ValueError:
+        return None
+
+
+def _lock_alive(owner: tuple[int, str] | None) -> bool:
+    if owner is None:  # half-written by a process killed at that very moment, or garbage
+        return False
+    pid, host = owner
+    if host and host != socket.gethostname():
+        return True  # another computer's process (a shared folder): it cannot be checked
+    return pid != os.getpid() and _running(pid)
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold ``folder`` for the time two files written as one pair are put there.
+
+    The lock is a file created exclusively (O_EXCL) holding the pid and the host; a lock left
+    by a process that has died is taken over; one held by a live process refuses the run
+    (exit 2) before anything is written.
+    """
+    lock = Path(folder) / LOCK_NAME
+    for _attempt in range(3):
+        try:
+            handle = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            owner = _lock_owner(lock)
+            if _lock_alive(owner):
+                raise _locked_error(folder, owner) from None
+            # A dead run's lock: removed only if it is still that one (another run taking it
+            # over at the same moment has written its own pid by then).
+            if _lock_owner(lock) == owner:
+                with contextlib.suppress(OSError):
+                    lock.unlink()
+            continue
+        except OSError as error:
+            raise _output_error(error, folder) from None
+        try:
+            os.write(handle, f"{os.getpid()}\n{socket.gethostname()}\n".encode())
+        finally:
+            os.close(handle)
+        break
+    else:
+        raise _locked_error(folder, _lock_owner(lock))
+    try:
+        yield
+    finally:
+        if _lock_owner(lock) == (os.getpid(), socket.gethostname()):
+            with contextlib.suppress(OSError):
+                lock.unlink()
+
+
+def _locked_error(folder: Path, owner: tuple[int, str] | None) -> InputError:
+    who = ""
+    if owner is not None:
+        pid, host = owner
+        who = f" (processus {pid}"
+        if host and host != socket.gethostname():
+            who += f" sur l'ordinateur « {inert(host[:60], one_line=True)} »"
+        who += ")"
+    return InputError(
+        f"{folder} : une autre analyse d'accuse écrit en ce moment dans ce dossier{who} ; "
+        "rien n'a été écrit. Attendez qu'elle se termine puis relancez la commande, ou "
+        f"choisissez un autre dossier avec --sortie. Si aucune analyse n'est en cours, "
+        f"supprimez le fichier « {LOCK_NAME} » de ce dossier."
+    )
 
 
 @contextlib.contextmanager

@@ -45,6 +45,7 @@ from accuse.fix.workbook import (
     FORMAT_VERSION,
     KEY_HEADER,
     NEW_ID_HEADER,
+    RUN_KEY,
     SHEET_BOOK,
     SHEET_DOUBLONS,
     SHEET_FIX,
@@ -52,6 +53,7 @@ from accuse.fix.workbook import (
     canonical,
     open_elsewhere,
     row_fingerprint,
+    runs_differ,
     saved_since_written,
     still_open_message,
     write_value,
@@ -429,6 +431,13 @@ def reexport(
         )
     chosen: ExportFormat = format or _DEFAULT_FORMAT.get(src["type"], "xlsx")
     result = Result(worksheet, chosen, whole_file=meta.get("forme") == "rejet_fichier")
+    mismatch = runs_differ(worksheet, meta.get(RUN_KEY))
+    if mismatch:
+        result.warnings.append(
+            f"{mismatch} Le réexport suit la feuille de corrections ; le rapport à côté ne la "
+            "décrit pas : relancez « accuse analyse » pour refaire les deux ensemble (vos "
+            "corrections sont gardées)."
+        )
     result.never = int(meta.get("non_redeposables") or 0)
     result.saved = saved_since_written(worksheet)
     from_source = (every or repeated) and not result.whole_file

@@ -194,9 +194,9 @@ def write_value(
         sheet.write_string(row, column, str(value), formats.get(kind, highlighted))
 
 
-def worksheet_receipt(path: Path) -> str | None:
-    """The name of the receipt a worksheet was written for (its bookkeeping "accuse" entry),
-    or None when the file is absent or not a worksheet of ours."""
+def _book_entry(path: Path, key: str) -> object:
+    """One bookkeeping entry of a worksheet (JSON-decoded), or None when the file is absent,
+    not a worksheet of ours, or lacks the entry."""
     import json
 
     from python_calamine import CalamineWorkbook
@@ -208,9 +208,81 @@ def worksheet_receipt(path: Path) -> str | None:
         for row in book.get_sheet_by_name(SHEET_BOOK).iter_rows():
             if not row or row[0] == BOOK_ROWS_MARK:
                 return None
-            if row[0] == "accuse" and len(row) > 1:
-                name = json.loads(str(row[1]))
-                return name if isinstance(name, str) else None
+            if row[0] == key and len(row) > 1:
+                return json.loads(str(row[1]))
     except Exception:  # absent, damaged or foreign: not a worksheet of ours
         return None
     return None
+
+
+def worksheet_receipt(path: Path) -> str | None:
+    """The name of the receipt a worksheet was written for (its bookkeeping "accuse" entry),
+    or None when the file is absent or not a worksheet of ours."""
+    name = _book_entry(path, "accuse")
+    return name if isinstance(name, str) else None
+
+
+# --- the pair: corrections.xlsx and rapport.html of one run -----------------------------------
+
+# Both files of one `accuse analyse` carry the same run identity: the worksheet in its hidden
+# sheet, the report in a <meta>. A run killed between the two renames, or two runs writing into
+# one folder, would leave files of different runs side by side: the identities tell it.
+RUN_KEY = "execution"
+RUN_META = "accuse-execution"
+REPORT_NAME = "rapport.html"  # the file name accuse analyse gives the report
+_RUN = re.compile(r"(\d{8})-(\d{6})-[0-9a-f]{12}")
+_RUN_IN_REPORT = re.compile(rf'<meta name="{RUN_META}" content="([0-9a-f-]{{1,40}})">')
+_REPORT_HEAD = 1 << 16  # the <meta> is in the page's head
+
+
+def new_run() -> str:
+    """A run identity: its date and time, and a random part (``AAAAMMJJ-HHMMSS-<12 hex>``)."""
+    import secrets
+
+    return f"{dt.datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(6)}"
+
+
+def worksheet_run(path: Path) -> str | None:
+    run = _book_entry(path, RUN_KEY)
+    return run if isinstance(run, str) and _RUN.fullmatch(run) else None
+
+
+def report_run(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_REPORT_HEAD).decode("utf-8", "replace")
+    except OSError:
+        return None
+    found = _RUN_IN_REPORT.search(head)
+    return found.group(1) if found and _RUN.fullmatch(found.group(1)) else None
+
+
+def _when(run: str | None) -> str:
+    found = _RUN.fullmatch(run or "")
+    if found is None:
+        return "d'une analyse plus ancienne"
+    day, time = found.groups()
+    return f"de l'analyse du {day[6:]}/{day[4:6]}/{day[:4]} à {time[:2]}:{time[2:4]}:{time[4:]}"
+
+
+def pair_mismatch(worksheet: Path) -> str | None:
+    """The French sentence saying that the worksheet and the report beside it come from
+    different runs, or None when they match (or one of them is absent)."""
+    return runs_differ(worksheet, worksheet_run(worksheet))
+
+
+def runs_differ(worksheet: Path, run: object) -> str | None:
+    """:func:`pair_mismatch` for a worksheet whose run identity ``run`` is already read."""
+    worksheet = Path(worksheet)
+    report = worksheet.with_name(REPORT_NAME)
+    if not report.is_file() or not worksheet.is_file():
+        return None
+    mine = run if isinstance(run, str) and _RUN.fullmatch(run) else None
+    other = report_run(report)
+    if mine == other:
+        return None  # the same run, or both written before runs had an identity
+    return (
+        f"{worksheet.name} et {report.name}, dans le même dossier, ne viennent pas de la même "
+        f"analyse ({worksheet.name} {_when(mine)}, {report.name} {_when(other)}) : une écriture "
+        "a été interrompue, ou deux analyses ont écrit dans ce dossier."
+    )

@@ -24,7 +24,7 @@ import jinja2
 from markupsafe import Markup
 
 from accuse.cells import cell_text
-from accuse.fix.workbook import WORKSHEET_NAME
+from accuse.fix.workbook import RUN_META, WORKSHEET_NAME
 from accuse.model import CellValue, Source, SourceRow
 from accuse.nir import mask
 from accuse.output import atomic_target, sealed
@@ -461,7 +461,7 @@ def _holder(analysis: Analysis, rejected: RejectedRow) -> str:
     return " ".join(_shown(v) for v in names).strip()
 
 
-def render_report(analysis: Analysis, rows_shown: int = ROWS_SHOWN) -> str:
+def render_report(analysis: Analysis, rows_shown: int = ROWS_SHOWN, run: str | None = None) -> str:
     t = totals(analysis)
     families = _families(analysis, rows_shown)
     labels: dict[str, int] = {}
@@ -518,6 +518,8 @@ def render_report(analysis: Analysis, rows_shown: int = ROWS_SHOWN) -> str:
             earlier=earlier,
             repeat_advice=REPEAT_ADVICE,
             worksheet_name=WORKSHEET_NAME,
+            run=run,
+            run_meta=RUN_META,
             to_fix=t.a_corriger if analysis.source is not None and not whole_file else 0,
             css=asset("rapport.css"),
             script=asset("rapport.js"),
@@ -525,9 +527,12 @@ def render_report(analysis: Analysis, rows_shown: int = ROWS_SHOWN) -> str:
     )
 
 
-def write_report(analysis: Analysis, path: Path, inputs: Sequence[Path] = ()) -> Path:
-    """Write rapport.html atomically, never over one of ``inputs``."""
-    page = sealed(render_report(analysis))  # a later run can tell whether it was changed
+def write_report(
+    analysis: Analysis, path: Path, inputs: Sequence[Path] = (), run: str | None = None
+) -> Path:
+    """Write rapport.html atomically, never over one of ``inputs``. ``run``: the identity of
+    the run, shared with the worksheet written beside it."""
+    page = sealed(render_report(analysis, run=run))  # a later run can tell whether it was changed
     with atomic_target(Path(path), inputs) as temporary:
         temporary.write_text(page, encoding="utf-8")
     return Path(path)

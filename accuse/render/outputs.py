@@ -6,8 +6,14 @@ import contextlib
 import re
 from pathlib import Path
 
-from accuse.fix.workbook import WORKSHEET_NAME, worksheet_receipt
-from accuse.output import prepare_folder
+from accuse.fix.workbook import (
+    REPORT_NAME,
+    WORKSHEET_NAME,
+    new_run,
+    pair_mismatch,
+    worksheet_receipt,
+)
+from accuse.output import folder_lock, prepare_folder
 from accuse.parallel import gc_paused, side_by_side
 from accuse.pipeline.analysis import Analysis, input_paths
 from accuse.render.html import write_report
@@ -16,7 +22,6 @@ from accuse.render.worksheet import write_worksheet
 from accuse.text import squeeze
 
 PARALLEL_FROM = 2000  # rejected rows from which the two outputs are written side by side
-REPORT_NAME = "rapport.html"
 
 
 # "Accusé de traitement_<deposited file>_AAAAMMJJ.xml", as the portal names a receipt (a
@@ -82,17 +87,23 @@ def write_outputs(
     folder = prepare_folder(folder, inputs)
     worksheet = folder / WORKSHEET_NAME
     report = folder / REPORT_NAME
-    work = keep_user_work(analysis, worksheet, report)
-    if notes is not None:
-        notes += work.notes
+    run = new_run()  # written in both files: a pair from two runs is told later
     try:
-        # Both are long with many rejected rows: then they are written at once on two cores.
-        with gc_paused():
-            side_by_side(
-                lambda: write_worksheet(analysis, worksheet, inputs, work.carried),
-                lambda: write_report(analysis, report, inputs),
-                parallel=parallel,
-            )
+        # The folder is held while the pair is written: two runs never mix their files.
+        with folder_lock(folder):
+            mismatch = pair_mismatch(worksheet)
+            work = keep_user_work(analysis, worksheet, report)
+            if notes is not None:
+                if mismatch:
+                    notes.append(f"{mismatch} Cette analyse les remplace tous les deux.")
+                notes += work.notes
+            # Both are long with many rejected rows: then they are written at once on two cores.
+            with gc_paused():
+                side_by_side(
+                    lambda: write_worksheet(analysis, worksheet, inputs, work.carried, run),
+                    lambda: write_report(analysis, report, inputs, run),
+                    parallel=parallel,
+                )
     except BaseException:
         if created:  # a failed first run leaves no empty folder behind
             with contextlib.suppress(OSError):

@@ -27,6 +27,7 @@ from accuse.fix.workbook import (
     KEY_HEADER,
     LINE_HEIGHT,
     NEW_ID_HEADER,
+    RUN_KEY,
     SHEET_BOOK,
     SHEET_DOUBLONS,
     SHEET_FIX,
@@ -204,9 +205,11 @@ def write_worksheet(
     path: Path,
     inputs: Sequence[Path],
     carried: dict[int, Carried] | None = None,
+    run: str | None = None,
 ) -> Path:
     """Write corrections.xlsx atomically; never over one of ``inputs``. ``carried``: source
-    rows (by position) to show with the values the user typed in an earlier worksheet."""
+    rows (by position) to show with the values the user typed in an earlier worksheet;
+    ``run``: the identity of the run, shared with the report written beside it."""
     with atomic_target(Path(path), inputs) as temporary:
         book = xlsxwriter.Workbook(
             str(temporary),
@@ -228,7 +231,7 @@ def write_worksheet(
         _summary_sheet(book, formats, analysis)
         _unmatched_sheet(book, formats, analysis)
         _doublons_sheet(book, formats, analysis)
-        _book_sheet(book, analysis, lines, whole_file, prints)
+        _book_sheet(book, analysis, lines, whole_file, prints, run)
         book.close()
     return Path(path)
 
@@ -570,6 +573,7 @@ def _book_sheet(
     lines: list[Line],
     whole_file: bool,
     prints: dict[int, tuple[str, str]],
+    run: str | None = None,
 ) -> None:
     """Hidden bookkeeping: metadata as key/JSON pairs, then each source row's original values."""
     sheet = book.add_worksheet(SHEET_BOOK)
@@ -594,6 +598,8 @@ def _book_sheet(
         ),
         "source": source_metadata(source) if source is not None else None,
     }
+    if run is not None:
+        meta[RUN_KEY] = run
     row = 0
     for key, value in meta.items():
         sheet.write_string(row, 0, key)
