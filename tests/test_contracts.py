@@ -268,6 +268,7 @@ BOOK_KEYS = {
     "non_redeposables",
     "bcr_emetteur",
     "source",
+    "execution",  # the run identity, shared with rapport.html
 }
 BOOK_SOURCE_KEYS = {
     "chemin",
