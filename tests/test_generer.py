@@ -340,3 +340,64 @@ def test_writing_the_flux_adds_almost_nothing_to_the_verifications_memory(tmp_pa
         growth[command] = peaks[command, 2300] - peaks[command, 300]
     # 2,000 more passages: a whole tree would add ~28 MB more than the verification does.
     assert growth["generer"] - growth["verifier"] < 8_000, peaks
+
+
+def test_rows_and_passages_are_not_all_held_in_memory_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Memory bounded by design, counted: while generer reads, checks and writes 1,500 rows,
+    at most a handful of source rows are alive at once (each is checked, then forgotten) and
+    at most the size sample of converted passages (the others wait on disk as bytes)."""
+    import weakref
+
+    import accuse.fix.generate as generate_module
+    import accuse.fix.verify as verify_module
+    import accuse.read.sources.table as table_module
+    from accuse.reference.catalogue import load_catalogue
+
+    size = 1500
+    alive = {"rows": 0, "passages": 0}
+    most = {"rows": 0, "passages": 0}
+
+    class Counted(table_module.SourceRow):
+        def __init__(self, position: int, ident: str, values: tuple, end: int | None = None):
+            super().__init__(position, ident, values, end)
+            alive["rows"] += 1
+            most["rows"] = max(most["rows"], alive["rows"])
+            weakref.finalize(self, _gone, "rows")
+
+    class PassageDict(dict):
+        pass
+
+    def _gone(kind: str) -> None:
+        alive[kind] -= 1
+
+    real_converted = verify_module.converted
+
+    def converting(*args, **kwargs):
+        passage, problems = real_converted(*args, **kwargs)
+        passage = PassageDict(passage)
+        alive["passages"] += 1
+        most["passages"] = max(most["passages"], alive["passages"])
+        weakref.finalize(passage, _gone, "passages")
+        return passage, problems
+
+    monkeypatch.setattr(table_module, "SourceRow", Counted)
+    monkeypatch.setattr(verify_module, "converted", converting)
+    rows = [clean_passage(f"B-{n}", TODAY) for n in range(size)]
+    source = write("plat", rows, tmp_path)
+    result = generate_module.generate(
+        source,
+        catalogue=load_catalogue(None),
+        ids={
+            "idClientEmetteur": "ABCDEFGH",
+            "idClientCertificateur": "ABCDEFGH",
+            "idContrat": "C1",
+        },
+        use_history=False,
+    )
+    assert result.written and result.written[0][1] == size
+    tree = assert_valid(result.written[0][0])
+    assert len(tree.xpath("//cpf:passageCertification", namespaces=NS)) == size
+    assert most["rows"] <= 3, most
+    assert most["passages"] <= generate_module._SAMPLE + 3, most

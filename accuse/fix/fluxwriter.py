@@ -8,6 +8,8 @@ The API other commands build on:
   whole émetteur/certificateur/certification frame, as the CDC's 2026 example shows.
 - ``write_flux(handle, header, passages, ...)``: the same flux, serialised one passage at a
   time into a binary file, so memory does not grow with the tree (``accuse generer``).
+- ``passage_xml`` and ``write_grouped``: the same bytes from passages serialised beforehand
+  (``accuse generer`` keeps them on disk, not in memory, until it knows the files to write).
 - ``needed_version(passages, action)``: the lowest XSD version that can hold those passages.
 - ``validation_errors(data, version=...)``: the bundled XSD's complaints, in French.
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -133,10 +135,11 @@ def _present(passage: Passage, *keys: str) -> bool:
     return any(passage.get(k) is not None for k in keys)
 
 
-def _keys(parent: str, *leaving_out: str) -> list[str]:
+@cache
+def _keys(parent: str, *leaving_out: str) -> tuple[str, ...]:
     """The dictionary's fields of one XSD block (champs.toml), in dictionary order; the XSD
     uses xsd:all, so any order validates."""
-    return [f.key for f in dictionary() if f.parent == parent and f.key not in leaving_out]
+    return tuple(f.key for f in dictionary() if f.parent == parent and f.key not in leaving_out)
 
 
 def _passage(parent: etree._Element, passage: Passage, action: FluxAction) -> None:
@@ -216,14 +219,14 @@ def _frame(
     return root, _sub(certificateur, "certifications")
 
 
-def _group_key(passage: Passage) -> tuple[str, str]:
+def group_key(passage: Passage) -> tuple[str, str]:
     return (str(passage.get("type") or ""), str(passage.get("code") or ""))
 
 
 def _certification(parent: etree._Element, passage: Passage) -> etree._Element:
     """A certification element for that passage's group; returns its passageCertifications."""
     certification = _sub(parent, "certification")
-    key = _group_key(passage)
+    key = group_key(passage)
     _sub(certification, "type", key[0])
     _sub(certification, "code", key[1])
     _leaf(certification, "natureDeposant", passage)
@@ -250,6 +253,43 @@ def _inner(element: etree._Element) -> bytes:
     return data[:start].replace(_DECLARATIONS, b"", 1) + data[start:]
 
 
+def passage_xml(passage: Passage, action: FluxAction = "CREATION") -> bytes:
+    """One passageCertification as write_flux writes it (indented, without the namespace
+    declarations the flux root makes), to be handed to write_grouped."""
+    node = etree.Element(_q("passages"), nsmap={"cpf": NAMESPACE, "xsi": XSI})
+    _passage(node, passage, action)
+    return _inner(node[0])
+
+
+def write_grouped(
+    handle: BinaryIO,
+    header: FluxHeader,
+    groups: Iterable[tuple[Passage, Iterable[bytes]]],
+    now: dt.datetime | None = None,
+    *,
+    version: SchemaVersion = "1.1.2",
+    action: FluxAction = "CREATION",
+    flux_id: str | None = None,
+) -> None:
+    """A flux written from passages already serialised by passage_xml, one certification at a
+    time: each group is (a passage of that certification, the bytes of its passages). The
+    caller checks that ``version`` holds them (write_flux does)."""
+    _, certifications = _frame(header, now, version, action, flux_id)
+    head, tail = _around(certifications)
+    handle.write(b"<?xml version='1.0' encoding='UTF-8'?>\n" + head + b"\n")
+    for first, chunks in groups:
+        holder = _certification(
+            etree.Element(_q("certifications"), nsmap={"cpf": NAMESPACE, "xsi": XSI}), first
+        )
+        start, end = _around(holder)
+        # Leave out the stand-in certifications element around this certification.
+        handle.write(start[start.index(b">") + 1 :] + b"\n")
+        for chunk in chunks:
+            handle.write(chunk)
+        handle.write(end[: end.rindex(b"</")] + b"\n")
+    handle.write(tail + b"\n")
+
+
 def write_flux(
     handle: BinaryIO,
     header: FluxHeader,
@@ -265,24 +305,19 @@ def write_flux(
     _check(version, action, passages)
     groups: dict[tuple[str, str], list[int]] = {}
     for index, passage in enumerate(passages):
-        groups.setdefault(_group_key(passage), []).append(index)
-    _, certifications = _frame(header, now, version, action, flux_id)
-    head, tail = _around(certifications)
-    handle.write(b"<?xml version='1.0' encoding='UTF-8'?>\n" + head + b"\n")
-    for indexes in groups.values():
-        holder = _certification(
-            etree.Element(_q("certifications"), nsmap={"cpf": NAMESPACE, "xsi": XSI}),
-            passages[indexes[0]],
-        )
-        start, end = _around(holder)
-        # Leave out the stand-in certifications element around this certification.
-        handle.write(start[start.index(b">") + 1 :] + b"\n")
-        for index in indexes:
-            node = etree.Element(_q("passages"), nsmap={"cpf": NAMESPACE, "xsi": XSI})
-            _passage(node, passages[index], action)
-            handle.write(_inner(node[0]))
-        handle.write(end[: end.rindex(b"</")] + b"\n")
-    handle.write(tail + b"\n")
+        groups.setdefault(group_key(passage), []).append(index)
+    write_grouped(
+        handle,
+        header,
+        (
+            (passages[indexes[0]], (passage_xml(passages[i], action) for i in indexes))
+            for indexes in groups.values()
+        ),
+        now,
+        version=version,
+        action=action,
+        flux_id=flux_id,
+    )
 
 
 def build_flux(
@@ -301,10 +336,10 @@ def build_flux(
     root, certifications = _frame(header, now, version, action, flux_id)
     groups: dict[tuple[str, str], etree._Element] = {}
     for passage in passages:
-        group_key = _group_key(passage)
-        holder = groups.get(group_key)
+        key = group_key(passage)
+        holder = groups.get(key)
         if holder is None:
-            holder = groups[group_key] = _certification(certifications, passage)
+            holder = groups[key] = _certification(certifications, passage)
         _passage(holder, passage, action)
     return etree.ElementTree(root)
 

@@ -12,19 +12,26 @@ import datetime as dt
 import os
 import tempfile
 import tomllib
-from collections.abc import Mapping, Sequence
+from array import array
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO
 
 from accuse.errors import InputError
-from accuse.fix.checks import FieldError, converted, header_value
+from accuse.fix.checks import FieldError, header_value
 from accuse.fix.fluxwriter import (
+    FluxError,
     FluxHeader,
     Passage,
     build_flux,
+    group_key,
+    identification,
     needed_version,
+    passage_xml,
     serialise,
-    write_flux,
+    write_grouped,
 )
 from accuse.fix.verify import (
     HEADER_KEYS,
@@ -33,7 +40,6 @@ from accuse.fix.verify import (
     MAX_PASSAGES,
     Concern,
     Verification,
-    row_values,
     verify,
 )
 from accuse.fix.xsdcheck import check_flux, newest_version
@@ -128,54 +134,89 @@ def generate(
     version = schema or newest_version()
     options = {k: v for k, v in (ids or {}).items() if v}
     saved = remembered_codes(config) if config is not None else {}
-    checked = verify(
-        source,
-        catalogue=catalogue,
-        schema=version,
-        sheet=sheet,
-        id_column=id_column,
-        ids=options,
-        use_history=use_history,
-        history=history,
-        today=today,
-        progress=progress,
-    )
-    result = Generation(checked, version)
-    # Without --schema, the lowest version that holds the rows (1.1.5 as soon as one is
-    # identified by its NIR), as the re-export does.
-    flux_version: SchemaVersion = "1.1.2" if schema == "1.1.2" else "1.1.5"
-    header, missing = _header(checked, options, saved, result)
-    left = set(checked.already_accepted)
-    blocking = [p for p in checked.bloquants if p.idTechnique not in left] + missing
-    if blocking and not force:
-        checked.problems[:0] = missing
-        result.blocked = True
-        return result
-    result.forced = blocking
-    data = checked.source
-    assert data is not None  # a spreadsheet or csv is always read whole
-    passages: list[Passage] = []
-    for position in sorted(data.rows):
-        row = data.rows[position]
-        if row.idTechnique in left:
-            result.left_out.append((position, row.idTechnique))
-            continue
-        values = row_values(data, row)
-        passages.append(converted(values, position, row.idTechnique, version=flux_version)[0])
-    if not passages:
-        return result
-    if schema is None:
-        flux_version = needed_version(passages)
-        result.schema = flux_version
     final = Path(target) if target else default_target(source)
+    with _Spill(final.parent) as spill:
+        # One reading of the source: each row is checked and its passage set aside on disk.
+        checked = verify(
+            source,
+            catalogue=catalogue,
+            schema=version,
+            sheet=sheet,
+            id_column=id_column,
+            ids=options,
+            use_history=use_history,
+            history=history,
+            today=today,
+            progress=progress,
+            keep=spill,
+        )
+        result = Generation(checked, version)
+        header, missing = _header(checked, options, saved, result)
+        left = set(checked.already_accepted)
+        blocking = [p for p in checked.bloquants if p.idTechnique not in left] + missing
+        if blocking and not force:
+            checked.problems[:0] = missing
+            result.blocked = True
+            return result
+        result.forced = blocking
+        result.left_out = sorted(
+            (position, ident)
+            for ident, positions in checked.already_accepted.items()
+            for position in positions
+        )
+        if not len(spill):
+            return result
+        # The verification converted the rows for this version: without --schema, 1.1.5 (the
+        # lowest version that holds the rows is chosen below, as the re-export does).
+        flux_version: SchemaVersion = "1.1.2" if schema == "1.1.2" else "1.1.5"
+        if schema is None:
+            flux_version = "1.1.5" if spill.needs_115 else "1.1.2"
+            result.schema = flux_version
+        elif flux_version == "1.1.2" and spill.national:
+            raise FluxError("the identifiantNational branch needs XSD 1.1.5")
+        _write(
+            result,
+            header,
+            spill,
+            (final, source),
+            now,
+            progress,
+            flux_version,
+            catalogue,
+            force=force,
+            replace=replace,
+        )
+    if config is not None and any(o == "option" for o in result.header_origin.values()):
+        codes = {key: getattr(header, key) for key in HEADER_KEYS}
+        if codes != saved:
+            remember_codes(config, codes)
+            result.remembered = config
+    return result
+
+
+def _write(
+    result: Generation,
+    header: FluxHeader,
+    spill: _Spill,
+    paths: tuple[Path, Path],
+    now: dt.datetime | None,
+    progress: Progress,
+    version: SchemaVersion,
+    catalogue: Catalogue,
+    *,
+    force: bool,
+    replace: bool,
+) -> None:
+    """The flux files staged beside the target, checked against the XSD, then moved in place
+    (``paths``: the target and the source, never overwritten)."""
+    final, source = paths
     check_not_input(final, [source])
     try:
         staging = tempfile.TemporaryDirectory(prefix=".accuse-flux-", dir=final.parent)
     except OSError as error:
         raise output_error(error, final) from None
     with staging as folder:
-        files = _split(header, passages, now, progress, flux_version, Path(folder))
-        del passages  # the files on disk hold them now
+        files = _split(header, spill, now, progress, version, Path(folder))
         targets = _targets(final, len(files))
         for path in targets:
             check_not_input(path, [source])
@@ -188,10 +229,10 @@ def generate(
                     )
                 result.replaced.append(path)
         for written, _count in files:
-            errors = check_flux(written, flux_version, catalogue)
+            errors = check_flux(written, version, catalogue)
             if errors and not force:
                 raise InputError(
-                    f"le flux produit n'est pas valide selon le XSD {flux_version} ; rien n'a été "
+                    f"le flux produit n'est pas valide selon le XSD {version} ; rien n'a été "
                     "écrit :\n"
                     + "\n".join(f"  - ligne {e.line} : {e.message}" for e in errors[:20])
                 )
@@ -199,12 +240,6 @@ def generate(
             with atomic_target(path, [source]) as temporary:
                 os.replace(written, temporary)
             result.written.append((path, count))
-    if config is not None and any(o == "option" for o in result.header_origin.values()):
-        codes = {key: getattr(header, key) for key in HEADER_KEYS}
-        if codes != saved:
-            remember_codes(config, codes)
-            result.remembered = config
-    return result
 
 
 def _header(
@@ -247,28 +282,144 @@ def _header(
     return FluxHeader(**found), missing
 
 
+def _unnamed_file(folder: Path) -> BinaryIO:
+    """A temporary file that disappears once closed, in ``folder`` when it can (the system's
+    temporary folder may be small, or held in memory)."""
+    try:
+        return tempfile.TemporaryFile(dir=folder)
+    except OSError:  # the target's folder is told about when the flux is written
+        return tempfile.TemporaryFile()
+
+
+class _Spill:
+    """The passages of ``accuse generer``, each serialised as the verification converts its
+    row and set aside in an unnamed temporary file (beside the target when it can): memory
+    keeps only a few numbers per passage (its certification, its natureDeposant, where its
+    bytes are), the first _SAMPLE passages (to estimate a file's size) and whether a passage
+    needs XSD 1.1.5. The flux files are then written from it, certification by certification."""
+
+    def __init__(self, folder: Path) -> None:
+        self._file = _unnamed_file(folder)
+        self._size = 0
+        self._starts = array("q")  # where each passage's bytes start
+        self._groups = array("l")  # each passage's certification, as an index of _keys
+        self._natures = array("l")  # each passage's natureDeposant, as an index of _values
+        self._keys: dict[tuple[str, str], int] = {}
+        self._group_list: list[tuple[str, str]] = []
+        self._values: dict[object, int] = {}
+        self._value_list: list[object] = []
+        self.sample: list[Passage] = []
+        self.needs_115 = False
+        self.national = False  # a passage identified by its NIR
+        self._error: ValueError | None = None
+
+    def __enter__(self) -> _Spill:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._file.close()
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def __call__(self, position: int, ident: str, passage: Passage) -> None:
+        if len(self.sample) < _SAMPLE:
+            self.sample.append(passage)
+        if not self.needs_115 and needed_version([passage]) == "1.1.5":
+            self.needs_115 = True
+        if identification(passage) == "identifiantNational":
+            self.national = True
+        try:
+            data = passage_xml(passage)
+        except ValueError as error:  # a character XML cannot hold: told when writing
+            self._error = self._error or error
+            data = b""
+        key = group_key(passage)
+        group = self._keys.get(key)
+        if group is None:
+            group = self._keys[key] = len(self._group_list)
+            self._group_list.append(key)
+        nature = passage.get("natureDeposant")
+        index = self._values.get(nature)
+        if index is None:
+            index = self._values[nature] = len(self._value_list)
+            self._value_list.append(nature)
+        self._starts.append(self._size)
+        self._groups.append(group)
+        self._natures.append(index)
+        self._file.write(data)
+        self._size += len(data)
+
+    def _read(self, index: int) -> bytes:
+        start = self._starts[index]
+        end = self._starts[index + 1] if index + 1 < len(self._starts) else self._size
+        self._file.seek(start)
+        return self._file.read(end - start)
+
+    def _chunks(self, indexes: array) -> Iterator[bytes]:
+        for index in indexes:
+            yield self._read(index)
+
+    def write(
+        self,
+        handle: BinaryIO,
+        header: FluxHeader,
+        start: int,
+        end: int,
+        now: dt.datetime | None,
+        version: SchemaVersion,
+    ) -> None:
+        """The flux of passages start..end (in row order), grouped by certification in
+        first-seen order, as write_flux would write those passages."""
+        if self._error is not None:
+            raise self._error
+        self._file.flush()
+        order: dict[int, array] = {}
+        for index in range(start, end):
+            order.setdefault(self._groups[index], array("l")).append(index)
+        groups = (
+            (self._certification(indexes[0]), self._chunks(indexes)) for indexes in order.values()
+        )
+        write_grouped(handle, header, groups, now, version=version)
+
+    def _certification(self, index: int) -> Passage:
+        """What the certification element takes from its first passage."""
+        kind, code = self._group_list[self._groups[index]]
+        return {
+            "type": kind,
+            "code": code,
+            "natureDeposant": self._value_list[self._natures[index]],
+        }
+
+
 def _split(
     header: FluxHeader,
-    passages: Sequence[Passage],
+    spill: _Spill,
     now: dt.datetime | None,
     progress: Progress,
     version: SchemaVersion,
     folder: Path,
 ) -> list[tuple[Path, int]]:
-    """Flux files written in ``folder``, one passage at a time, each within 200,000 passages
-    and 200 MB, for that XSD version."""
-    sample = serialise(build_flux(header, passages[:_SAMPLE], now, version=version))
-    per_passage = max(1, len(sample) // max(1, min(len(passages), _SAMPLE)))
+    """Flux files written in ``folder`` from the set-aside passages, each within 200,000
+    passages and 200 MB, for that XSD version."""
+    total = len(spill)
+    sample = serialise(build_flux(header, spill.sample, now, version=version))
+    per_passage = max(1, len(sample) // max(1, min(total, _SAMPLE)))
     size = max(1, min(MAX_PASSAGES, int(MAX_BYTES * _MARGIN) // per_passage))
-    progress.start("Écriture du flux", len(passages))
+    progress.start("Écriture du flux", total)
     files: list[tuple[Path, int]] = []
-    pending = [(i, min(i + size, len(passages))) for i in range(0, len(passages), size)]
+    pending = [(i, min(i + size, total)) for i in range(0, total, size)]
     done = 0
     while pending:
         start, end = pending.pop(0)
         path = folder / f"{len(files) + 1}.xml"
         with path.open("wb") as handle:
-            write_flux(handle, header, passages[start:end], now, version=version)
+            spill.write(handle, header, start, end, now, version)
         if path.stat().st_size > MAX_BYTES and end - start > 1:
             half = (start + end) // 2
             pending[:0] = [(start, half), (half, end)]

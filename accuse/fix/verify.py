@@ -10,7 +10,7 @@ history (passages already accepted, legal deadlines).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -26,6 +26,7 @@ from accuse.fix.checks import (
     is_nill,
     xsd_value,
 )
+from accuse.fix.fluxwriter import Passage
 from accuse.fix.xsdcheck import check_flux, field_element, newest_version
 from accuse.history.tracking import deadline
 from accuse.model import (
@@ -56,6 +57,8 @@ HEADER_OPTIONS = {
 MAX_PASSAGES = 200_000  # per deposited file (CDC FAQ)
 MAX_BYTES = 200 * 2**20  # per deposited file (Guide général V5 §4.4.2)
 _NUMERIC = ("scoreGeneral", "niveau", "domaineCompetenceId", "competenceId")
+# Receives each row's converted passage as it is checked: (row, idTechnique, passage).
+PassageSink = Callable[[int, str, Passage], None]
 
 
 @dataclass(frozen=True)
@@ -166,13 +169,23 @@ def verify(
     history: str | None = None,
     today: dt.date | None = None,
     progress: Progress = SILENT,
+    keep: PassageSink | None = None,
 ) -> Verification:
-    """Verify a flux, spreadsheet or csv before its deposit; InputError when it is unusable."""
+    """Verify a flux, spreadsheet or csv before its deposit; InputError when it is unusable.
+
+    A spreadsheet or csv is checked row by row as it is read: no row is kept once checked, only
+    its findings. ``keep`` (spreadsheet and csv) receives each row's converted passage, in file
+    order, except those the history says were already accepted (accuse generer writes them)."""
     path = Path(path)
     today = today or dt.date.today()
     found = _Collector(catalogue)
     is_flux = path.suffix.lower() == ".xml"
     source: Source | None = None
+    accepted: frozenset[str] = frozenset()
+    consulted: str | None = None  # where the history was read, when it was
+    note: str | None = None  # why it was not
+    if use_history:
+        consulted, accepted, note = _accepted(history)
     if is_flux:
         unread: InputError | None = None
         try:
@@ -194,9 +207,16 @@ def verify(
             )
         if any(e.family.startswith("XML_") or e.family == "XSD_VERSION" for e in errors):
             source = None
+        if source is not None:
+            _flux_limits(path, source, found)
+            rows = _RowChecks(version, True, found, {}, accepted, today, None)
+            for position in sorted(source.rows):
+                rows(source, source.rows[position])
     else:
         version = _version(schema or newest_version())
-        source = read_source(path, sheet=sheet, id_column=id_column, progress=progress)
+        options = ids or {}
+        rows = _RowChecks(version, False, found, options, accepted, today, keep)
+        source = read_source(path, sheet=sheet, id_column=id_column, progress=progress, visit=rows)
     result = Verification(
         path=path,
         kind=source.kind if source else "flux",
@@ -210,21 +230,25 @@ def verify(
     )
     if source is None:
         return result
-    if is_flux:
-        _flux_limits(path, source, found)
-    else:
-        result.header = _header_codes(source, ids or {}, found)
-    _unidentified(source, found)
-    _rows(source, version, is_flux, found)
-    _duplicates(source, found)
     if not is_flux:
-        _nature(source, found)
+        result.header = _header_codes(source, options, found, rows.header_values)
+    _unidentified(source, found)
     if use_history:
-        result.history = _history(source, history, found, result)
-    if source.action != "SUPPRESSION":
-        _deadlines(source, today, set(result.already_accepted), found)
+        result.history = note or _history(source, consulted or "", accepted, result)
     found.problems.sort(key=lambda p: (p.ligne or 0, p.gravite != "bloquant"))
     return result
+
+
+def _accepted(location: str | None) -> tuple[str | None, frozenset[str], str | None]:
+    """(where, ids already accepted, None), or (None, nothing, why) when the history could
+    not be consulted."""
+    from accuse.history.store import accepted_ids
+
+    try:
+        where, accepted = accepted_ids(location)
+    except InputError as error:
+        return None, frozenset(), f"Historique non consulté : {error.render()}"
+    return where, accepted, None
 
 
 def _version(text: str) -> SchemaVersion:
@@ -253,9 +277,15 @@ def _flux_limits(path: Path, source: Source, found: _Collector) -> None:
         )
 
 
-def _header_codes(source: Source, options: Mapping[str, str], found: _Collector) -> dict[str, str]:
+def _header_codes(
+    source: Source,
+    options: Mapping[str, str],
+    found: _Collector,
+    values: Mapping[str, dict[str, int]],
+) -> dict[str, str]:
     """The émetteur/certificateur/contrat ids: one each for the whole file (one certificateur
-    per flux), from the options or the source's own columns."""
+    per flux), from the options or the source's own columns (``values``: each distinct value
+    of those columns and the first row holding it, gathered as the rows were read)."""
     codes: dict[str, str] = {}
     for key in HEADER_KEYS:
         label = by_key()[key].label
@@ -270,13 +300,7 @@ def _header_codes(source: Source, options: Mapping[str, str], found: _Collector)
                     key=key,
                 )
             continue
-        index = source.columns.get(key)
-        seen: dict[str, int] = {}
-        if index is not None:
-            for position, row in source.rows.items():
-                value = row.values[index] if index < len(row.values) else None
-                if not is_empty(value) and not is_nill(value):
-                    seen.setdefault(cell_text(value).strip(), position)
+        seen = values.get(key, {})
         if len(seen) > 1:
             shown = ", ".join(f"« {v} » (ligne {p})" for v, p in list(seen.items())[:5])
             found.add(
@@ -310,30 +334,76 @@ def _header(source: Source, key: str) -> str:
 # --- rows ------------------------------------------------------------------------------------
 
 
-def _rows(source: Source, version: SchemaVersion, is_flux: bool, found: _Collector) -> None:
-    action: FluxAction = source.action or "CREATION"
-    context = DiagnosisContext(columns=frozenset(source.columns), action=action)
-    creating = action == "CREATION"
-    # XSD 1.1.5 made these optional; the portal still wants them to create a passage.
-    creation = verification_data().creation if is_flux and creating and version != "1.1.2" else ()
-    for position in sorted(source.rows):
-        row = source.rows[position]
+class _RowChecks:
+    """Every check of one row, called row by row (read_source's ``visit``): the field
+    checks, the business rules, the refusal predictors, duplicates, the natureDeposant of its
+    certification, the history and the legal deadline. What a check needs of the rows before
+    is kept small (first row of each id, of each certification's nature, header values)."""
+
+    def __init__(
+        self,
+        version: SchemaVersion,
+        is_flux: bool,
+        found: _Collector,
+        options: Mapping[str, str],
+        accepted: frozenset[str],
+        today: dt.date,
+        keep: PassageSink | None,
+    ) -> None:
+        self.version = version
+        self.is_flux = is_flux
+        self.found = found
+        self.options = options
+        self.accepted = accepted
+        self.today = today
+        self.keep = keep
+        self.header_values: dict[str, dict[str, int]] = {}
+        self._natures: dict[tuple[str, str], tuple[str, int]] = {}
+        self._source: Source | None = None
+
+    def _start(self, source: Source) -> None:
+        self._source = source
+        action: FluxAction = source.action or "CREATION"
+        self.context = DiagnosisContext(columns=frozenset(source.columns), action=action)
+        self.creating = action == "CREATION"
+        self.deadlines = source.action != "SUPPRESSION"
+        # XSD 1.1.5 made these optional; the portal still wants them to create a passage.
+        creating_115 = self.is_flux and self.creating and self.version != "1.1.2"
+        self.creation = verification_data().creation if creating_115 else ()
+        self.header_columns = [
+            (key, source.columns[key])
+            for key in HEADER_KEYS
+            if not self.is_flux and not self.options.get(key) and key in source.columns
+        ]
+        for key, _ in self.header_columns:
+            self.header_values[key] = {}
+
+    def __call__(self, source: Source, row: SourceRow) -> None:
+        if source is not self._source:
+            self._start(source)
+        found = self.found
         values = row_values(source, row)
-        ident = row.idTechnique
-        if not is_flux:
-            _field_checks(source, row, values, version, found)
-        for key in creation:
+        position, ident = row.position, row.idTechnique
+        for key, index in self.header_columns:
+            value = row.values[index] if index < len(row.values) else None
+            if not is_empty(value) and not is_nill(value):
+                self.header_values[key].setdefault(cell_text(value).strip(), position)
+        if not self.is_flux:
+            passage = _field_checks(source, row, values, self.version, found)
+            if self.keep is not None and ident not in self.accepted:
+                self.keep(position, ident, passage)
+        for key in self.creation:
             if values.get(key) is None:
                 found.add(
                     "OBLIGATOIRE_CREATION",
                     "bloquant",
-                    f"« {field_element(key)} » est absent : le schéma {version} le permet, mais "
-                    "le portail l'exige pour créer un passage.",
+                    f"« {field_element(key)} » est absent : le schéma {self.version} le permet, "
+                    "mais le portail l'exige pour créer un passage.",
                     ligne=position,
                     idTechnique=ident,
                     key=key,
                 )
-        if creating:
+        if self.creating:
             _dates(values, position, ident, found)
             _conditional(values, position, ident, found)
         for finding in certification_coherence(values):
@@ -345,7 +415,7 @@ def _rows(source: Source, version: SchemaVersion, is_flux: bool, found: _Collect
                 idTechnique=ident,
                 key=finding.champ,
             )
-        for family, finding in predict(values, context):
+        for family, finding in predict(values, self.context):
             found.add(
                 family,
                 "risque",
@@ -354,6 +424,13 @@ def _rows(source: Source, version: SchemaVersion, is_flux: bool, found: _Collect
                 idTechnique=ident,
                 key=finding.champ,
             )
+        _duplicate(source, row, found)
+        if not self.is_flux:
+            _nature(source, row, self._natures, found)
+        if ident in self.accepted:
+            _already_accepted(position, ident, found)
+        elif self.deadlines:
+            _deadline(source, row, self.today, found)
 
 
 def _field_checks(
@@ -362,8 +439,9 @@ def _field_checks(
     values: dict[str, CellValue],
     version: SchemaVersion,
     found: _Collector,
-) -> None:
-    _, problems = converted(values, row.position, row.idTechnique, version=version)
+) -> Passage:
+    """The row's fields checked one by one; returns its converted passage."""
+    passage, problems = converted(values, row.position, row.idTechnique, version=version)
     for problem in problems:
         index = source.columns.get(problem.champ)
         where = f"Colonne « {_header(source, problem.champ)} »"
@@ -393,6 +471,7 @@ def _field_checks(
                     idTechnique=row.idTechnique,
                     key=key,
                 )
+    return passage
 
 
 _PAIRS = (
@@ -487,110 +566,102 @@ def _unidentified(source: Source, found: _Collector) -> None:
         )
 
 
-def _nature(source: Source, found: _Collector) -> None:
-    """The flux holds one natureDeposant per certification (type and code)."""
-    index = source.columns.get("natureDeposant")
-    if index is None:
-        return
-    seen: dict[tuple[str, str], tuple[str, int]] = {}
+def _nature(
+    source: Source,
+    row: SourceRow,
+    seen: dict[tuple[str, str], tuple[str, int]],
+    found: _Collector,
+) -> None:
+    """The flux holds one natureDeposant per certification (type and code): ``seen`` holds
+    the first one of each certification, from the rows before."""
     columns = source.columns
-    for position in sorted(source.rows):
-        row = source.rows[position]
-        nature = cell_text(row.get(columns, "natureDeposant")).strip()
-        nature = TEMPLATE_TO_XSD.get(nature, nature)
-        if not nature or is_nill(nature):
-            continue
-        group = (cell_text(row.get(columns, "type")), cell_text(row.get(columns, "code")))
-        first = seen.setdefault(group, (nature, position))
-        if first[0] != nature:
-            found.add(
-                "NATURE_DEPOSANT_MELEE",
-                "bloquant",
-                f"La nature du déposant « {nature} » diffère de celle de la ligne {first[1]} "
-                f"(« {first[0]} ») pour la même certification {group[1]} : le flux n'en porte "
-                "qu'une par certification. Mettez la même sur toutes ces lignes.",
-                ligne=position,
-                idTechnique=row.idTechnique,
-                key="natureDeposant",
-            )
+    if "natureDeposant" not in columns:
+        return
+    nature = cell_text(row.get(columns, "natureDeposant")).strip()
+    nature = TEMPLATE_TO_XSD.get(nature, nature)
+    if not nature or is_nill(nature):
+        return
+    group = (cell_text(row.get(columns, "type")), cell_text(row.get(columns, "code")))
+    first = seen.setdefault(group, (nature, row.position))
+    if first[0] != nature:
+        found.add(
+            "NATURE_DEPOSANT_MELEE",
+            "bloquant",
+            f"La nature du déposant « {nature} » diffère de celle de la ligne {first[1]} "
+            f"(« {first[0]} ») pour la même certification {group[1]} : le flux n'en porte "
+            "qu'une par certification. Mettez la même sur toutes ces lignes.",
+            ligne=row.position,
+            idTechnique=row.idTechnique,
+            key="natureDeposant",
+        )
 
 
-def _duplicates(source: Source, found: _Collector) -> None:
-    for ident, positions in source.duplicate_ids.items():
-        first = positions[0]
-        for position in positions[1:]:
-            found.add(
-                "IDTECHNIQUE_EN_DOUBLE",
-                "bloquant",
-                f"L'identifiant technique « {ident} » est déjà celui de la ligne {first} : le "
-                "portail n'enregistre qu'un passage par identifiant et refuserait l'autre comme "
-                "doublon. Donnez à chaque passage un identifiant distinct.",
-                ligne=position,
-                idTechnique=ident,
-                key="idTechnique",
-            )
+def _duplicate(source: Source, row: SourceRow, found: _Collector) -> None:
+    """A row whose id an earlier row already has (the rows before are in source.positions)."""
+    first = source.positions[row.idTechnique][0]
+    if first != row.position:
+        found.add(
+            "IDTECHNIQUE_EN_DOUBLE",
+            "bloquant",
+            f"L'identifiant technique « {row.idTechnique} » est déjà celui de la ligne {first} : "
+            "le portail n'enregistre qu'un passage par identifiant et refuserait l'autre comme "
+            "doublon. Donnez à chaque passage un identifiant distinct.",
+            ligne=row.position,
+            idTechnique=row.idTechnique,
+            key="idTechnique",
+        )
 
 
 # --- history and deadlines ---------------------------------------------------------------------
 
 
-def _history(source: Source, location: str | None, found: _Collector, result: Verification) -> str:
-    from accuse.history.store import accepted_ids
+def _already_accepted(position: int, ident: str, found: _Collector) -> None:
+    found.add(
+        "DEJA_ACCEPTE",
+        "risque",
+        f"Le passage « {ident} » a déjà été accepté lors d'un dépôt précédent "
+        "(historique) : redéposé, il serait refusé comme doublon. S'il s'agit du même "
+        "passage, ne le renvoyez pas (accuse generer le laisse de côté) ; sinon, "
+        "donnez-lui un nouvel identifiant technique.",
+        ligne=position,
+        idTechnique=ident,
+        key="idTechnique",
+    )
 
-    try:
-        where, accepted = accepted_ids(location)
-    except InputError as error:
-        return f"Historique non consulté : {error.render()}"
+
+def _history(source: Source, where: str, accepted: frozenset[str], result: Verification) -> str:
     for ident in sorted(set(source.positions) & accepted, key=lambda i: source.positions[i][0]):
-        positions = source.positions[ident]
-        result.already_accepted[ident] = positions
-        for position in positions:
-            found.add(
-                "DEJA_ACCEPTE",
-                "risque",
-                f"Le passage « {ident} » a déjà été accepté lors d'un dépôt précédent "
-                "(historique) : redéposé, il serait refusé comme doublon. S'il s'agit du même "
-                "passage, ne le renvoyez pas (accuse generer le laisse de côté) ; sinon, "
-                "donnez-lui un nouvel identifiant technique.",
-                ligne=position,
-                idTechnique=ident,
-                key="idTechnique",
-            )
+        result.already_accepted[ident] = source.positions[ident]
     count = len(result.already_accepted)
     return f"Historique consulté ({where}) : {count} passage(s) déjà accepté(s) dans ce fichier."
 
 
-def _deadlines(source: Source, today: dt.date, skip: set[str], found: _Collector) -> None:
+def _deadline(source: Source, row: SourceRow, today: dt.date, found: _Collector) -> None:
     index = source.columns.get("dateDebutValidite")
     if index is None:
         return
-    soon = verification_data().soon_days
-    for position in sorted(source.rows):
-        row = source.rows[position]
-        if row.idTechnique in skip:
-            continue
-        start = as_date(row.values[index] if index < len(row.values) else None)
-        if start is None:
-            continue
-        due = deadline(start)
-        days = (due - today).days
-        if days < 0:
-            found.add(
-                "ECHEANCE_DEPASSEE",
-                "risque",
-                f"Échéance légale dépassée depuis le {due:%d/%m/%Y} (début de validité "
-                f"{start:%d/%m/%Y} + 3 mois) : déposez ce passage sans attendre.",
-                ligne=position,
-                idTechnique=row.idTechnique,
-                key="dateDebutValidite",
-            )
-        elif days <= soon:
-            found.add(
-                "ECHEANCE_PROCHE",
-                "risque",
-                f"Échéance légale le {due:%d/%m/%Y}, dans {days} jour(s) (début de validité "
-                f"{start:%d/%m/%Y} + 3 mois) : un refus à corriger laisserait peu de temps.",
-                ligne=position,
-                idTechnique=row.idTechnique,
-                key="dateDebutValidite",
-            )
+    start = as_date(row.values[index] if index < len(row.values) else None)
+    if start is None:
+        return
+    due = deadline(start)
+    days = (due - today).days
+    if days < 0:
+        found.add(
+            "ECHEANCE_DEPASSEE",
+            "risque",
+            f"Échéance légale dépassée depuis le {due:%d/%m/%Y} (début de validité "
+            f"{start:%d/%m/%Y} + 3 mois) : déposez ce passage sans attendre.",
+            ligne=row.position,
+            idTechnique=row.idTechnique,
+            key="dateDebutValidite",
+        )
+    elif days <= verification_data().soon_days:
+        found.add(
+            "ECHEANCE_PROCHE",
+            "risque",
+            f"Échéance légale le {due:%d/%m/%Y}, dans {days} jour(s) (début de validité "
+            f"{start:%d/%m/%Y} + 3 mois) : un refus à corriger laisserait peu de temps.",
+            ligne=row.position,
+            idTechnique=row.idTechnique,
+            key="dateDebutValidite",
+        )

@@ -16,6 +16,7 @@ from accuse.progress import SILENT, Progress
 from accuse.read.sources.table import (
     HEADER_SCAN_ROWS,
     Row,
+    Visitor,
     collect,
     find_header,
     id_column_wanted,
@@ -119,7 +120,11 @@ def _rows(handle: BinaryIO, delimiter: str, progress: Progress, path: Path) -> I
 
 
 def read_csv(
-    path: Path, wanted: set[str] | None, id_column: str | None, progress: Progress = SILENT
+    path: Path,
+    wanted: set[str] | None,
+    id_column: str | None,
+    progress: Progress = SILENT,
+    visit: Visitor | None = None,
 ) -> Source:
     try:
         with path.open("rb") as handle:
@@ -145,6 +150,7 @@ def read_csv(
                 scanned=scanned,
                 rest=rows,
                 wanted=wanted,
+                visit=visit,
             )
     except UnicodeError:
         raise InputError(

@@ -18,6 +18,7 @@ from accuse.progress import SILENT, Progress
 from accuse.read.sources.table import (
     HEADER_SCAN_ROWS,
     Row,
+    Visitor,
     collect,
     find_header,
     id_column_wanted,
@@ -254,6 +255,7 @@ def read_spreadsheet(
     id_column: str | None,
     progress: Progress = SILENT,
     prefetched: Prefetch | None = None,
+    visit: Visitor | None = None,
 ) -> Source:
     loaded = prefetched.take() if prefetched is not None else None
     workbook = loaded[0] if loaded is not None else _open(path)
@@ -292,6 +294,7 @@ def read_spreadsheet(
             scanned=scanned,
             rest=rows,
             wanted=wanted,
+            visit=visit,
         )
     if not any_rows:
         where = f"la feuille « {sheet_name} » est vide" if sheet_name else "le classeur est vide"

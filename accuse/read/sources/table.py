@@ -8,7 +8,7 @@ only the rows the analysis asked for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
@@ -28,6 +28,8 @@ _TEMPLATE_START = "commencez votre saisie"
 _TEMPLATE_ROW_TITLES = {"type champ", "obligatoire", "consigne", "exemple", "intitule", "bloc"}
 
 Row = tuple[int, Sequence[CellValue]]
+# Hands each kept row over instead of keeping it (read_source's ``visit``).
+Visitor = Callable[[Source, SourceRow], None]
 
 
 @dataclass
@@ -147,8 +149,10 @@ def collect(
     scanned: list[Row],
     rest: Iterable[Row],
     wanted: set[str] | None,
+    visit: Visitor | None = None,
 ) -> Source:
-    """Read every data row: all ids with their positions, whole rows for the wanted ids."""
+    """Read every data row: all ids with their positions, whole rows for the wanted ids (or
+    handed to ``visit`` as they are read, in file order, when it is given)."""
     source = Source(
         path=path,
         kind=kind,
@@ -194,7 +198,11 @@ def collect(
             found.append(position)
         if wanted is None or identifier in wanted:
             check_cell_sizes(cells, position, path)
-            kept[position] = SourceRow(position, identifier, tuple(map(clean_cell, cells)))
+            row = SourceRow(position, identifier, tuple(map(clean_cell, cells)))
+            if visit is None:
+                kept[position] = row
+            else:
+                visit(source, row)
     source.row_count = count
     if kind == "tableur" and count > 1 and len(positions) == 1 and "0" in positions:
         # Formulas whose result was never computed: a program wrote them with 0 as their
