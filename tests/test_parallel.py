@@ -1,13 +1,17 @@
-"""side_by_side: both jobs done, or the first error raised, whichever way they ran."""
+"""side_by_side: both jobs done, or the first error raised, whichever way they ran; the job
+that follows the second one (the history) keeps nothing unless the first succeeded."""
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from accuse.errors import InputError
-from accuse.parallel import side_by_side
+from accuse.parallel import Then, parallel_wanted, side_by_side
 
 
 @pytest.mark.parametrize("parallel", [True, False])
@@ -44,3 +48,77 @@ def test_a_bug_in_the_child_is_not_swallowed() -> None:
 
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
         side_by_side(lambda: None, bug, parallel=True)
+
+
+def _keep(path: Path) -> Then:
+    """A ``then`` that writes ``path`` only when told ``first`` succeeded, and says which."""
+
+    def then(ready: Callable[[], bool]) -> str:
+        if not ready():
+            return "abandonné"
+        path.write_text("gardé")
+        return f"gardé par {os.getpid()}"
+
+    return then
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+def test_then_runs_after_the_second_job_and_its_sentence_comes_back(
+    tmp_path: Path, parallel: bool
+) -> None:
+    report, kept = tmp_path / "b.txt", tmp_path / "c.txt"
+    sentence = side_by_side(
+        lambda: None, lambda: report.write_text("b"), parallel, then=_keep(kept)
+    )
+    assert report.read_text() == "b" and kept.read_text() == "gardé"
+    assert sentence is not None and sentence.startswith("gardé par ")
+    # Forked on Linux: the sentence was written by another process.
+    forked = parallel and sys.platform.startswith("linux")
+    assert (sentence != f"gardé par {os.getpid()}") is forked
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+def test_then_keeps_nothing_when_the_first_job_fails(tmp_path: Path, parallel: bool) -> None:
+    kept = tmp_path / "c.txt"
+
+    def fail() -> None:
+        raise InputError("feuille impossible.")
+
+    with pytest.raises(InputError, match="feuille impossible"):
+        side_by_side(fail, lambda: None, parallel, then=_keep(kept))
+    assert not kept.exists()
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+def test_then_does_not_run_when_the_second_job_fails(tmp_path: Path, parallel: bool) -> None:
+    kept = tmp_path / "c.txt"
+
+    def refuse() -> None:
+        raise InputError("disque plein.")
+
+    with pytest.raises(InputError, match="disque plein"):
+        side_by_side(lambda: None, refuse, parallel, then=_keep(kept))
+    assert not kept.exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork: Linux only")
+def test_a_child_dead_before_its_sentence_leaves_then_to_the_parent(tmp_path: Path) -> None:
+    parent = os.getpid()
+    kept = tmp_path / "c.txt"
+
+    def then(ready: Callable[[], bool]) -> str:
+        if os.getpid() != parent:
+            os._exit(9)  # killed in the middle: no sentence, nothing kept
+        return _keep(kept)(ready)
+
+    sentence = side_by_side(lambda: None, lambda: None, parallel=True, then=then)
+    assert sentence == f"gardé par {parent}" and kept.read_text() == "gardé"
+
+
+@pytest.mark.parametrize(("value", "expected"), [("0", False), ("1", True), ("", None)])
+def test_accuse_parallele_forces_either_way(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: bool | None
+) -> None:
+    monkeypatch.setenv("ACCUSE_PARALLELE", value)
+    for default in (True, False):
+        assert parallel_wanted(default) is (default if expected is None else expected)

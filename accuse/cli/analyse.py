@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -141,13 +142,21 @@ def analyse_command(
         note_earlier_refusals(result, historique, sans_historique)
         written: list[Path] = []
         kept: list[str] = []  # what was done to keep the user's earlier work
+        note: str | None = None
         if not sans_sortie:
             # Imported only to write: the worksheet, report and earlier-work modules (xlsxwriter,
             # Jinja2, the re-export) cost a few hundred milliseconds of start-up.
-            from accuse.render.outputs import analysis_output_folder, write_outputs
+            from accuse.render.outputs import analysis_output_folder, write_outputs_then
 
-            written = write_outputs(result, sortie or analysis_output_folder(result), kept)
-        note = record_analysis(result, historique, sans_historique)
+            # The history is recorded beside the worksheet, in the child writing the report.
+            written, note = write_outputs_then(
+                result,
+                sortie or analysis_output_folder(result),
+                kept,
+                then=partial(record_analysis, result, historique, sans_historique),
+            )
+        if note is None:
+            note = record_analysis(result, historique, sans_historique)
         if format is OutputFormat.json:
             from accuse.render.jsondoc import build
 
@@ -187,7 +196,7 @@ def analyse_command(
         from accuse.pipeline.analysis import analyse
         from accuse.pipeline.summary import batch_line, batch_summary
         from accuse.reference.catalogue import load_catalogue
-        from accuse.render.outputs import analysis_output_folder, write_outputs
+        from accuse.render.outputs import analysis_output_folder, write_outputs_then
 
         loaded = load_catalogue(catalogue)
         console = Console(highlight=False)
@@ -207,11 +216,18 @@ def analyse_command(
                 note_earlier_refusals(result, historique, sans_historique)
                 written: list[Path] = []
                 kept: list[str] = []
+                note: str | None = None
                 if not sans_sortie:
                     folder = analysis_output_folder(result)
                     folder = sortie / folder.name if sortie is not None else folder
-                    written = write_outputs(result, folder, kept)
-                record_analysis(result, historique, sans_historique)
+                    written, note = write_outputs_then(
+                        result,
+                        folder,
+                        kept,
+                        then=partial(record_analysis, result, historique, sans_historique),
+                    )
+                if note is None:
+                    record_analysis(result, historique, sans_historique)
             except InputError as error:
                 failed += 1
                 (stderr_console() if format is OutputFormat.json else console).print(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -42,17 +43,25 @@ SansHistoriqueOption = Annotated[
 ]
 
 
-def record_analysis(analysis: Analysis, historique: str | None, sans_historique: bool) -> str:
+def record_analysis(
+    analysis: Analysis,
+    historique: str | None,
+    sans_historique: bool,
+    ready: Callable[[], bool] | None = None,
+) -> str:
     """Record a successful analysis; one French line for the user. A history that cannot be
-    written never spoils the analysis itself: the line then says why it was not recorded."""
+    written never spoils the analysis itself: the line then says why it was not recorded.
+    ``ready``: see history.store.record (asked before the commit)."""
     if sans_historique:
         return "Historique : accusé non enregistré (--sans-historique)."
     from accuse.errors import InputError
-    from accuse.history.store import record
+    from accuse.history.store import RecordWithdrawn, record
     from accuse.text import inert, plural
 
     try:
-        outcome = record(analysis, historique)
+        outcome = record(analysis, historique, ready=ready)
+    except RecordWithdrawn:
+        return "Historique non mis à jour : les fichiers de sortie n'ont pas pu être écrits."
     except InputError as error:
         # The path (ACCUSE_HISTORIQUE) and a server's words are outside text.
         return f"Historique non mis à jour : {inert(error.render(), one_line=True)}"

@@ -571,15 +571,36 @@ class RecordOutcome:
     completed: int = 0  # passages of a known receipt given their source fields this time
 
 
-def record(analysis: Analysis, location: str | Path | Location | None = None) -> RecordOutcome:
-    """Record the receipt of an analysis and its passages, in one transaction."""
+class RecordWithdrawn(Exception):
+    """The caller's ``ready`` said no before the commit: nothing was recorded."""
+
+
+def record(
+    analysis: Analysis,
+    location: str | Path | Location | None = None,
+    *,
+    ready: Callable[[], bool] | None = None,
+) -> RecordOutcome:
+    """Record the receipt of an analysis and its passages, in one transaction.
+
+    ``ready``, when given, is asked just before the commit (the rows are already written in
+    the open transaction): False rolls everything back and raises RecordWithdrawn. accuse
+    analyse uses it to record in a child process while the worksheet is still being written,
+    and to keep nothing should that fail."""
     where = resolve_location(location)
     digest = receipt_digest(analysis.receipt.path)
+
+    def confirm() -> None:
+        if ready is not None and not ready():
+            raise RecordWithdrawn
+
     with open_store(where, create=True) as engine, _database_errors(where):
         assert engine is not None
         try:
             with engine.begin() as conn:
-                return _insert(conn, analysis, digest, where)
+                outcome = _insert(conn, analysis, digest, where)
+                confirm()
+                return outcome
         except IntegrityError:
             # Recorded meanwhile by another process (or before): the unique hash decided.
             with engine.begin() as conn:
@@ -589,6 +610,7 @@ def record(analysis: Analysis, location: str | Path | Location | None = None) ->
                 if found is None:
                     raise
                 completed = _complete(conn, found.id, analysis)
+                confirm()
             return RecordOutcome(
                 new=False,
                 receipt_id=found.id,

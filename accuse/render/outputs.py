@@ -14,7 +14,7 @@ from accuse.fix.workbook import (
     worksheet_receipt,
 )
 from accuse.output import folder_lock, prepare_folder
-from accuse.parallel import gc_paused, side_by_side
+from accuse.parallel import Then, gc_paused, parallel_wanted, side_by_side
 from accuse.pipeline.analysis import Analysis, input_paths
 from accuse.render.html import write_report
 from accuse.render.previous import keep_user_work
@@ -80,8 +80,25 @@ def write_outputs(
     child (Linux) while the worksheet is written here; ``None`` decides by size (from
     PARALLEL_FROM rows), as the CLI does.
     """
+    written, _ = write_outputs_then(analysis, folder, notes, parallel=parallel)
+    return written
+
+
+def write_outputs_then(
+    analysis: Analysis,
+    folder: Path,
+    notes: list[str] | None = None,
+    *,
+    parallel: bool | None = None,
+    then: Then | None = None,
+) -> tuple[list[Path], str | None]:
+    """write_outputs, then ``then`` (accuse analyse records the history there) on the report's
+    side: in the forked child after the report, while the worksheet is still being written
+    here, its sentence coming back through the same pipe; it keeps nothing unless both files
+    were written (see parallel.side_by_side). Without a fork it runs after both files."""
     if parallel is None:
         parallel = len(analysis.rejected) + len(analysis.file_errors) >= PARALLEL_FROM
+    parallel = parallel_wanted(parallel)
     inputs = input_paths(analysis)
     created = not Path(folder).exists()
     folder = prepare_folder(folder, inputs)
@@ -99,14 +116,15 @@ def write_outputs(
                 notes += work.notes
             # Both are long with many rejected rows: then they are written at once on two cores.
             with gc_paused():
-                side_by_side(
+                sentence = side_by_side(
                     lambda: write_worksheet(analysis, worksheet, inputs, work.carried, run),
                     lambda: write_report(analysis, report, inputs, run),
                     parallel=parallel,
+                    then=then,
                 )
     except BaseException:
         if created:  # a failed first run leaves no empty folder behind
             with contextlib.suppress(OSError):
                 folder.rmdir()
         raise
-    return [worksheet, report]
+    return [worksheet, report], sentence
