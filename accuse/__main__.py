@@ -1,3 +1,7 @@
-from accuse.cli.app import main
+import gc
 
-main()
+gc.disable()  # before the imports too: see accuse.cli.app.main
+
+from accuse.cli.app import entry  # noqa: E402
+
+entry()
