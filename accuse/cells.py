@@ -67,7 +67,7 @@ def clean_cell(value: CellValue) -> CellValue:
 
 # The official template's "empty on purpose" (and the short form some users type).
 NILL = "NILL"
-_NILL_SPELLINGS = {"NILL", "NIL"}
+NILL_SPELLINGS = frozenset({"NILL", "NIL"})
 
 
 def is_empty(value: CellValue) -> bool:
@@ -77,7 +77,7 @@ def is_empty(value: CellValue) -> bool:
 
 def is_nill(value: CellValue) -> TypeGuard[str]:
     """The template's NILL marker."""
-    return isinstance(value, str) and value.strip().upper() in _NILL_SPELLINGS
+    return isinstance(value, str) and value.strip().upper() in NILL_SPELLINGS
 
 
 def is_blank(value: CellValue) -> bool:
