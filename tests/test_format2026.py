@@ -116,6 +116,18 @@ def test_action_anywhere_and_a_nil_start_date(tmp_path: Path) -> None:
     assert _values(source, "ID_TECHNIQUE_01")["dateDebutValidite"] == "NILL"
 
 
+def test_a_feature_used_only_by_the_last_of_many_alike_passages_is_seen(tmp_path: Path) -> None:
+    # 24 passages of the same few shapes: the reader remembers shapes, never their values.
+    text = (FIXTURES / "flux.xml").read_text("utf-8")
+    head, _, last = text.rpartition("<cpf:dateDebutValidite>")
+    last = '<cpf:dateDebutValidite xsi:nil="true"/>' + last.split("</cpf:dateDebutValidite>", 1)[1]
+    path = write(tmp_path / "flux.xml", head + last)
+    source = read_source(path)
+    assert source.schema_version == "1.1.5" and source.schema_features == ("nil",)
+    untouched = read_source(FIXTURES / "flux.xml")
+    assert untouched.schema_features == ()
+
+
 # --- the writer --------------------------------------------------------------------------------
 
 

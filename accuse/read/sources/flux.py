@@ -110,22 +110,38 @@ def _flatten(passage: etree._Element) -> list[str | None]:
     return values
 
 
+# A passage's shape (its children's tags, in order) -> (lacks an optional element, indexes of
+# its nillable children, indexes of its identificationTitulaire): a flux repeats a few hundred
+# shapes, so each passage costs one look-up instead of a local name per child. Bounded.
+_SHAPES: dict[tuple[object, ...], tuple[bool, tuple[int, ...], tuple[int, ...]]] = {}
+_MAX_SHAPES = 1024
+
+
 def _features(passage: etree._Element, found: set[str]) -> None:
     """Note the XSD 1.1.5 features a passage uses (FLUX_FEATURES keys)."""
-    names = set()
-    for child in passage:
-        name = localname(child.tag)
-        names.add(name)
-        if name in _NILLABLE_SINCE_115 and child.get(_XSI_NIL) in ("true", "1"):
-            found.add("nil")
-        elif (
-            name == "identificationTitulaire"
-            and len(child)
-            and localname(child[0].tag) == "identifiantNational"
-        ):
-            found.add("identifiantNational")
-    if not names >= _OPTIONAL_SINCE_115:
+    tags = tuple([child.tag for child in passage])
+    shape = _SHAPES.get(tags)
+    if shape is None:
+        names = [localname(tag) for tag in tags]
+        shape = (
+            not set(names) >= _OPTIONAL_SINCE_115,
+            tuple(i for i, name in enumerate(names) if name in _NILLABLE_SINCE_115),
+            tuple(i for i, name in enumerate(names) if name == "identificationTitulaire"),
+        )
+        if len(_SHAPES) < _MAX_SHAPES:
+            _SHAPES[tags] = shape
+    lacks, nillable, holders = shape
+    if lacks:
         found.add("facultatifs")
+    if "nil" not in found:
+        for index in nillable:
+            if passage[index].get(_XSI_NIL) in ("true", "1"):
+                found.add("nil")
+    if "identifiantNational" not in found:
+        for index in holders:
+            holder = passage[index]
+            if len(holder) and localname(holder[0].tag) == "identifiantNational":
+                found.add("identifiantNational")
 
 
 def _passage_id(passage: etree._Element) -> str:
