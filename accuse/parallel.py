@@ -38,7 +38,19 @@ def parallel_wanted(default: bool) -> bool:
     return default
 
 
-def _run_child(job: Job, then: Then | None, sender: Connection, told: Connection | None) -> None:
+def _run_child(
+    job: Job,
+    then: Then | None,
+    sender: Connection,
+    told: Connection | None,
+    parents_ends: tuple[Connection | None, ...],
+) -> None:
+    # The fork copied the parent's ends of both pipes: closed here, so that a parent killed
+    # mid-run is seen as end of file instead of leaving this child waiting for its word forever
+    # (and holding the history's write lock meanwhile).
+    for end in parents_ends:
+        if end is not None:
+            end.close()
     try:
         job()
         sender.send(None)
@@ -109,7 +121,9 @@ def side_by_side(
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     told, tell = context.Pipe(duplex=False) if then is not None else (None, None)
-    child = context.Process(target=_run_child, args=(second, then, sender, told), daemon=True)
+    child = context.Process(
+        target=_run_child, args=(second, then, sender, told, (receiver, tell)), daemon=True
+    )
     child.start()
     sender.close()
     if told is not None:

@@ -4,7 +4,10 @@ that follows the second one (the history) keeps nothing unless the first succeed
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -113,6 +116,39 @@ def test_a_child_dead_before_its_sentence_leaves_then_to_the_parent(tmp_path: Pa
 
     sentence = side_by_side(lambda: None, lambda: None, parallel=True, then=then)
     assert sentence == f"gardé par {parent}" and kept.read_text() == "gardé"
+
+
+_ORPHAN = """
+import sys, time
+from pathlib import Path
+from accuse.parallel import side_by_side
+
+folder = Path(sys.argv[1])
+
+def then(ready):
+    (folder / "asked").write_text("")
+    (folder / "word").write_text(str(ready()))  # the parent's word, or False once it is gone
+    return ""
+
+side_by_side(lambda: time.sleep(120), lambda: None, parallel=True, then=then)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork: Linux only")
+def test_a_child_whose_parent_is_killed_does_not_wait_forever(tmp_path: Path) -> None:
+    """The child records the history only on the parent's word that the worksheet was written:
+    a parent killed meanwhile is an end of file to it, not a wait for ever (holding the
+    history's write lock)."""
+    parent = subprocess.Popen([sys.executable, "-c", _ORPHAN, str(tmp_path)])
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "asked").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert (tmp_path / "asked").exists(), "the child never asked for the parent's word"
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    while not (tmp_path / "word").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert (tmp_path / "word").read_text() == "False"
 
 
 @pytest.mark.parametrize(("value", "expected"), [("0", False), ("1", True), ("", None)])
