@@ -22,6 +22,7 @@ _SEPARATORS = re.compile(r"[\s.\-_/]")
 # A NIR written inside some text, with optional single separators between its groups. Bounded
 # length, no nested repetition: linear time on any input.
 _S = r"[ .\-]?"
+_DIGIT = re.compile(r"\d")  # what any() over str.isdigit finds, at C speed
 _IN_TEXT = re.compile(
     rf"(?<![0-9A-Za-z])[1-478]{_S}[0-9]{{2}}{_S}[0-9]{{2}}{_S}(?:[0-9]{{2}}|2[abAB]){_S}"
     rf"[0-9]{{3}}{_S}[0-9]{{3}}(?:{_S}[0-9]{{2}})?(?![0-9A-Za-z])"
@@ -58,7 +59,7 @@ def mask(value: object) -> str:
 
 def mask_in_text(text: str) -> str:
     """Free text (a receipt message, an XSD error) with every NIR-shaped number masked."""
-    if not text or not any(c.isdigit() for c in text):
+    if not text or _DIGIT.search(text) is None:
         return text
     return _IN_TEXT.sub(lambda m: mask(m.group()), text)
 

@@ -401,3 +401,39 @@ def test_rows_and_passages_are_not_all_held_in_memory_at_once(
     assert len(tree.xpath("//cpf:passageCertification", namespaces=NS)) == size
     assert most["rows"] <= 3, most
     assert most["passages"] <= generate_module._SAMPLE + 3, most
+
+
+def test_passages_written_as_text_are_the_bytes_of_the_lxml_tree():
+    """generer writes each passage as text (fluxwriter.passage_xml): on every branch (NIR,
+    CPF dossier, titulaire born in a commune or by postal code, nil values, empty blocks,
+    digital level with and without results, SUPPRESSION) and with text to escape, the bytes
+    are those lxml serialises from the same passage's tree (build_flux)."""
+    from accuse.fix.checks import NIL
+    from accuse.fix.fluxwriter import FluxHeader, build_flux, passage_xml
+    from accuse.reference.fields import dictionary
+
+    def keys(*parents: str) -> list[str]:
+        return [f.key for f in dictionary() if f.parent in parents]
+
+    body = {k: f"{k} & <b> é\r\n" for k in keys("passage", "inscription")}
+    body["scoring"] = NIL
+    numeric = {k: "7" for k in keys("niveauNumerique")}
+    results = {k: "3" for k in keys("resultat")}
+    person = {k: f"{k} ' \" >" for k in keys("titulaire")}
+    varied = [
+        {**body, **numeric, **results, **person, "codePostal": None},
+        {**body, **numeric, **person, "codeInsee": None, "codePostal": NIL},
+        {**body, **results, **person, "codeInsee": None},
+        {**body, **{k: "D" for k in keys("dossier")}},
+        {**body, "nir": "1850512345678", "nomNaissance": "Ñandú"},
+        {"idTechnique": "SEUL"},
+    ]
+    header = FluxHeader("ABCDEFGH", "ABCDEFGH", "C1")
+    declarations = f' xmlns:cpf="{NS["cpf"]}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+    for action in ("CREATION", "SUPPRESSION"):
+        tree = build_flux(header, varied, version="1.1.5", action=action)
+        made = tree.getroot().iter(f"{{{NS['cpf']}}}passageCertification")
+        for passage, element in zip(varied, made, strict=True):
+            expected = etree.tostring(element, encoding="UTF-8", pretty_print=True)
+            expected = expected.replace(declarations.encode(), b"", 1)
+            assert passage_xml(passage, action) == expected

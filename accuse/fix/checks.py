@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
-from accuse.cells import as_date, cell_text, is_empty, is_nill
+from accuse.cells import NILL_SPELLINGS, as_date, cell_text, is_empty, is_nill
 from accuse.model import CellValue, FluxAction, SchemaVersion
 from accuse.nir import mask, parse
 from accuse.reference.fields import Field, by_key
@@ -63,13 +64,15 @@ def xsd_value(key: str, value: CellValue) -> str | object | None:
 
     Raises FieldError with a French reason when the portal would reject it."""
     field = by_key()[key]
-    if is_empty(value):
+    # is_empty and is_nill, at once: this runs for every field of every row.
+    stripped = value.strip() if isinstance(value, str) else None
+    if value is None or stripped == "":
         if field.obligatoire and field.nillable:
             return NIL
         if field.obligatoire:
             raise FieldError("champ obligatoire vide.", "XSD_ABSENT")
         return None
-    if is_nill(value):
+    if stripped is not None and stripped.upper() in NILL_SPELLINGS:
         if field.nillable:
             return NIL
         if not field.obligatoire:
@@ -191,14 +194,23 @@ def branch(values: dict[str, CellValue], version: SchemaVersion = "1.1.5") -> st
     return "titulaire"
 
 
-def _branch_keys(choice: str) -> list[str]:
+@cache
+def _branch_keys(choice: str) -> tuple[str, ...]:
     if choice == "identifiantNational":
-        return ["nir", "nomNaissance"]
+        return ("nir", "nomNaissance")
     parent = "titulaire" if choice == "titulaire" else "dossier"
-    return [f.key for f in by_key().values() if f.parent == parent]
+    return tuple(f.key for f in by_key().values() if f.parent == parent)
 
 
 _PASSAGE_PARENTS = ("certification", "passage", "niveauNumerique", "resultat", "inscription")
+
+
+@cache
+def _passage_keys() -> tuple[str, ...]:
+    """The fields a CREATION passage carries besides its identification, dictionary order."""
+    return tuple(f.key for f in by_key().values() if f.parent in _PASSAGE_PARENTS)
+
+
 _FRAME = ("type", "code", "natureDeposant", "idTechnique")
 _REQUIRED_IN_BRANCH = {
     "titulaire": set(),
@@ -225,10 +237,7 @@ def converted(
     where its other identity fields are used; a SUPPRESSION keeps only the certification, the
     idTechnique and the identification."""
     choice = branch(values, version)
-    if action == "SUPPRESSION":
-        keys = list(_FRAME)
-    else:
-        keys = [f.key for f in by_key().values() if f.parent in _PASSAGE_PARENTS]
+    keys = list(_FRAME) if action == "SUPPRESSION" else list(_passage_keys())
     keys += _branch_keys(choice)
     result: dict[str, str | object | None] = {}
     problems: list[Problem] = []
@@ -243,7 +252,7 @@ def converted(
             )
         )
         choice = "titulaire"
-        keys = [k for k in keys if k != "nir"] + _branch_keys("titulaire")
+        keys = [k for k in keys if k != "nir"] + list(_branch_keys("titulaire"))
     for key in keys:
         value = values.get(key)
         try:

@@ -22,8 +22,9 @@ else titulaire.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -234,7 +235,6 @@ def _certification(parent: etree._Element, passage: Passage) -> etree._Element:
 
 
 _MARK = "accuse-contenu-ici"
-_DECLARATIONS = f' xmlns:cpf="{NAMESPACE}" xmlns:xsi="{XSI}"'.encode()
 
 
 def _around(holder: etree._Element) -> tuple[bytes, bytes]:
@@ -246,19 +246,109 @@ def _around(holder: etree._Element) -> tuple[bytes, bytes]:
     return before, after
 
 
-def _inner(element: etree._Element) -> bytes:
-    """An element serialised without the namespace declarations its ancestors already made."""
-    data: bytes = etree.tostring(element, encoding="UTF-8", pretty_print=True)
-    start = data.index(b">")
-    return data[:start].replace(_DECLARATIONS, b"", 1) + data[start:]
+# Characters XML 1.0 cannot hold (lxml refuses them too); and those a text node escapes.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ESCAPED = re.compile("[&<>\r]")
+
+
+def _escape(text: str) -> str:
+    """Text as libxml2 writes it in an element (UTF-8 output)."""
+    if _NOT_XML.search(text):
+        raise ValueError(
+            "All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control "
+            "characters"
+        )
+    if _ESCAPED.search(text) is None:
+        return text
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
+@cache
+def _element(key: str) -> str:
+    return by_key()[key].element
+
+
+class _Text:
+    """A passageCertification written as text, indented as lxml's pretty_print does: the
+    same bytes as serialising the tree of ``_passage``, four times faster (generer writes
+    every passage of a deposit)."""
+
+    def __init__(self, passage: Passage) -> None:
+        self.passage = passage
+        self.out: list[str] = []
+
+    def leaves(self, depth: int, keys: Iterable[str]) -> None:
+        pad = "  " * depth
+        for key in keys:
+            value = self.passage.get(key)
+            if value is None:
+                continue
+            name = _element(key)
+            if value is NIL:
+                self.out.append(f'{pad}<cpf:{name} xsi:nil="true"/>\n')
+            else:
+                self.out.append(f"{pad}<cpf:{name}>{_escape(str(value))}</cpf:{name}>\n")
+
+    def block(self, depth: int, name: str, fill: Callable[[int], None]) -> None:
+        """An element whose content ``fill`` writes one level deeper (empty: <cpf:name/>)."""
+        pad = "  " * depth
+        start = len(self.out)
+        self.out.append(f"{pad}<cpf:{name}>\n")
+        fill(depth + 1)
+        if len(self.out) == start + 1:
+            self.out[start] = f"{pad}<cpf:{name}/>\n"
+        else:
+            self.out.append(f"{pad}</cpf:{name}>\n")
+
+    def passage_content(self, depth: int, action: FluxAction) -> None:
+        passage = self.passage
+        if action == "SUPPRESSION":
+            self.leaves(depth, ("idTechnique",))
+            self.block(depth, "identificationTitulaire", self.identification)
+            return
+        self.leaves(depth, _keys("passage"))
+        if _present(passage, *_keys("niveauNumerique"), *_keys("resultat")):
+            self.block(depth, "niveauNumeriqueEuropeen", self.numeric)
+        self.block(depth, "modalitesInscription", lambda d: self.leaves(d, _keys("inscription")))
+        self.block(depth, "identificationTitulaire", self.identification)
+
+    def numeric(self, depth: int) -> None:
+        self.leaves(depth, _keys("niveauNumerique"))
+        if _present(self.passage, *_keys("resultat")):
+            self.block(depth, "resultats", self.results)
+
+    def results(self, depth: int) -> None:
+        self.block(depth, "resultat", lambda d: self.leaves(d, _keys("resultat")))
+
+    def identification(self, depth: int) -> None:
+        chosen = identification(self.passage)
+        if chosen == "identifiantNational":
+            self.block(depth, chosen, lambda d: self.leaves(d, ("nir", "nomNaissance")))
+        elif chosen == "dossierFormation":
+            self.block(depth, chosen, lambda d: self.leaves(d, _keys("dossier")))
+        else:
+            self.block(depth, "titulaire", self.person)
+
+    def person(self, depth: int) -> None:
+        # The birthplace is a choice (codeInsee or codePostal) nested in codeCommuneNaissance.
+        self.leaves(depth, _keys("titulaire", "codeInsee", "codePostal"))
+        self.block(depth, "codeCommuneNaissance", self.birthplace)
+
+    def birthplace(self, depth: int) -> None:
+        if self.passage.get("codeInsee") is not None:
+            self.block(depth, "codeInseeNaissance", lambda d: self.leaves(d, ("codeInsee",)))
+        else:
+            self.block(depth, "codePostalNaissance", lambda d: self.leaves(d, ("codePostal",)))
 
 
 def passage_xml(passage: Passage, action: FluxAction = "CREATION") -> bytes:
     """One passageCertification as write_flux writes it (indented, without the namespace
     declarations the flux root makes), to be handed to write_grouped."""
-    node = etree.Element(_q("passages"), nsmap={"cpf": NAMESPACE, "xsi": XSI})
-    _passage(node, passage, action)
-    return _inner(node[0])
+    text = _Text(passage)
+    text.block(0, "passageCertification", lambda d: text.passage_content(d, action))
+    return "".join(text.out).encode("utf-8")
 
 
 def write_grouped(
