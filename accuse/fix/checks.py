@@ -134,8 +134,13 @@ def _date(value: CellValue) -> str:
     return text
 
 
+def _stripped(value: CellValue) -> str:
+    """cell_text(value).strip(), text cells (most of them) taken straight."""
+    return value.strip() if type(value) is str else cell_text(value).strip()
+
+
 def _integer(field: Field, value: CellValue) -> str:
-    text = cell_text(value).strip()
+    text = _stripped(value)
     if isinstance(value, bool) or not _INTEGER.fullmatch(text):
         raise FieldError(f"« {text} » n'est pas un nombre entier.", "XSD_FORMAT")
     number = int(text)
@@ -146,7 +151,7 @@ def _integer(field: Field, value: CellValue) -> str:
 
 
 def _enumeration(field: Field, value: CellValue) -> str:
-    text = cell_text(value).strip()
+    text = _stripped(value)
     text = TEMPLATE_TO_XSD.get(text, text)
     if text not in field.valeurs:
         upper = TEMPLATE_TO_XSD.get(text.upper(), text.upper())
@@ -160,7 +165,7 @@ def _enumeration(field: Field, value: CellValue) -> str:
 
 
 def _text(field: Field, value: CellValue) -> str:
-    text = cell_text(value).strip()
+    text = _stripped(value)
     width = _PADDED.get(field.key)
     if width and isinstance(value, int) and not isinstance(value, bool) and len(text) < width:
         text = text.zfill(width)

@@ -84,7 +84,9 @@ class Verification:
     titles: dict[str, str]  # code -> short French title, for the counts per rule
     verified_at: dt.datetime
     history: str | None = None  # one French line on what the history said, when consulted
-    source: Source | None = None  # every row, for accuse generer
+    # The source as read: its ids and columns; its rows only for a flux (a spreadsheet or csv
+    # is checked row by row as it is read, each row forgotten once checked).
+    source: Source | None = None
     already_accepted: dict[str, list[int]] = field(default_factory=dict)  # id -> rows
     header: dict[str, str] = field(default_factory=dict)  # émetteur/certificateur/contrat ids
 
