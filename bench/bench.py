@@ -85,13 +85,14 @@ for _, element in etree.iterparse(sys.argv[1]):
 EDIT_WORKSHEET = """
 import sys
 import openpyxl
+from accuse.fix.workbook import FIX_HEADER_ROW, SHEET_FIX
 from accuse.reference.fields import field_for_header
 path = sys.argv[1]
 book = openpyxl.load_workbook(path)
-sheet = book["À corriger"]
-header = [c.value for c in sheet[1]]
+sheet = book[SHEET_FIX]
+header = [c.value for c in sheet[FIX_HEADER_ROW]]
 column = next(i for i, h in enumerate(header, 1) if field_for_header(h) == "nomNaissance")
-for row in range(2, sheet.max_row + 1, 10):  # one row in ten
+for row in range(FIX_HEADER_ROW + 1, sheet.max_row + 1, 10):  # one row in ten
     cell = sheet.cell(row=row, column=column)
     cell.value = f"{cell.value or ''}X"
 book.save(path)

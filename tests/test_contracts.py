@@ -265,6 +265,7 @@ BOOK_KEYS = {
     "forme",
     "idFlux",
     "prefixe",
+    "ligne_entete_corrections",
     "non_redeposables",
     "bcr_emetteur",
     "source",
@@ -292,6 +293,12 @@ def _sheets(path: Path) -> list[tuple[str, str]]:
     return [(s.title, s.sheet_state) for s in openpyxl.load_workbook(path).worksheets]
 
 
+def _fix_header(path: Path) -> list[object]:
+    """The headers of "À corriger": row 2, under the instruction line."""
+    rows = openpyxl.load_workbook(path)["À corriger"].iter_rows(min_row=2, max_row=2)
+    return [c.value for c in next(rows)]
+
+
 def _first_row(path: Path, sheet: str) -> list[object]:
     return [c.value for c in next(openpyxl.load_workbook(path)[sheet].iter_rows(max_row=1))]
 
@@ -317,7 +324,7 @@ def test_corrections_sheets_and_columns(tmp_path: Path) -> None:
         ("Doublons", "visible"),
         ("accuse_suivi", "hidden"),
     ]
-    assert _first_row(book, "À corriger") == FIX_PREFIX + _source_headers(source)
+    assert _fix_header(book) == FIX_PREFIX + _source_headers(source)
     doublons = list(openpyxl.load_workbook(book)["Doublons"].iter_rows(values_only=True))
     assert doublons[1] == DOUBLONS_HEADER
     labels = _column_a(book, "Synthèse")
@@ -349,7 +356,7 @@ def test_corrections_of_a_whole_file_rejection(tmp_path: Path) -> None:
         "Non rapprochés",
         "accuse_suivi",
     ]
-    header = _first_row(book, "À corriger")
+    header = _fix_header(book)
     assert header[:8] == [*FIX_PREFIX, "Ligne de l'erreur", "Colonne de l'erreur"]
     assert "Erreurs du fichier entier" in _column_a(book, "Synthèse")
 

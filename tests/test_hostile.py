@@ -23,6 +23,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from accuse.fix.workbook import FIX_HEADER_ROW
 from tests.conftest import FIXTURES
 from tests.hostile.make_corpus import (
     FORMULA,
@@ -383,9 +384,9 @@ def test_reexported_csv_cells_are_inert(corpus: Path, tmp_path: Path) -> None:
     worksheet = out / "corrections.xlsx"
     book = openpyxl.load_workbook(worksheet)
     sheet = book[book.sheetnames[0]]
-    header = [c.value for c in sheet[1]]
+    header = [c.value for c in sheet[FIX_HEADER_ROW]]
     year = header.index("Année de naissance")
-    for row in sheet.iter_rows(min_row=2):
+    for row in sheet.iter_rows(min_row=FIX_HEADER_ROW + 1):
         row[year].value = "1989"  # a correction on every row, so every row comes out
         row[year].data_type = "s"
     book.save(worksheet)

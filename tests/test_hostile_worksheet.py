@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from lxml import etree
 
-from accuse.fix.workbook import SHEET_BOOK, SHEET_FIX
+from accuse.fix.workbook import FIX_HEADER_ROW, SHEET_BOOK, SHEET_FIX
 from tests.conftest import FIXTURES
 from tests.test_hostile import check_refused, run, state
 
@@ -97,8 +97,8 @@ def _type_controls(path: Path) -> str:
     escapes, as Excel does); returns the row's idTechnique."""
     book = openpyxl.load_workbook(path)
     sheet = book[SHEET_FIX]
-    header = [c.value for c in sheet[1]]
-    row = next(sheet.iter_rows(min_row=2))
+    header = [c.value for c in sheet[FIX_HEADER_ROW]]
+    row = next(sheet.iter_rows(min_row=FIX_HEADER_ROW + 1))
     row[header.index("Prénom")].value = "Zo_x001B_[31mé_x0007__x0000_"
     row[header.index("Prénom")].data_type = "s"
     book.save(path)

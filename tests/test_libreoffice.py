@@ -97,3 +97,10 @@ def test_libreoffice_renders_the_worksheet_without_overflowing_text(tmp_path: Pa
     html = boxes.read_text(encoding="utf-8")
     assert "Titulaire" in html and "1960034" in html  # the pages hold the worksheet's text
     assert overlapping_words(html) == []
+    # The instruction line is whole on the first page, not cut where the page ends.
+    first_page = [w[4] for w in _WORD.findall(html.split("<page ")[1])]
+    instruction = first_page[: first_page.index("Ligne")]  # the headers follow it
+    assert " ".join(instruction) == (
+        "Corrigez les cellules surlignées dans vos colonnes (à droite), enregistrez, fermez "
+        "Excel, puis lancez dans ce dossier : accuse reexporter corrections.xlsx"
+    )

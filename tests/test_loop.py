@@ -15,6 +15,7 @@ import openpyxl
 from lxml import etree
 
 from accuse.fix.fluxwriter import schema
+from accuse.fix.workbook import FIX_HEADER_ROW
 from accuse.render.worksheet import SHEET_FIX
 from tests.conftest import FIXTURES
 
@@ -39,8 +40,8 @@ def edit(path: Path, changes: dict[str, dict[str, object]]) -> None:
     """Type values into "À corriger" by idTechnique and column header, then save."""
     book = openpyxl.load_workbook(path)
     sheet = book[SHEET_FIX]
-    header = [c.value for c in sheet[1]]
-    for row in sheet.iter_rows(min_row=2):
+    header = [c.value for c in sheet[FIX_HEADER_ROW]]
+    for row in sheet.iter_rows(min_row=FIX_HEADER_ROW + 1):
         for title, value in changes.get(str(row[1].value), {}).items():
             cell = row[header.index(title)]
             cell.value = value
@@ -52,7 +53,7 @@ def edit(path: Path, changes: dict[str, dict[str, object]]) -> None:
 def shown(path: Path, identifier: str, title: str) -> object:
     """What the "À corriger" sheet shows for a passage, read back as the user would."""
     sheet = openpyxl.load_workbook(path)[SHEET_FIX]
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = list(sheet.iter_rows(min_row=FIX_HEADER_ROW, values_only=True))
     column = rows[0].index(title)
     return next(r[column] for r in rows[1:] if str(r[1]) == identifier)
 

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from accuse.cli.app import app
+from accuse.fix.workbook import FIX_HEADER_ROW
 from accuse.model import Finding
 from accuse.nir import key_of
 from accuse.pipeline.analysis import analyse
@@ -175,11 +176,11 @@ def test_every_output_is_searched_for_the_planted_nirs(tmp_path: Path, monkeypat
     }
     # The worksheet: the user's own NIR column stays in clear, nothing else holds one.
     sheet = openpyxl.load_workbook(out / "corrections.xlsx")[SHEET_FIX]
-    header = [c.value for c in sheet[1]]
+    header = [c.value for c in sheet[FIX_HEADER_ROW]]
     nir_column = header.index("N° SS")
     others = []
     user_nirs = []
-    for row in sheet.iter_rows(min_row=2, values_only=True):
+    for row in sheet.iter_rows(min_row=FIX_HEADER_ROW + 1, values_only=True):
         user_nirs.append(str(row[nir_column]))
         others += [str(v) for i, v in enumerate(row) if i != nir_column and v is not None]
     assert RIGHT in user_nirs

@@ -18,6 +18,7 @@ from accuse.errors import InputError
 from accuse.fix.checks import NIL, xsd_value
 from accuse.fix.fluxwriter import FluxHeader, build_flux, schema, serialise, validation_errors
 from accuse.fix.reexport import reexport
+from accuse.fix.workbook import FIX_HEADER_ROW
 from accuse.pipeline.analysis import analyse
 from accuse.render.worksheet import SHEET_FIX, write_worksheet
 from tests.conftest import FIXTURES
@@ -44,8 +45,8 @@ def _edit(path: Path, changes: dict[str, dict[str, object]]) -> None:
     """Set cells of "À corriger" by idTechnique and column header, as a user would."""
     book = openpyxl.load_workbook(path)
     sheet = book[SHEET_FIX]
-    header = [c.value for c in sheet[1]]
-    for row in sheet.iter_rows(min_row=2):
+    header = [c.value for c in sheet[FIX_HEADER_ROW]]
+    for row in sheet.iter_rows(min_row=FIX_HEADER_ROW + 1):
         for title, value in changes.get(row[1].value, {}).items():
             cell = row[header.index(title)]
             cell.value = value
@@ -58,8 +59,8 @@ def _same_date_again(path: Path, identifier: str, title: str) -> None:
     """Retype a date cell to the very same day: no correction."""
     book = openpyxl.load_workbook(path)
     sheet = book[SHEET_FIX]
-    header = [c.value for c in sheet[1]]
-    for row in sheet.iter_rows(min_row=2):
+    header = [c.value for c in sheet[FIX_HEADER_ROW]]
+    for row in sheet.iter_rows(min_row=FIX_HEADER_ROW + 1):
         if row[1].value == identifier:
             cell = row[header.index(title)]
             day = cell.value
@@ -155,7 +156,7 @@ def test_invalid_field_is_reported_and_nothing_written(tmp_path: Path) -> None:
     message = caught.value.render()
     # In the sheet's words: its row number, the column as the user's file heads it.
     assert (
-        "ligne 3 de la feuille « À corriger » (ligne 8 de votre fichier, id 1960020), "
+        "ligne 4 de la feuille « À corriger » (ligne 8 de votre fichier, id 1960020), "
         "colonne « Sexe » : « H » n'est pas une valeur permise"
     ) in message
     assert "colonne « Nom de naissance » : 61 caractères ; au plus 60" in message

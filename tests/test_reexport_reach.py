@@ -14,6 +14,7 @@ from lxml import etree
 from typer.testing import CliRunner
 
 from accuse.cli.app import app
+from accuse.fix.workbook import FIX_HEADER_ROW
 from accuse.pipeline.analysis import analyse
 from accuse.render.worksheet import SHEET_FIX, write_worksheet
 from tests.conftest import FIXTURES, write
@@ -47,7 +48,7 @@ def test_a_correction_that_keeps_the_cause_of_the_refusal_is_refused(tmp_path: P
     assert code == 2, output
     assert not target.exists()
     assert "3 ligne(s) seraient refusées" in output
-    assert "ligne 7 de la feuille « À corriger »" in output and "antérieure" in output
+    assert "ligne 8 de la feuille « À corriger »" in output and "antérieure" in output
     assert "colonne « code »" in output and "espaces" in output
     assert "31/02" in output or "02/31" in output or "n'existe" in output
     code, output = _reexport(worksheet, "--sortie", target, "--forcer")
@@ -101,11 +102,13 @@ def _rewrite(path: Path, change: Callable[[list[list]], list[list]]) -> None:
     """Rebuild the "À corriger" sheet's columns as ``change(columns)`` orders them."""
     book = openpyxl.load_workbook(path)
     sheet = book[SHEET_FIX]
-    columns = [list(c) for c in zip(*sheet.iter_rows(values_only=True), strict=True)]
-    columns = change(columns)
-    sheet.delete_cols(1, sheet.max_column)
+    rows = list(sheet.iter_rows(min_row=FIX_HEADER_ROW, values_only=True))
+    columns = change([list(c) for c in zip(*rows, strict=True)])
+    for row in sheet.iter_rows(min_row=FIX_HEADER_ROW):  # the instruction line stays
+        for cell in row:
+            cell.value = None
     for x, column in enumerate(columns, start=1):
-        for y, value in enumerate(column, start=1):
+        for y, value in enumerate(column, start=FIX_HEADER_ROW):
             sheet.cell(row=y, column=x).value = value
     book.save(path)
 
@@ -267,3 +270,76 @@ def test_a_doublon_that_is_another_passage_goes_out_under_a_new_id(tmp_path: Pat
     assert "202301-1 → 202301-1B" in output
     table = (tmp_path / "n.csv").read_bytes().decode("utf-8-sig").splitlines()
     assert len(table) == 2 and table[1].startswith("202301-1B;Benoît")
+
+
+def _as_before_the_instruction_line(path: Path) -> None:
+    """The worksheet as accuse wrote it before row 1 held an instruction: headers on row 1,
+    no header row in the bookkeeping sheet."""
+    book = openpyxl.load_workbook(path)
+    sheet = book[SHEET_FIX]
+    for merged in list(sheet.merged_cells.ranges):
+        sheet.unmerge_cells(str(merged))
+    sheet.delete_rows(1)
+    hidden = book["accuse_suivi"]
+    keys = [c.value for c in hidden["A"]]
+    hidden.delete_rows(keys.index("ligne_entete_corrections") + 1)
+    book.save(path)
+
+
+def _delete_first_line(path: Path) -> None:
+    """The user deletes the instruction line: the headers move up to row 1."""
+    book = openpyxl.load_workbook(path)
+    sheet = book[SHEET_FIX]
+    for merged in list(sheet.merged_cells.ranges):
+        sheet.unmerge_cells(str(merged))
+    sheet.delete_rows(1)
+    book.save(path)
+
+
+def test_the_headers_row_is_the_recorded_one_the_instruction_line_above_them(
+    tmp_path: Path,
+) -> None:
+    worksheet = _worksheet(tmp_path, "source-plat.xlsx")
+    sheet = openpyxl.load_workbook(worksheet)[SHEET_FIX]
+    assert "accuse reexporter corrections.xlsx" in sheet["A1"].value
+    assert sheet.cell(FIX_HEADER_ROW, 1).value == "Ligne source"
+    edit(worksheet, {"1960020": {"Sexe": "H"}})  # row 4 of the sheet the user sees
+    code, output = _reexport(worksheet, "--format", "csv", "--sortie", tmp_path / "a.csv")
+    assert code == 2 and "ligne 4 de la feuille « À corriger »" in output, output
+
+
+def test_a_worksheet_made_before_the_instruction_line_still_reexports(tmp_path: Path) -> None:
+    worksheet = _worksheet(tmp_path, "source-plat.xlsx")
+    edit(worksheet, {"1960012": {"Code": "RNCP34567"}, "1960020": {"Sexe": "H"}})
+    _as_before_the_instruction_line(worksheet)
+    sheet = openpyxl.load_workbook(worksheet)[SHEET_FIX]
+    assert sheet["A1"].value == "Ligne source" and sheet["B3"].value == "1960020"
+    code, output = _reexport(worksheet, "--format", "csv", "--sortie", tmp_path / "a.csv")
+    # The row numbers are still the ones the user sees: 1960020 is on row 3 of that sheet.
+    assert code == 2 and "ligne 3 de la feuille « À corriger »" in output, output
+    _fix_sexe_on_row(worksheet, 3)
+    code, output = _reexport(worksheet, "--format", "csv", "--sortie", tmp_path / "b.csv")
+    assert code == 0, output
+    assert "Lignes corrigées réexportées : 2." in output
+    text = (tmp_path / "b.csv").read_bytes().decode("utf-8-sig")
+    assert "RNCP34567" in text and "1960020" in text
+
+
+def test_the_instruction_line_deleted_by_the_user_is_noticed(tmp_path: Path) -> None:
+    worksheet = _worksheet(tmp_path, "source-plat.xlsx")
+    edit(worksheet, {"1960012": {"Code": "RNCP34567"}, "1960020": {"Sexe": "H"}})
+    _delete_first_line(worksheet)
+    code, output = _reexport(worksheet, "--format", "csv", "--sortie", tmp_path / "a.csv")
+    assert code == 2 and "ligne 3 de la feuille « À corriger »" in output, output
+    _fix_sexe_on_row(worksheet, 3)
+    code, output = _reexport(worksheet, "--format", "csv", "--sortie", tmp_path / "b.csv")
+    assert code == 0 and "Lignes corrigées réexportées : 2." in output, output
+
+
+def _fix_sexe_on_row(path: Path, row: int) -> None:
+    """Type M (the source says F) in the Sexe column of a row, the headers on row 1."""
+    book = openpyxl.load_workbook(path)
+    sheet = book[SHEET_FIX]
+    header = [c.value for c in sheet[1]]
+    sheet.cell(row, header.index("Sexe") + 1).value = "M"
+    book.save(path)

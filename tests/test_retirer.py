@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from accuse.cli.app import app
 from accuse.fix.fluxwriter import schema
 from accuse.fix.reexport import reexport
+from accuse.fix.workbook import FIX_HEADER_ROW
 from accuse.history.store import accepted_ids, load
 from accuse.history.tracking import compute
 from accuse.nir import key_of
@@ -195,8 +196,10 @@ def _nir_worksheet(tmp_path: Path) -> Path:
     sheet = write_worksheet(analysis, tmp_path / "corrections.xlsx", [receipt, source])
     book = openpyxl.load_workbook(sheet)
     fix = book[SHEET_FIX]
-    header = [c.value for c in fix[1]]
-    fix.cell(row=2, column=header.index("Sexe") + 1).value = "F"  # the NIR said a woman
+    header = [c.value for c in fix[FIX_HEADER_ROW]]
+    fix.cell(
+        row=FIX_HEADER_ROW + 1, column=header.index("Sexe") + 1
+    ).value = "F"  # the NIR said a woman
     book.save(sheet)
     return sheet
 
@@ -226,8 +229,8 @@ def test_a_2026_flux_reexported_stays_115(tmp_path: Path) -> None:
     sheet = write_worksheet(analysis, tmp_path / "corrections.xlsx", [receipt, source])
     book = openpyxl.load_workbook(sheet)
     fix = book[SHEET_FIX]
-    header = [c.value for c in fix[1]]
-    for row in fix.iter_rows(min_row=2):
+    header = [c.value for c in fix[FIX_HEADER_ROW]]
+    for row in fix.iter_rows(min_row=FIX_HEADER_ROW + 1):
         if row[header.index("idTechnique")].value == "ID_TECHNIQUE_03":
             row[header.index("nomNaissance")].value = "Durand"
     book.save(sheet)

@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
+from accuse.fix.workbook import FIX_HEADER_ROW
 from accuse.pipeline.analysis import Analysis, analyse
 from accuse.render.worksheet import (
     PREFIX,
@@ -32,8 +33,10 @@ def _analyse(tmp_path: Path, receipt: str, source: str | None) -> Analysis:
 
 
 def _sheet_rows(path: Path, name: str = SHEET_FIX) -> list[tuple]:
+    """A sheet's rows; for "À corriger", from its headers on (row 1 is the instruction)."""
     book = openpyxl.load_workbook(path)
-    return list(book[name].iter_rows(values_only=True))
+    rows = list(book[name].iter_rows(values_only=True))
+    return rows[FIX_HEADER_ROW - 1 :] if name == SHEET_FIX else rows
 
 
 def _column(header: tuple, title: str) -> int:
@@ -42,11 +45,11 @@ def _column(header: tuple, title: str) -> int:
 
 def _validations(sheet) -> dict[str, str]:
     """Column header -> list formula of each data validation."""
-    header = [c.value for c in sheet[1]]
+    header = [c.value for c in sheet[FIX_HEADER_ROW]]
     found = {}
     for validation in sheet.data_validations.dataValidation:
         for cells in validation.sqref.ranges:
-            assert cells.min_row == 2 and cells.max_row == sheet.max_row
+            assert cells.min_row == FIX_HEADER_ROW + 1 and cells.max_row == sheet.max_row
             found[header[cells.min_col - 1]] = validation.formula1
     return found
 
@@ -59,26 +62,35 @@ def test_flat_source_sheets_layout_and_styles(tmp_path: Path) -> None:
     assert book.sheetnames == [SHEET_FIX, SHEET_SUMMARY, SHEET_UNMATCHED, "Doublons", SHEET_BOOK]
     assert book[SHEET_BOOK].sheet_state == "hidden"
     sheet = book[SHEET_FIX]
-    header = [c.value for c in sheet[1]]
+    # Row 1: what to do, in one line, up to the command to run; the headers are on row 2.
+    assert FIX_HEADER_ROW == 2
+    instruction = sheet["A1"].value
+    assert instruction.startswith("Corrigez les cellules surlignées dans vos colonnes")
+    assert "enregistrez, fermez Excel" in instruction
+    assert instruction.endswith("accuse reexporter corrections.xlsx")
+    assert "A1:C1" in {str(r) for r in sheet.merged_cells.ranges}  # a printed page wide
+    assert sheet.row_dimensions[1].height == 45  # its three lines
+    assert sheet["A1"].alignment.wrap_text
+    header = [c.value for c in sheet[2]]
     assert header[: len(PREFIX)] == PREFIX
     assert header[len(PREFIX) :] == analysis.source.headers  # the user's own headers
-    assert sheet.freeze_panes == "C2"
-    assert sheet.auto_filter.ref.startswith("A1:")
-    ids = [sheet.cell(row=r, column=2).value for r in range(2, sheet.max_row + 1)]
+    assert sheet.freeze_panes == "C3"
+    assert sheet.auto_filter.ref.startswith("A2:")
+    ids = [sheet.cell(row=r, column=2).value for r in range(3, sheet.max_row + 1)]
     # 7 KO, the DOUBLON 202301-1 is not to be fixed.
     assert ids == ["1960012", "1960020", "1960034", "1960049", "1960059", "1960071"]
     # The id column of the source: a number cell in the source, text here.
-    id_cell = sheet.cell(row=2, column=len(PREFIX) + 1 + _column(tuple(header[6:]), "Id Technique"))
+    id_cell = sheet.cell(row=3, column=len(PREFIX) + 1 + _column(tuple(header[6:]), "Id Technique"))
     assert id_cell.value == "1960012" and id_cell.data_type == "s"
     # A real date stays a date with a day/month/year format.
-    begin = sheet.cell(row=2, column=header.index("Date Debut Validite") + 1)
+    begin = sheet.cell(row=3, column=header.index("Date Debut Validite") + 1)
     assert isinstance(begin.value, dt.datetime) and begin.number_format == "dd/mm/yyyy"
     # The family's fields are highlighted: code for CERTIFICATION_INCONNUE, not the name.
-    code = sheet.cell(row=2, column=header.index("Code") + 1)
-    name = sheet.cell(row=2, column=header.index("Nom de naissance") + 1)
+    code = sheet.cell(row=3, column=header.index("Code") + 1)
+    name = sheet.cell(row=3, column=header.index("Nom de naissance") + 1)
     assert code.fill.fgColor.rgb.endswith("FFE699")
     assert name.fill.fgColor.rgb in (None, "00000000")
-    assert sheet.cell(row=2, column=4).alignment.wrap_text  # "Que faire" wraps
+    assert sheet.cell(row=3, column=4).alignment.wrap_text  # "Que faire" wraps
     # Validation lists where the XSD has an enumeration, in the source's spelling (OUI/NON).
     by_header = _validations(sheet)
     assert by_header["Sexe"] == '"M,F"'
@@ -105,6 +117,8 @@ def test_receipt_only_lists_the_rejections_with_their_family(tmp_path: Path) -> 
     analysis = _analyse(tmp_path, "recu.xml", None)
     target = write_worksheet(analysis, tmp_path / "c.xlsx", [])
     rows = _sheet_rows(target)
+    instruction = openpyxl.load_workbook(target)[SHEET_FIX]["A1"].value
+    assert "relancez « accuse analyse » avec --source" in instruction  # nothing to correct here
     assert rows[0] == tuple(PREFIX)
     assert [r[1] for r in rows[1:]][:2] == ["1960012", "1960020"]
     assert rows[1][2] == "Certification non reconnue"
@@ -160,7 +174,8 @@ def test_formula_like_text_numeric_ids_leading_zeros_and_dates(tmp_path: Path) -
     target = write_worksheet(analysis, tmp_path / "c.xlsx", [receipt, source])
     sheet = openpyxl.load_workbook(target)[SHEET_FIX]
     first = len(PREFIX) + 1
-    cells = [[sheet.cell(row=r, column=first + c) for c in range(5)] for r in (2, 3)]
+    data = (FIX_HEADER_ROW + 1, FIX_HEADER_ROW + 2)
+    cells = [[sheet.cell(row=r, column=first + c) for c in range(5)] for r in data]
     assert [c.value for c in cells[0][:4]] == ["1979262", *FORMULA_LIKE[:2], "01234"]
     assert [c.value for c in cells[1][:4]] == ["0000-0042", *FORMULA_LIKE[2:], "02A004"]
     for row in cells:
@@ -195,5 +210,5 @@ def test_twenty_thousand_rejections_are_all_written(tmp_path: Path) -> None:
     analysis = analyse(receipt, source)
     target = write_worksheet(analysis, tmp_path / "c.xlsx", [])
     rows = CalamineWorkbook.from_path(str(target)).get_sheet_by_name(SHEET_FIX).to_python()
-    ids = {str(r[1]) for r in rows[1:] if r and r[1]}
+    ids = {str(r[1]) for r in rows[FIX_HEADER_ROW:] if r and r[1]}
     assert {f"ID-{i:05d}" for i in range(count)} <= ids

@@ -43,6 +43,7 @@ from accuse.fix.workbook import (
     BOOK_ROWS_MARK,
     DATE_FORMAT,
     FORMAT_VERSION,
+    HEADER_ROW_KEY,
     KEY_HEADER,
     NEW_ID_HEADER,
     RUN_KEY,
@@ -176,7 +177,8 @@ def read_worksheet(path: Path) -> _Worksheet:
         if SHEET_BOOK not in names or SHEET_FIX not in names:
             raise not_ours
         hidden = book.get_sheet_by_name(SHEET_BOOK).to_python()
-        visible = book.get_sheet_by_name(SHEET_FIX).to_python()
+        # Empty rows and columns kept: the row numbers are the ones the user sees.
+        visible = book.get_sheet_by_name(SHEET_FIX).to_python(skip_empty_area=False)
         doublons = (
             book.get_sheet_by_name(SHEET_DOUBLONS).to_python() if SHEET_DOUBLONS in names else []
         )
@@ -219,15 +221,31 @@ def read_worksheet(path: Path) -> _Worksheet:
     prefix = int(meta["prefixe"])
     edited = []
     sheet_rows: dict[int, int] = {}
-    if visible and source:
-        key_column, places = _locate_columns(visible[0], prefix, source["entetes"], path)
-        for number, row in enumerate(visible[1:], start=2):
+    top = _header_index(visible, int(meta.get(HEADER_ROW_KEY, 1)) - 1)
+    if top < len(visible) and source:
+        key_column, places = _locate_columns(visible[top], prefix, source["entetes"], path)
+        for number, row in enumerate(visible[top + 1 :], start=top + 2):
             key = row[key_column] if key_column < len(row) else None
             if isinstance(key, int | float) and not isinstance(key, bool):
                 cells = [clean_cell(row[i]) if i < len(row) else None for i in places]
                 edited.append((int(key), cells))
                 sheet_rows.setdefault(int(key), number)
     return _Worksheet(meta, originals, edited, written, sheet_rows, _renamed(doublons))
+
+
+def _header_index(rows: list[list], recorded: int) -> int:
+    """The headers' row of "À corriger" (from 0): where the analysis recorded it (row 1 for a
+    worksheet made before the instruction line), else the first rows' one holding "Ligne
+    source", should the user have deleted or inserted a line above."""
+    for index in [recorded, *range(min(len(rows), _HEADER_SEARCH))]:
+        if index < len(rows) and any(
+            isinstance(c, str) and c.strip() == KEY_HEADER for c in rows[index]
+        ):
+            return index
+    return recorded
+
+
+_HEADER_SEARCH = 10
 
 
 def _renamed(rows: list[list]) -> dict[int, tuple[str, str]]:
@@ -273,6 +291,11 @@ def _bookkeeping_valid(meta: dict[str, Any]) -> bool:
     if not isinstance(prefix, int) or isinstance(prefix, bool) or not 0 <= prefix <= 100:
         return False
     if not isinstance(meta.get("non_redeposables", 0), int | None):
+        return False
+    header_row = meta.get(HEADER_ROW_KEY, 1)
+    if not isinstance(header_row, int) or isinstance(header_row, bool):
+        return False
+    if not 1 <= header_row <= _HEADER_SEARCH:
         return False
     source = meta.get("source")
     if source is None:

@@ -22,6 +22,11 @@ from accuse.model import CellValue
 FORMAT_VERSION = 2  # 2: original rows kept as fingerprints
 WORKSHEET_NAME = "corrections.xlsx"  # the file name accuse analyse gives the worksheet
 SHEET_FIX = "À corriger"
+# Row 1 of "À corriger" holds a one-line instruction, its headers are on row 2 (as a spreadsheet
+# numbers rows). The bookkeeping sheet records the row under HEADER_ROW_KEY; a worksheet made
+# before the instruction line records none and has its headers on row 1.
+FIX_HEADER_ROW = 2
+HEADER_ROW_KEY = "ligne_entete_corrections"
 SHEET_BOOK = "accuse_suivi"  # hidden
 # Passages the portal already holds under their id (DOUBLON): when one is really another
 # passage, the user types a new id here and re-export sends it under that id.
@@ -149,6 +154,9 @@ class Formats:
         self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
         self.top = book.add_format({"valign": "top"})
         self.title = book.add_format({"bold": True, "font_size": 14})
+        self.instruction = book.add_format(
+            {"bold": True, "text_wrap": True, "valign": "vcenter", "bg_color": "#FFF2CC"}
+        )
         self.bold = book.add_format({"bold": True})
 
     def get(self, kind: str, highlighted: bool) -> object:

@@ -23,7 +23,9 @@ from accuse.fix.checks import XSD_TO_TEMPLATE
 from accuse.fix.workbook import (
     BOOK_ROWS_MARK,
     DATE_FORMAT,
+    FIX_HEADER_ROW,
     FORMAT_VERSION,
+    HEADER_ROW_KEY,
     KEY_HEADER,
     LINE_HEIGHT,
     NEW_ID_HEADER,
@@ -57,6 +59,8 @@ _PREFIX_WIDTHS = {
     "Constats": 50,
     "Message du portail": 60,
 }
+_INSTRUCTION_COLUMNS = 3  # Ligne source to Famille: as wide as a printed page
+_BOLD = 0.9  # bold letters are wider: fewer of them fit on a line
 _WRAPPED = {"Famille", "Que faire", "Constats", "Message du portail"}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _FRENCH_DATE = re.compile(r"\d{2}/\d{2}/\d{4}")
@@ -227,7 +231,8 @@ def write_worksheet(
         formats = Formats(book)
         whole_file = analysis.receipt.shape == "rejet_fichier"
         lines = worksheet_lines(analysis)
-        prints = _fix_sheet(book, formats, analysis, lines, whole_file, carried or {})
+        instruction = fix_instruction(analysis, Path(path).name)
+        prints = _fix_sheet(book, formats, analysis, lines, whole_file, carried or {}, instruction)
         _summary_sheet(book, formats, analysis)
         _unmatched_sheet(book, formats, analysis)
         _doublons_sheet(book, formats, analysis)
@@ -243,22 +248,31 @@ def _fix_sheet(
     lines: list[Line],
     whole_file: bool,
     carried: dict[int, Carried],
+    instruction: str,
 ) -> dict[int, tuple[str, str]]:
-    """The editable sheet; returns each source row's fingerprints: as in the source, and as
-    written (they differ where an earlier correction was carried over)."""
+    """The editable sheet: the instruction line, the headers, then one row per passage to fix.
+    Returns each source row's fingerprints: as in the source, and as written (they differ
+    where an earlier correction was carried over)."""
     sheet = book.add_worksheet(SHEET_FIX)
     source = analysis.source
     prefix = FILE_PREFIX if whole_file else PREFIX
     headers = list(source.headers) if source is not None else []
     keys = column_keys(source) if source is not None else []
     text_columns = [k is not None and by_key()[k].type == "texte" for k in keys]
+    top = FIX_HEADER_ROW - 1  # the headers' row, counted from 0 as xlsxwriter does
     for column, title in enumerate([*prefix, *headers]):
-        sheet.write_string(0, column, title or f"Colonne {column + 1}", formats.header)
+        sheet.write_string(top, column, title or f"Colonne {column + 1}", formats.header)
     widths = [_PREFIX_WIDTHS.get(t, 12) for t in prefix] + [
         min(max(len(h), 6) + 2, _MAX_WIDTH) for h in headers
     ]
     heights = _RowHeights()
-    heights.add(0, [(t, w) for t, w in zip([*prefix, *headers], widths, strict=True)])
+    # The instruction spans the first columns, as wide as a printed page (three lines); a
+    # longer merge would be cut where the page, or a narrow window, ends.
+    span = sum(widths[:_INSTRUCTION_COLUMNS]) * _BOLD
+    sheet.merge_range(0, 0, 0, _INSTRUCTION_COLUMNS - 1, "", formats.instruction)
+    sheet.write_string(0, 0, instruction, formats.instruction)  # text, never a formula
+    heights.add(0, [(instruction, span)])
+    heights.add(top, [(t, w) for t, w in zip([*prefix, *headers], widths, strict=True)])
     first = len(prefix)
     column_formats = [
         (formats.get(kind_of, False), formats.get(kind_of, True))
@@ -266,7 +280,7 @@ def _fix_sheet(
     ]
     prints: dict[int, tuple[str, str]] = {}
     family_texts: dict[tuple[str, ...], tuple[str, str]] = {}
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(lines, start=top + 1):
         cells = _prefix_cells(line, family_texts)
         for column, value in enumerate(cells):
             title = prefix[column]
@@ -312,13 +326,28 @@ def _fix_sheet(
         text = 0 <= index < len(text_columns) and text_columns[index]
         sheet.set_column(column, column, width, formats.get("text", False) if text else None)
     heights.apply(sheet)
-    sheet.freeze_panes(1, 2)
+    sheet.freeze_panes(top + 1, 2)
     last_column = max(len(prefix) + len(headers) - 1, 0)
-    sheet.autofilter(0, 0, max(len(lines), 1), last_column)
+    sheet.autofilter(top, 0, top + max(len(lines), 1), last_column)
     if source is not None and lines:
-        _validations(sheet, source, keys, first, len(lines))
+        _validations(sheet, source, keys, first, top + 1, top + len(lines))
     sheet.activate()
     return prints
+
+
+def fix_instruction(analysis: Analysis, name: str) -> str:
+    """The one line at the top of "À corriger": what to do with the sheet, and the command."""
+    if analysis.source is None:
+        return (
+            "Refus de l'accusé, expliqués. Pour corriger ici vos lignes, relancez « accuse "
+            "analyse » avec --source et le fichier que vous avez déposé."
+        )
+    command = f'"{name}"' if " " in name else name
+    return inert(
+        "Corrigez les cellules surlignées dans vos colonnes (à droite), enregistrez, fermez "
+        f"Excel, puis lancez dans ce dossier : accuse reexporter {command}",
+        one_line=True,
+    )
 
 
 class _RowHeights:
@@ -373,8 +402,9 @@ def _unique(entries: Iterable[CatalogueEntry]) -> list[CatalogueEntry]:
 
 
 def _validations(
-    sheet: Worksheet, source: Source, keys: list[str | None], first: int, count: int
+    sheet: Worksheet, source: Source, keys: list[str | None], first: int, start: int, end: int
 ) -> None:
+    """Drop-down lists on rows ``start`` to ``end`` (counted from 0) of each enum column."""
     style = spelling(source)
     for index, key in enumerate(keys):
         if key is None or by_key()[key].type not in ("enum", "booleen"):
@@ -383,9 +413,9 @@ def _validations(
         if sum(len(v) + 1 for v in values) > 255:  # Excel's limit for an inline list
             continue
         sheet.data_validation(
-            1,
+            start,
             first + index,
-            count,
+            end,
             first + index,
             {
                 "validate": "list",
@@ -586,6 +616,7 @@ def _book_sheet(
         "forme": analysis.receipt.shape,
         "idFlux": analysis.receipt.idFlux,
         "prefixe": len(FILE_PREFIX if whole_file else PREFIX),
+        HEADER_ROW_KEY: FIX_HEADER_ROW,
         "non_redeposables": skipped,
         # The émetteur's BCR as the portal's messages name it: re-export needs it for a flux.
         "bcr_emetteur": next(
