@@ -15,6 +15,7 @@ from accuse.cells import NILL_SPELLINGS, as_date, cell_text, is_empty, is_nill
 from accuse.model import CellValue, FluxAction, SchemaVersion
 from accuse.nir import mask, parse
 from accuse.reference.fields import Field, by_key
+from accuse.reference.template import portal_spellings
 
 NIL = object()  # the value of a nillable element written xsi:nil="true"
 
@@ -24,11 +25,8 @@ _ISO_PREFIX = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?")
 _INTEGER = re.compile(r"[+-]?\d+")
 _TRUE = {"true", "1", "oui", "vrai", "o", "yes"}
 _FALSE = {"false", "0", "non", "faux", "n", "no"}
-# The template's spellings that differ from the XSD (FORMAT.md §3.1).
-TEMPLATE_TO_XSD = {
-    "TIERS_DE_CONFIANCE": "TIERS_CONFIANCE",
-    "EQUIVALENCE_(DIPLOME_ETRANGER)": "EQUIVALENCE_DIPLOME_ETRANGER",
-}
+# The template's spellings that differ from the XSD (FORMAT.md §3.1; accuse/data/modele.toml).
+TEMPLATE_TO_XSD = portal_spellings()
 XSD_TO_TEMPLATE = {xsd: template for template, xsd in TEMPLATE_TO_XSD.items()}
 # Codes Excel turned into numbers lose their leading zero: 1234 was "01234".
 _PADDED = {"codeInsee": 5, "codePostal": 5, "codePostalCentreExamen": 5}

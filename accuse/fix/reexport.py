@@ -39,6 +39,7 @@ from accuse.fix.fluxwriter import (
     serialise,
     validation_errors,
 )
+from accuse.fix.template import write_template
 from accuse.fix.workbook import (
     BOOK_ROWS_MARK,
     DATE_FORMAT,
@@ -64,11 +65,11 @@ from accuse.output import atomic_target, check_not_input
 from accuse.pipeline.diagnosis import diagnose
 from accuse.read.sources.spreadsheet import SUFFIXES, check_container, check_extent
 from accuse.reference.fields import by_key, plain_name
-from accuse.text import fold, formula_safe, inert, looks_like_formula
+from accuse.reference.template import lists_sheet
+from accuse.text import formula_safe, inert, looks_like_formula
 
 ExportFormat = Literal["xlsx", "csv", "xml"]
 _DEFAULT_FORMAT: dict[str, ExportFormat] = {"tableur": "xlsx", "csv": "csv", "flux": "xml"}
-_TEMPLATE_START = "commencez votre saisie"
 _SHOWN_PROBLEMS = 50
 HEADER_KEYS = ("idClientEmetteur", "idClientCertificateur", "idContrat")
 
@@ -528,7 +529,7 @@ def reexport(
         if data is not None:
             temporary.write_bytes(data)
         else:
-            _xlsx(temporary, rows, src, source_path)
+            _xlsx(temporary, rows, src, source_path, result)
     result.target = output
     if header is not None and ids:
         _remember(header, result)
@@ -962,7 +963,13 @@ def _csv(rows: list[ExportRow], src: dict, result: Result) -> bytes:
 # --- xlsx --------------------------------------------------------------------------------------
 
 
-def _xlsx(path: Path, rows: list[ExportRow], src: dict, source_path: Path | None) -> None:
+def _xlsx(
+    path: Path, rows: list[ExportRow], src: dict, source_path: Path | None, result: Result
+) -> None:
+    if src["disposition"] == "modele_v1.4":  # the official template, kept whole
+        written = write_template(path, [r.values for r in rows], src, source_path)
+        result.notes += written.notes(lists_sheet())
+        return
     book = xlsxwriter.Workbook(
         str(path),
         {
@@ -974,49 +981,20 @@ def _xlsx(path: Path, rows: list[ExportRow], src: dict, source_path: Path | None
     )
     formats = Formats(book)
     sheet = book.add_worksheet((src.get("feuille") or "Feuil1")[:31])
-    first_column = 0
-    if src["disposition"] == "modele_v1.4":
-        preamble = _template_block(source_path, src)
-        for number, cells in enumerate(preamble):
-            for column, value in enumerate(cells):
-                write_value(sheet, number, column, clean_cell(value), formats)
-        start = len(preamble)
-    else:
-        for column, title in enumerate(src["entetes"]):
-            sheet.write_string(0, first_column + column, title, formats.header)
-        start = 1
+    for column, title in enumerate(src["entetes"]):
+        sheet.write_string(0, column, title, formats.header)
     text_columns = _text_columns(src)
     for offset, row in enumerate(rows):
         for column, value in enumerate(row.values):
-            write_value(sheet, start + offset, column, value, formats, column in text_columns)
+            write_value(sheet, 1 + offset, column, value, formats, column in text_columns)
     for column, title in enumerate(src["entetes"]):
         sheet.set_column(column, column, min(max(len(title), 10) + 2, 40))
-    sheet.freeze_panes(start, 0)
+    sheet.freeze_panes(1, 0)
     book.close()
 
 
 def _text_columns(src: dict) -> set[int]:
     return {i for key, i in src["colonnes"].items() if by_key()[key].type == "texte"}
-
-
-def _template_block(source_path: Path | None, src: dict) -> list[list]:
-    """Rows 1 to "Commencez votre saisie…" of the user's template, values only."""
-    if source_path is None:
-        raise InputError(
-            "pour réécrire le modèle Excel v1.4 avec son en-tête, le fichier source est "
-            "nécessaire : indiquez-le avec --source (ou choisissez --format csv ou xml)."
-        )
-    check_container(source_path)
-    check_extent(source_path)
-    book = CalamineWorkbook.from_path(str(source_path))
-    rows = book.get_sheet_by_name(src["feuille"]).to_python()
-    header_row = int(src.get("ligne_entete") or 1)
-    end = header_row
-    for index in range(header_row, min(len(rows), header_row + 15)):
-        if any(isinstance(c, str) and fold(c).startswith(_TEMPLATE_START) for c in rows[index]):
-            end = index + 1
-            break
-    return [list(r) for r in rows[:end]]
 
 
 def next_step(result: Result) -> str | None:
