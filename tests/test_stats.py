@@ -243,3 +243,48 @@ def test_the_stats_schema_is_valid() -> None:
 
     text = resources.files("accuse").joinpath("data/schemas/suivi-stats.json").read_text("utf-8")
     jsonschema.Draft202012Validator.check_schema(json.loads(text))
+
+
+# --- the receipts' own order ----------------------------------------------------------------
+
+OLDER = "Accusé de traitement_flux.xml_20250110"
+NEWER = "Accusé de traitement_flux.xml_20250210"
+
+
+def test_stats_follow_the_receipts_own_dates_not_the_recording_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The February receipt is recorded first, the January one after it: the rates are still
+    listed, compared and trended from January to February (2 of 2 refused, then 1 of 2)."""
+    store = tmp_path / "ordre.sqlite"
+    holders = [A, B]
+    newer = Deposit(NEWER, {"B-2": "N1"}, ["A-1"], holders=holders)
+    older = Deposit(OLDER, {"A-1": "N1", "B-2": "N1"}, [], holders=holders)
+    for deposit in (newer, older):
+        record(deposit.analyse(tmp_path), store)
+    assert [r.receipt_name for r in load(store).receipts] == [f"{NEWER}.xml", f"{OLDER}.xml"]
+
+    stats = compute_stats(load(store))
+    assert [(r.receipt_name, r.rate) for r in stats.receipts] == [
+        (f"{OLDER}.xml", 1.0),
+        (f"{NEWER}.xml", 0.5),
+    ]
+    assert [r.received_on.isoformat() for r in stats.receipts] == ["2025-01-10", "2025-02-10"]
+    assert stats.receipts[0].change is None
+    assert stats.receipts[1].change == pytest.approx(-0.5)
+    assert stats.trend == pytest.approx(-0.5) and direction(stats.trend) == "baisse"
+    family = next(g for g in stats.families if g.key == "TITULAIRE_INTROUVABLE_N1")
+    assert family.trend == pytest.approx(-0.5)
+
+    document = json.loads(run("suivi", "--historique", store, "--stats", "-f", "json").stdout)
+    assert errors("suivi-stats", document) == []
+    assert [(r["date_accuse"], r["evolution"]) for r in document["par_accuse"]] == [
+        ("2025-01-10", None),
+        ("2025-02-10", -0.5),
+    ]
+    assert document["sens"] == "baisse"
+    monkeypatch.setenv("COLUMNS", "200")
+    text = run("suivi", "--historique", store, "--stats").stdout
+    assert "Accusé du" in text
+    assert text.index("10/01/2025") < text.index("10/02/2025")
+    assert "en baisse" in text

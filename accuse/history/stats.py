@@ -8,8 +8,10 @@ A rate is always rejections over the passages deposited (accepted + rejected) in
 judged passages one by one: a receipt rejecting the whole file recorded no passage and is
 counted apart. For a certification, the rate is its rejections over every deposited passage,
 because the history keeps the certification code of rejected passages only (the source is read
-for them alone). A trend is the least-squares slope of a rate over the deposits, in recording
-order: the change of the rate from one deposit to the next.
+for them alone). A trend is the least-squares slope of a rate over the deposits, in the receipts'
+own date order (the date in the portal's file name, else the analysis day, as `accuse suivi`
+orders them; not the order they were analysed in): the change of the rate from one deposit to
+the next.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from accuse.history.store import History
+from accuse.history.tracking import in_date_order, receipt_date
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,6 +35,7 @@ class ReceiptRate:
     """One recorded receipt and its rejection rate."""
 
     receipt_name: str
+    received_on: dt.date  # the receipt's own date: the one in its file name, else analysed_at's
     analysed_at: dt.datetime
     whole_file: bool  # the whole file was rejected: no passage, no rate
     deposited: int  # accepted + rejected passages
@@ -55,7 +59,7 @@ class GroupRate:
 @dataclass(frozen=True)
 class Stats:
     location: str
-    receipts: list[ReceiptRate]  # in recording order
+    receipts: list[ReceiptRate]  # oldest first, by the receipt's own date
     families: list[GroupRate]  # most rejections first
     certifications: list[GroupRate]
     deposited: int  # over the receipts that judged passages one by one
@@ -128,12 +132,13 @@ def compute_stats(history: History) -> Stats:
     """The rates of a history loaded with or without every passage (only rejections count)."""
     import pandas as pd
 
+    ordered = in_date_order(history.receipts)  # every rate, change and trend follows this order
     receipts = pd.DataFrame(
         {
-            "receipt_id": [r.id for r in history.receipts],
-            "rejected": [r.rejected_count for r in history.receipts],
-            "deposited": [r.accepted_count + r.rejected_count for r in history.receipts],
-            "whole_file": [r.shape == "rejet_fichier" for r in history.receipts],
+            "receipt_id": [r.id for r in ordered],
+            "rejected": [r.rejected_count for r in ordered],
+            "deposited": [r.accepted_count + r.rejected_count for r in ordered],
+            "whole_file": [r.shape == "rejet_fichier" for r in ordered],
         }
     ).set_index("receipt_id")
     judged = receipts[~receipts["whole_file"] & (receipts["deposited"] > 0)]
@@ -142,6 +147,7 @@ def compute_stats(history: History) -> Stats:
     listed = [
         ReceiptRate(
             receipt_name=r.receipt_name,
+            received_on=receipt_date(r),
             analysed_at=r.analysed_at,
             whole_file=r.shape == "rejet_fichier",
             deposited=r.accepted_count + r.rejected_count,
@@ -151,7 +157,7 @@ def compute_stats(history: History) -> Stats:
             if r.id in changes.index and pd.notna(changes[r.id])
             else None,
         )
-        for r in history.receipts
+        for r in ordered
     ]
     passages = history.to_dataframe()
     rejections = passages[

@@ -122,6 +122,7 @@ def build_document(stats: Stats) -> dict:
         "par_accuse": [
             {
                 "accuse": r.receipt_name,
+                "date_accuse": r.received_on.isoformat(),
                 "analyse_le": r.analysed_at.isoformat(timespec="seconds"),
                 "rejet_fichier": r.whole_file,
                 "passages_deposes": r.deposited,
@@ -140,7 +141,7 @@ def build_document(stats: Stats) -> dict:
 
 
 def _receipt_label(receipt: ReceiptRate) -> str:
-    return f"{receipt.analysed_at:%d/%m/%Y} {inert(receipt.receipt_name)}"
+    return f"{receipt.received_on:%d/%m/%Y} {inert(receipt.receipt_name)}"
 
 
 def render(stats: Stats, console: Console) -> None:
@@ -149,7 +150,7 @@ def render(stats: Stats, console: Console) -> None:
     if not stats.receipts:
         return
     table = Table(title="Taux de refus par dépôt", title_justify="left")
-    table.add_column("Analysé le", no_wrap=True)
+    table.add_column("Accusé du", no_wrap=True)  # the receipt's own date: the table's order
     table.add_column("Accusé")
     table.add_column("Déposés", justify="right")
     table.add_column("Refusés", justify="right")
@@ -161,7 +162,7 @@ def render(stats: Stats, console: Console) -> None:
         else:
             rejected, rate = Text(str(r.rejected)), percent(r.rate)
         table.add_row(
-            r.analysed_at.strftime("%d/%m/%Y %H:%M"),
+            r.received_on.strftime("%d/%m/%Y"),
             Text(inert(r.receipt_name)),
             str(r.deposited) if not r.whole_file else "—",
             rejected,
@@ -224,7 +225,7 @@ def render_page(stats: Stats) -> str:
             summary=summary(stats),
             receipts=[
                 (
-                    r.analysed_at.strftime("%d/%m/%Y %H:%M"),
+                    r.received_on.strftime("%d/%m/%Y"),
                     inert(r.receipt_name),
                     r.whole_file,
                     r.deposited,
