@@ -13,7 +13,7 @@ Formatting, pictures and comments of the template are not carried over: values o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,11 +142,19 @@ def write_template(
             start = _write_data(sheet, read, merges, rows, src, formats, written)
             sheet.activate()
             continue
-        cells = read.to_python(skip_empty_area=False)
+        # Streamed from where the sheet's cells begin: a large sheet never sits whole in Python.
         convert = meta.name == lists_name
-        _copy(sheet, cells, merges, formats, written if convert else None)
+        kept = _copy(
+            sheet,
+            read.iter_rows(),
+            merges,
+            formats,
+            written if convert else None,
+            origin=read.start or (0, 0),
+            keep=_lists_extent() if convert else 0,
+        )
         if convert:
-            lists_cells = cells
+            lists_cells = kept
         if meta.visible != SheetVisibleEnum.Visible:
             sheet.hide()
         written.sheets.append(meta.name)
@@ -171,7 +179,7 @@ def _write_data(
     top = read.to_python(skip_empty_area=False, nrows=header_row + 16)
     start = template_preamble(top, header_row)
     kept = [m for m in merges if m[1][0] < start]
-    _copy(sheet, top[:start], kept, formats, written)
+    _copy(sheet, top[:start], kept, formats, written)  # rows counted from the sheet's first
     columns = src["colonnes"]
     text_columns = {i for key, i in columns.items() if by_key()[key].type == "texte"}
     enums = {i for key, i in columns.items() if by_key()[key].type == "enum"}
@@ -189,21 +197,37 @@ def _write_data(
     return start
 
 
+def _lists_extent() -> int:
+    """How many rows of the lists sheet the named ranges reach."""
+    return max(
+        (xl_cell_to_rowcol(e.last.replace("$", ""))[0] + 1 for e in template_lists() if e.last),
+        default=0,
+    )
+
+
 def _copy(
     sheet: Worksheet,
-    cells: Sequence[Sequence[CellValue]],
+    rows: Iterable[Sequence[CellValue]],
     merges: list[tuple[tuple[int, int], tuple[int, int]]],
     formats: Formats,
     written: Written | None,
-) -> None:
-    """A sheet's values, row by row, with its merged cells that hold in one row (the template
-    has no other kind); ``written``: convert the template's spellings, and count them."""
+    origin: tuple[int, int] = (0, 0),
+    keep: int = 0,
+) -> list[list[CellValue]]:
+    """A sheet's values, row by row (``rows`` begin at ``origin``), with its merged cells that
+    hold in one row (the template has no other kind); ``written``: convert the template's
+    spellings, and count them. Returns the sheet's first ``keep`` rows, as read."""
     spellings = portal_spellings() if written is not None else {}
     by_row: dict[int, list[tuple[int, int]]] = {}
     for (first_row, first_col), (last_row, last_col) in merges:
         if first_row == last_row and last_col > first_col:
             by_row.setdefault(first_row, []).append((first_col, last_col))
-    for number, row in enumerate(cells):
+    top, left = origin
+    kept: list[list[CellValue]] = [[] for _ in range(min(top, keep))]
+    for number, read in enumerate(rows, start=top):
+        row: list[CellValue] = [None] * left + list(read)
+        if number < keep:
+            kept.append(row)
         spans = by_row.get(number, [])
         for first, last in spans:
             value = clean_cell(row[first]) if first < len(row) else None
@@ -211,10 +235,10 @@ def _copy(
             if value is not None:
                 write_value(sheet, number, first, value, formats)
         starts = {first for first, _ in spans}
-        for column, value in enumerate(row):
+        for column in range(left, len(row)):
             if column in starts:
                 continue
-            value = clean_cell(value)
+            value = clean_cell(row[column])
             if value is None:
                 continue
             if spellings and isinstance(value, str) and value in spellings:
@@ -222,6 +246,7 @@ def _copy(
                 written.converted[value] = written.converted.get(value, 0) + 1
                 value = spellings[value]
             write_value(sheet, number, column, value, formats)
+    return kept
 
 
 def _drop_downs(
