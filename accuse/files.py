@@ -1,4 +1,4 @@
-"""Input files checked before they are opened, and OS errors told in French.
+"""Input files checked before they are opened, and OS and parser errors told in French.
 
 Every reader calls :func:`require_regular_file` first: a FIFO, a terminal, a device such as
 /dev/zero or /dev/urandom, or /dev/stdin given in a file's place would make a read hang
@@ -9,36 +9,73 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
+import tomllib
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 from accuse.errors import InputError
-
-_OS_REASONS = {
-    errno.EACCES: "droits insuffisants",
-    errno.EPERM: "droits insuffisants",
-    errno.EISDIR: "c'est un dossier",
-    errno.EIO: "erreur de lecture du disque",
-    errno.ENOENT: "fichier introuvable",
-    errno.ENOTDIR: "une partie de ce chemin est un fichier, pas un dossier",
-    errno.ENAMETOOLONG: "le chemin est trop long",
-    errno.ELOOP: "trop de liens symboliques en chaîne",
-    errno.EROFS: "emplacement en lecture seule",
-    errno.ENOSPC: "le disque est plein",
-    errno.EMFILE: "trop de fichiers ouverts",
-    errno.ENXIO: "périphérique absent",
-    errno.ETXTBSY: "fichier occupé par un autre programme",
-    errno.EBUSY: "fichier occupé par un autre programme",
-}
+from accuse.text import inert
 
 
-def os_reason(error: OSError) -> str:
-    """An OS error in French: the common cases translated, the rest quoted as a detail."""
-    known = _OS_REASONS.get(error.errno or 0)
+@cache
+def _wordings() -> dict[str, dict[str, str]]:
+    """accuse/data/erreurs.toml: the system's and libraries' messages in French."""
+    text = resources.files("accuse").joinpath("data/erreurs.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+@cache
+def _by_errno(table: str) -> dict[int, str]:
+    # By name: an errno missing on this system (EDQUOT on Windows) is left out.
+    return {
+        getattr(errno, name): french
+        for name, french in _wordings()[table].items()
+        if hasattr(errno, name)
+    }
+
+
+def os_reason(error: OSError, *, writing: bool = False) -> str:
+    """An OS error in French: the common cases translated, the rest quoted as a detail.
+    ``writing``: the error was met writing (a missing folder cannot be created, etc.).
+
+    The one place where an OS error becomes words: readers and writers all go through it."""
+    windows = getattr(error, "winerror", None)
+    if windows is not None and str(windows) in _wordings()["windows"]:
+        return _wordings()["windows"][str(windows)]
+    number = error.errno or 0
+    known = (_by_errno("systeme_ecriture").get(number) if writing else None) or _by_errno(
+        "systeme"
+    ).get(number)
     if known is not None:
         return known
-    detail = error.strerror or type(error).__name__
+    detail = inert(error.strerror or type(error).__name__, one_line=True)
     return f"erreur du système : « {detail} »"
+
+
+_TOML_WHERE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
+
+
+def toml_reason(error: ValueError) -> str:
+    """A TOML parser's message in French, with its line and column: the common messages
+    translated (accuse/data/erreurs.toml), the rest quoted as a detail."""
+    text = str(error).strip()
+    where = _TOML_WHERE.search(text)
+    if where is not None:
+        text = text[: where.start()]
+    place = ""
+    if where is not None and where.group(1):
+        place = f"ligne {where.group(1)}, colonne {where.group(2)} : "
+    elif where is not None:
+        place = "à la fin du fichier : "
+    known = next(
+        (french for start, french in _wordings()["toml"].items() if text.startswith(start)), None
+    )
+    if known is not None:
+        return place + known
+    return f"{place}erreur de syntaxe (détail : « {inert(text[:120], one_line=True)} »)"
 
 
 def require_regular_file(path: Path, what: str) -> int:

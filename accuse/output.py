@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from accuse.errors import InputError
+from accuse.files import os_reason
 from accuse.text import inert
 
 
@@ -253,22 +254,12 @@ def keep_aside(path: Path, tag: str) -> Path:
 
 _FULL = "Libérez de la place sur le disque, ou choisissez un autre emplacement avec --sortie."
 _ELSEWHERE = "Choisissez un autre emplacement avec --sortie."
-_WHY = {
-    errno.ENOSPC: ("le disque est plein", _FULL),
-    errno.EDQUOT: ("votre espace disque (quota) est plein", _FULL),
-    errno.EFBIG: ("disque plein, ou fichier plus grand que la taille permise", _FULL),
-    errno.EACCES: ("droits insuffisants ou emplacement en lecture seule", _ELSEWHERE),
-    errno.EPERM: ("droits insuffisants ou emplacement en lecture seule", _ELSEWHERE),
-    errno.EROFS: ("emplacement en lecture seule", _ELSEWHERE),
-    errno.ENOTDIR: ("une partie de ce chemin est un fichier, pas un dossier", _ELSEWHERE),
-    errno.ENAMETOOLONG: ("le chemin est trop long", _ELSEWHERE),
-    errno.ENOENT: ("ce dossier ne peut pas être créé à cet endroit", _ELSEWHERE),
-    errno.EISDIR: ("c'est un dossier ; il faut ici un nom de fichier", _ELSEWHERE),
-}
+_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def _output_error(error: OSError, where: Path) -> InputError:
-    why, advice = _WHY.get(error.errno or 0, (error.strerror or str(error), _ELSEWHERE))
+    why = os_reason(error, writing=True)
+    advice = _FULL if error.errno in _FULL_ERRNOS else _ELSEWHERE
     # The whole path, not only its last name: the user must find the place.
     return InputError(
         f"{where} : écriture impossible ({why}) ; rien n'a été écrit à cet emplacement. {advice}"

@@ -79,6 +79,12 @@ def fail(error: InputError) -> NoReturn:
     raise typer.Exit(EXIT_INPUT)
 
 
+def _os_failure(error: OSError) -> InputError:
+    from accuse.files import os_reason
+
+    return InputError(f"accès au fichier impossible ({os_reason(error)}).", error.filename)
+
+
 def guarded(debug: bool, action: Callable[[], int]) -> NoReturn:
     """Run a command: user errors exit 2 with their sentence, bugs exit 3 with an apology."""
     try:
@@ -87,6 +93,12 @@ def guarded(debug: bool, action: Callable[[], int]) -> NoReturn:
         fail(error)
     except (typer.Exit, KeyboardInterrupt):
         raise
+    except OSError as error:
+        if debug:
+            raise
+        # A system error no step turned into a sentence (a name too long met by a mere
+        # existence test): about a file of the user's, told in French like any other.
+        fail(_os_failure(error))
     except Exception:
         if debug:
             raise

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import stat
 import tempfile
 import tomllib
 from array import array
@@ -80,6 +81,8 @@ def config_path() -> Path:
 def remembered_codes(path: Path) -> dict[str, str]:
     """The codes saved by an earlier `accuse generer`; nothing when absent or unreadable."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would hang the read
+            return {}
         raw = tomllib.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}

@@ -49,7 +49,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, ProgrammingError, SQLA
 from accuse.cells import as_date, cell_text
 from accuse.digest import file_digest
 from accuse.errors import InputError
-from accuse.files import require_regular_file
+from accuse.files import os_reason, require_regular_file
 from accuse.model import CellValue
 from accuse.nir import mask_in_text as mask_nir
 from accuse.pipeline.analysis import Analysis
@@ -412,8 +412,9 @@ def open_store(location: Location, *, create: bool, write: bool = False) -> Iter
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as error:
+                why = os_reason(error, writing=True)
                 raise InputError(
-                    f"impossible de créer le dossier de l'historique ({error.strerror}).", folder
+                    f"impossible de créer le dossier de l'historique ({why}).", folder
                 ) from None
     # A reading command reads read-only, unless an older schema must be migrated first.
     reading = not create and not write
@@ -490,13 +491,27 @@ def _input_error(error: SQLAlchemyError, location: Location) -> InputError:
                 f"{where} n'est pas un historique accuse lisible (base SQLite abîmée ou autre "
                 "fichier). Choisissez un autre chemin avec --historique."
             )
-        return InputError(f"historique {where} inutilisable ({detail}).")
+        why = next((french for words, french in _SQLITE_REASONS if words in detail.lower()), None)
+        return InputError(
+            f"historique {where} inutilisable ({why or 'erreur de la base SQLite'}) ; "
+            f"détail : « {detail} »."
+        )
     why = next((french for words, french in _SERVER_REASONS if words in detail.lower()), None)
     told = f" ({why})" if why else ""
     return InputError(
         f"impossible d'utiliser l'historique {where}{told} : vérifiez l'adresse, le serveur "
         f"PostgreSQL et vos droits. Message du serveur : « {detail} »."
     )
+
+
+# SQLite's common reasons, in French (its own words follow, quoted).
+_SQLITE_REASONS = (
+    ("database or disk is full", "le disque est plein"),
+    ("disk i/o error", "erreur de lecture ou d'écriture du disque"),
+    ("no such table", "ce n'est pas un historique accuse"),
+    ("no such column", "ce n'est pas un historique accuse, ou il est abîmé"),
+    ("out of memory", "mémoire insuffisante"),
+)
 
 
 # The server's or driver's common reasons, in French (its own words follow, quoted).
@@ -806,7 +821,7 @@ def receipt_digest(path: Path) -> str:
     try:
         return file_digest(path)
     except OSError as error:
-        raise InputError(f"lecture impossible ({error.strerror}).", path) from None
+        raise InputError(f"lecture impossible ({os_reason(error)}).", path) from None
 
 
 def _text(value: CellValue) -> str | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from accuse.errors import InputError
-from accuse.files import require_regular_file
+from accuse.files import os_reason, require_regular_file, toml_reason
 from accuse.reference.fields import by_key
 from accuse.reference.motif import FirstMatch, Motif, MotifError, compile_motif
 from accuse.text import fold_aligned, squeeze, xerces_code
@@ -266,7 +266,7 @@ def read_user_catalogue(path: Path, shipped: Catalogue) -> Catalogue:
     except FileNotFoundError:
         raise InputError("catalogue personnel introuvable.", path) from None
     except OSError as error:
-        raise InputError(f"catalogue personnel illisible ({error.strerror}).", path) from None
+        raise InputError(f"catalogue personnel illisible ({os_reason(error)}).", path) from None
     if len(data) > MAX_USER_BYTES:
         raise InputError(
             f"catalogue personnel trop gros (plus de {MAX_USER_BYTES // 1024} Ko) : un "
@@ -281,7 +281,8 @@ def read_user_catalogue(path: Path, shipped: Catalogue) -> Catalogue:
         ) from None
     except tomllib.TOMLDecodeError as error:
         raise InputError(
-            f"catalogue personnel illisible : ce n'est pas un fichier TOML valide ({error}).",
+            "catalogue personnel illisible : ce n'est pas un fichier TOML valide "
+            f"({toml_reason(error)}).",
             path,
         ) from None
     except RecursionError:

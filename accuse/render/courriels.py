@@ -162,7 +162,8 @@ def _template_names(code: str) -> list[str]:
 def _template_error(error: Exception, template: str, user_folder: Path) -> InputError:
     where = getattr(error, "filename", None) or str(user_folder / template)
     if isinstance(error, jinja2.TemplateSyntaxError):
-        why = f"erreur de syntaxe ligne {error.lineno} ({inert(error.message)})"
+        detail = inert(error.message or "", one_line=True)[:200]
+        why = f"erreur de syntaxe ligne {error.lineno} (détail : « {detail} »)"
     elif isinstance(error, jinja2.UndefinedError):
         found = re.search(r"'([^']{1,80})' is undefined", str(error))
         name = found.group(1) if found else inert(str(error))[:200]
@@ -170,7 +171,7 @@ def _template_error(error: Exception, template: str, user_folder: Path) -> Input
     elif isinstance(error, UnicodeDecodeError):
         why = "le fichier n'est pas en UTF-8"
     else:
-        why = inert(str(error))[:200]
+        why = f"erreur du modèle (détail : « {inert(str(error), one_line=True)[:200]} »)"
     return InputError(
         f"modèle de courriel inutilisable : {why} ; rien n'a été écrit. Corrigez-le, ou "
         "retirez-le pour revenir au modèle fourni.",
