@@ -209,7 +209,14 @@ def _book_entry(path: Path, key: str) -> object:
 
     from python_calamine import CalamineWorkbook
 
+    from accuse.read.sources.spreadsheet import check_container, check_extent
+
     try:
+        if not Path(path).is_file():
+            return None
+        # Whatever lies in the output folder is outside text: a far cell would abort calamine.
+        check_container(Path(path))
+        check_extent(Path(path))
         book = CalamineWorkbook.from_path(str(path))
         if SHEET_BOOK not in book.sheet_names:
             return None

@@ -222,6 +222,76 @@ def far_cell_xlsx(path: Path, row: int, column: int) -> Path:
     return path
 
 
+def far_cell_xls(path: Path, row: int, column: int) -> Path:
+    """The same as an old .xls (BIFF8, written by xlwt: at most 65,536 rows × 256 columns)."""
+    import xlwt
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Titulaires")
+    for r, cells in enumerate([HEADER, *_source_rows()]):
+        for c, value in enumerate(cells):
+            sheet.write(r, c, value)
+    sheet.write(row, column, "loin")
+    book.save(str(path))
+    return path
+
+
+_ODS_NS = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+)
+
+
+def _ods_cell(value: str, repeated: int = 1) -> str:
+    from xml.sax.saxutils import escape
+
+    repeat = f' table:number-columns-repeated="{repeated}"' if repeated > 1 else ""
+    return (
+        f'<table:table-cell office:value-type="string"{repeat}>'
+        f"<text:p>{escape(value)}</text:p></table:table-cell>"
+    )
+
+
+def far_cell_ods(path: Path, row: int | None, column: int, *, repeated: int = 1) -> Path:
+    """A small valid ods source; with ``row``, one more filled cell far away (row and column
+    from 0), reached by repeated empty rows and cells: a few bytes declare the whole range.
+    ``repeated``: that cell's own column repetition."""
+    rows = [HEADER, *_source_rows()]
+    body = "".join(
+        "<table:table-row>" + "".join(_ods_cell(v) for v in cells) + "</table:table-row>"
+        for cells in rows
+    )
+    if row is not None:
+        gap = row - len(rows)
+        if gap > 0:
+            body += (
+                f'<table:table-row table:number-rows-repeated="{gap}">'
+                "<table:table-cell/></table:table-row>"
+            )
+        empty = f'<table:table-cell table:number-columns-repeated="{column}"/>' if column else ""
+        body += f"<table:table-row>{empty}{_ods_cell('loin', repeated)}</table:table-row>"
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content {_ODS_NS} '
+        'office:version="1.2"><office:body><office:spreadsheet>'
+        f'<table:table table:name="Titulaires">{body}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    mimetype = "application/vnd.oasis.opendocument.spreadsheet"
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+        '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{mimetype}"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), mimetype)
+        archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+        archive.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+    return path
+
+
 # --- wrong files -----------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import struct
 import threading
 import zipfile
 import zlib
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from lxml import etree
 from python_calamine import CalamineSheet, CalamineWorkbook
 
 from accuse.errors import InputError
@@ -134,19 +136,218 @@ def _far_pattern(limit: int) -> re.Pattern[bytes]:
 
 
 def check_extent(path: Path) -> None:
-    """Refuse a worksheet whose cells reach far beyond its data (see MAX_COLUMNS)."""
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
-        return
+    """Refuse a sheet whose cells reach far beyond its data (see MAX_COLUMNS), in every
+    spreadsheet format calamine reads: xlsx/xlsm (cell references), ods (repeated rows and
+    columns declare a huge range in a few bytes), xls (cell records)."""
+    suffix = path.suffix.lower()
     try:
-        with zipfile.ZipFile(path) as archive:
-            for member in archive.namelist():
-                if member.startswith("xl/worksheets/") and member.endswith(".xml"):
-                    with archive.open(member) as sheet:
-                        far = _far_cell(sheet)
-                    if far is not None:
-                        raise _far_error(path, far)
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError):
+        if suffix in (".xlsx", ".xlsm"):
+            with zipfile.ZipFile(path) as archive:
+                for member in archive.namelist():
+                    if member.startswith("xl/worksheets/") and member.endswith(".xml"):
+                        with archive.open(member) as sheet:
+                            far = _far_cell(sheet)
+                        if far is not None:
+                            raise _far_error(path, far)
+        elif suffix == ".ods":
+            with zipfile.ZipFile(path) as archive, archive.open("content.xml") as content:
+                far = _far_ods_cell(content)
+            if far is not None:
+                raise _far_error(path, far)
+        elif suffix == ".xls":
+            far = _far_xls_cell(path)
+            if far is not None:
+                raise _far_error(path, far)
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError, KeyError):
         return  # a damaged or unusual archive: calamine's own reading tells what is wrong
+    except etree.LxmlError:
+        return
+
+
+def _reference(row: int, column: int) -> str:
+    """A cell's A1 reference (1-based row and column)."""
+    letters = ""
+    while column > 0:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row}"
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_VALUE_TYPE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}value-type"
+
+
+def _repeat(element: etree._Element, name: str) -> int:
+    value = element.get(f"{_ODS_TABLE}{name}")
+    return int(value) if value is not None and value.isdigit() else 1
+
+
+def _far_ods_cell(content: IO[bytes]) -> str | None:
+    """The first far cell with content of an ods content.xml, read as a stream (each row is
+    freed once passed). Empty repeated rows and cells cost calamine nothing; a cell with
+    content is placed after every repetition before it."""
+    table, row_tag, cell_tags = (
+        f"{_ODS_TABLE}table",
+        f"{_ODS_TABLE}table-row",
+        (
+            f"{_ODS_TABLE}table-cell",
+            f"{_ODS_TABLE}covered-table-cell",
+        ),
+    )
+    row = column = held = 0
+    bottom: tuple[int, int] | None = None  # (row, column) of the lowest cell with content
+    row_filled = False
+    events = etree.iterparse(
+        content,
+        events=("start", "end"),
+        tag=(table, row_tag, *cell_tags),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+    )
+    for event, element in events:
+        tag = element.tag
+        if event == "start":
+            if tag == table:
+                row, held, bottom = 0, 0, None
+            elif tag == row_tag:
+                column, row_filled = 0, False
+            continue
+        if tag in cell_tags:
+            repeat = _repeat(element, "number-columns-repeated")
+            if element.get(_ODS_VALUE_TYPE) is not None or len(element):
+                if column + repeat > MAX_COLUMNS:
+                    return _reference(row + 1, max(column + 1, MAX_COLUMNS + 1))
+                row_filled = True
+            column += repeat
+            element.clear()
+        elif tag == row_tag:
+            repeat = _repeat(element, "number-rows-repeated")
+            if row_filled:
+                held += 1
+                bottom = (row + repeat, 1)
+            row += repeat
+            element.clear()
+            parent = element.getparent()
+            while parent is not None and element.getprevious() is not None:
+                del parent[0]
+        elif tag == table:
+            if bottom is not None and bottom[0] >= _row_limit(held):
+                return str(bottom[0])
+            element.clear()
+    return None
+
+
+# --- old .xls: the BIFF8 cell records of the "Workbook" stream, inside an OLE2 compound file --
+
+_XLS_MAX_BYTES = 256 * 2**20  # far more than any real .xls (they stop at 65,536 rows)
+_END_OF_CHAIN = 0xFFFFFFFE
+# BIFF8 records that hold a cell's value: row and column are their first two 16-bit words.
+_XLS_CELLS = {0x00FD, 0x0204, 0x0203, 0x027E, 0x0006, 0x0205, 0x00D6, 0x00BD}
+_XLS_MULRK = 0x00BD
+_XLS_BOF, _XLS_EOF = 0x0809, 0x000A
+
+
+def _chain(start: int, table: list[int], limit: int) -> list[int]:
+    """The sectors of a chain, stopping at its end, at a loop or at a sector out of range."""
+    found: list[int] = []
+    seen: set[int] = set()
+    sector = start
+    while 0 <= sector < len(table) and sector not in seen and len(found) < limit:
+        seen.add(sector)
+        found.append(sector)
+        sector = table[sector]
+    return found
+
+
+def _xls_workbook_stream(data: bytes) -> bytes | None:
+    """The "Workbook" (or "Book") stream of an OLE2 compound file, or None."""
+    if data[:8] != _OLE_MAGIC or len(data) < 512:
+        return None
+    shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
+    if not 7 <= shift <= 16 or not 2 <= mini_shift < shift:
+        return None
+    size = 1 << shift
+    count = (len(data) - size) // size  # sectors in the file
+
+    def sector(number: int) -> bytes:
+        return data[(number + 1) * size : (number + 2) * size]
+
+    def words(raw: bytes) -> list[int]:
+        return list(struct.unpack_from(f"<{len(raw) // 4}I", raw))
+
+    difat = words(data[0x4C:0x200])
+    next_difat = struct.unpack_from("<I", data, 0x44)[0]
+    seen: set[int] = set()
+    while 0 <= next_difat < count and next_difat not in seen:  # each names the next one
+        seen.add(next_difat)
+        listed = words(sector(next_difat))
+        if not listed:
+            break
+        difat += listed[:-1]
+        next_difat = listed[-1]
+    fat: list[int] = []
+    for number in difat:
+        if 0 <= number < count and len(fat) < 4 * count:
+            fat += words(sector(number))
+    directory = b"".join(
+        sector(n) for n in _chain(struct.unpack_from("<I", data, 0x30)[0], fat, count)
+    )
+    records = [directory[i : i + 128] for i in range(0, len(directory) - 127, 128)]
+    if not records:
+        return None
+    cutoff = struct.unpack_from("<I", data, 0x38)[0]
+    for entry in records:
+        length = struct.unpack_from("<H", entry, 64)[0]
+        name = entry[: max(length - 2, 0)].decode("utf-16-le", "replace")
+        if entry[66] != 2 or name not in ("Workbook", "Book"):
+            continue
+        start, stream_size = struct.unpack_from("<II", entry, 116)
+        if stream_size >= cutoff:
+            chunks = (sector(n) for n in _chain(start, fat, count))
+            return b"".join(chunks)[:stream_size]
+        # A small stream lives in the mini stream (the root entry's), 64-byte sectors.
+        root_start, root_size = struct.unpack_from("<II", records[0], 116)
+        mini_stream = b"".join(sector(n) for n in _chain(root_start, fat, count))[:root_size]
+        first_mini = struct.unpack_from("<I", data, 0x3C)[0]
+        mini_fat = words(b"".join(sector(n) for n in _chain(first_mini, fat, count)))
+        mini = 1 << mini_shift
+        parts = (
+            mini_stream[n * mini : (n + 1) * mini] for n in _chain(start, mini_fat, len(mini_fat))
+        )
+        return b"".join(parts)[:stream_size]
+    return None
+
+
+def _far_xls_cell(path: Path) -> str | None:
+    """The first far cell with content of an .xls (BIFF8) sheet."""
+    if path.stat().st_size > _XLS_MAX_BYTES:
+        return None
+    with path.open("rb") as handle:
+        stream = _xls_workbook_stream(handle.read())
+    if stream is None:
+        return None
+    position = 0
+    rows: set[int] = set()
+    lowest = 0
+    while position + 4 <= len(stream):
+        kind, length = struct.unpack_from("<HH", stream, position)
+        body = stream[position + 4 : position + 4 + length]
+        position += 4 + length
+        if kind == _XLS_BOF:
+            rows, lowest = set(), 0
+        elif kind in _XLS_CELLS and len(body) >= 4:
+            row, column = struct.unpack_from("<HH", body, 0)
+            if kind == _XLS_MULRK and len(body) >= 6:
+                column = struct.unpack_from("<H", body, len(body) - 2)[0]
+            if column + 1 > MAX_COLUMNS:
+                return _reference(row + 1, column + 1)
+            rows.add(row)
+            lowest = max(lowest, row + 1)
+        elif kind == _XLS_EOF and rows and lowest >= _row_limit(len(rows)):
+            return str(lowest)
+    return None
 
 
 def _far_cell(sheet: IO[bytes]) -> str | None:
