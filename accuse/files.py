@@ -78,6 +78,15 @@ def toml_reason(error: ValueError) -> str:
     return f"{place}erreur de syntaxe (détail : « {inert(text[:120], one_line=True)} »)"
 
 
+def _of(what: str) -> str:
+    """« de » before a role's name, contracted as French wants (du catalogue, des fichiers)."""
+    if what.startswith("le "):
+        return "du " + what[3:]
+    if what.startswith("les "):
+        return "des " + what[4:]
+    return "de " + what
+
+
 def require_regular_file(path: Path, what: str) -> int:
     """Refuse anything but an existing regular file, before it is opened; its size in bytes.
 
@@ -89,7 +98,7 @@ def require_regular_file(path: Path, what: str) -> int:
         info = os.stat(path)  # follows links: /dev/stdin is a link to a pipe or a terminal
     except FileNotFoundError:
         raise InputError(
-            f"fichier introuvable : vérifiez le nom et le dossier de {what}.", path
+            f"fichier introuvable : vérifiez le nom et le dossier {_of(what)}.", path
         ) from None
     except OSError as error:
         raise InputError(f"lecture impossible ({os_reason(error)}).", path) from None

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from accuse.cells import is_empty
 from accuse.errors import InputError
+from accuse.files import os_reason, require_regular_file
 from accuse.fix.checks import FieldError, Problem, converted, header_value
 from accuse.fix.fluxwriter import FluxHeader, build_flux, serialise, validation_errors
 from accuse.model import CellValue, Source
@@ -43,18 +44,22 @@ class Withdrawal:
 def read_ids(path: Path) -> list[str]:
     """One idTechnique a line (blank lines and lines starting with # left out)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError("fichier d'identifiants introuvable.", path)
-    if path.stat().st_size > MAX_IDS_FILE:
+    # A FIFO or a device is refused before it is opened (it would hang or never end).
+    size = require_regular_file(path, "le fichier d'identifiants")
+    if size > MAX_IDS_FILE:
         raise InputError(
             "ce fichier d'identifiants dépasse 10 Mo : il doit contenir un identifiant "
             "technique par ligne, rien d'autre.",
             path,
         )
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"lecture impossible ({os_reason(error)}).", path) from None
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = path.read_bytes().decode("cp1252", "replace")
+        text = data.decode("cp1252", "replace")
     return [line.strip() for line in text.splitlines() if line.strip() and line[:1] != "#"]
 
 
