@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -105,7 +106,7 @@ def _type_controls(path: Path) -> str:
     return str(row[1].value)
 
 
-@pytest.mark.parametrize("format", ["csv", "xml"])
+@pytest.mark.parametrize("format", ["csv", "xml", "xlsx"])
 def test_control_characters_never_reach_the_export(
     tmp_path: Path, worksheet: Path, format: str
 ) -> None:
@@ -128,11 +129,19 @@ def test_control_characters_never_reach_the_export(
     printed = result.stdout.decode()
     assert "caractères de contrôle" in printed and "\x1b" not in printed
     data = target.read_bytes()
+    if format == "xlsx":  # every part of the workbook, unpacked
+        with zipfile.ZipFile(target) as archive:
+            data = b"".join(archive.read(name) for name in archive.namelist())
+        assert b"_x0007_" not in data and b"_x0000_" not in data
     for raw in (b"\x1b", b"\x07", b"\x00", b"_x001B_"):
         assert raw not in data, raw
     if format == "xml":
         etree.fromstring(data)  # well-formed
         assert "Zo[31mé".encode() in data
+    elif format == "xlsx":
+        book = openpyxl.load_workbook(target)
+        values = [c for sheet in book for r in sheet.iter_rows(values_only=True) for c in r]
+        assert "Zo[31mé" in values
     else:
         rows = list(csv.reader(data.decode("utf-8-sig").splitlines(), delimiter=";"))
         assert any("Zo[31mé" in cells for cells in rows)

@@ -182,10 +182,15 @@ def generer_command(
             console.print(Text("Aucun passage à déposer : rien n'a été écrit.", style="yellow"))
             return EXIT_OK
         for path in result.replaced:
-            console.print(Text(f"Remplacé (--remplacer) : {path}", style="yellow"))
+            shown = inert(path, one_line=True)
+            console.print(Text(f"Remplacé (--remplacer) : {shown}", style="yellow"))
         for path, count in result.written:
             console.print(
-                Text(f"Écrit : {path} ({count} passage(s), schéma {result.schema})", style="green")
+                Text(
+                    f"Écrit : {inert(path, one_line=True)} ({count} passage(s), "
+                    f"schéma {result.schema})",
+                    style="green",
+                )
             )
         if len(result.written) > 1:
             console.print(

@@ -18,6 +18,7 @@ from accuse.cli.common import (
     IdContratOption,
     guarded,
 )
+from accuse.text import inert
 
 
 def retirer_command(
@@ -109,7 +110,7 @@ def retirer_command(
         console = Console(highlight=False)
         for line in summary_lines(result):
             console.print(Text(line))
-        console.print(Text(f"Écrit : {result.target}", style="green"))
+        console.print(Text(f"Écrit : {inert(result.target, one_line=True)}", style="green"))
         return EXIT_OK
 
     guarded(debug, run)

@@ -427,14 +427,20 @@ def print_summary(outcome: MailDrafts, console: Console) -> None:
     if written is None:
         console.print(Text("Aucun brouillon à écrire : aucun fichier n'a été écrit.", style="dim"))
         return
+    folder = inert(written.folder, one_line=True)
     console.print(
         Text(
-            f"Écrit : {len(written.drafts)} brouillon(s) dans {written.folder} "
+            f"Écrit : {len(written.drafts)} brouillon(s) dans {folder} "
             f"(à ouvrir dans votre messagerie, relire puis envoyer ; accuse n'envoie rien)",
             style="green",
         )
     )
-    console.print(Text(f"Écrit : {written.mailing} (pour un publipostage)", style="green"))
+    console.print(
+        Text(
+            f"Écrit : {inert(written.mailing, one_line=True)} (pour un publipostage)",
+            style="green",
+        )
+    )
     if written.stale:
         console.print(
             Text(
