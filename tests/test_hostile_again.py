@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURES
+from tests.hostile.make_corpus import wide_flux
+from tests.hostile.rss import measured
 from tests.test_hostile import check_refused, run
+from tests.test_hostile_attacks import _BASE_MB
 
 RECEIPT = FIXTURES / "recu.xml"
 SOURCE = FIXTURES / "source.csv"
@@ -109,3 +112,36 @@ def test_escape_sequences_in_file_names_stay_inert(tmp_path: Path, command: str)
     assert result.returncode in ((0, 1, 2) if command == "courriels" else (0, 1)), shown
     assert b"\x1b" not in shown and b"\x07" not in shown, shown.decode()
     assert "\\u001b" in shown.decode()  # the name is there, its escapes made visible
+
+
+def _chains(path: Path, megabytes: int) -> Path:
+    """The committed flux with, inside its first passage, an unknown element holding deep
+    chains (200 levels) of unknown elements."""
+    chain = b"<cpf:b>" * 200 + b"x" + b"</cpf:b>" * 200
+    text = (FIXTURES / "flux.xml").read_bytes()
+    head, found, tail = text.partition(b"<cpf:passageCertification>")
+    with path.open("wb") as handle:
+        handle.write(head + found + b"<cpf:inconnu>")
+        for _ in range(megabytes * 2**20 // len(chain)):
+            handle.write(chain)
+        handle.write(b"</cpf:inconnu>" + tail)
+    return path
+
+
+@pytest.mark.parametrize("shape", ["large", "profond", "en-tete"])
+def test_verifier_checks_a_flux_of_unknown_elements_in_bounded_memory(
+    tmp_path: Path, shape: str
+) -> None:
+    """The XSD check validates each passage whole: what lies inside an unknown element (40 MB
+    of children took 1.4 GB) is freed as the parser goes, the error is still told."""
+    megabytes = 40
+    if shape == "profond":
+        flux = _chains(tmp_path / "flux.xml", megabytes)
+    else:
+        flux = wide_flux(tmp_path / "flux.xml", megabytes, inside=shape == "large")
+    env = {**os.environ, "ACCUSE_HISTORIQUE": str(tmp_path / "h.sqlite"), "COLUMNS": "200"}
+    command = [sys.executable, "-m", "accuse", "verifier", flux, "--sans-sortie"]
+    status, peak, stdout, stderr = measured([*command, "--sans-historique"], env=env)
+    assert status == 1, stderr.decode()
+    assert peak <= _BASE_MB + 3 * megabytes, f"{shape}: {peak} Mo"
+    assert "Élément inattendu : « inconnu »" in " ".join(stdout.decode().split())

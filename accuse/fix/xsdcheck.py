@@ -113,6 +113,14 @@ def _schemas(version: str) -> _Schemas:
     )
 
 
+@cache
+def _element_names(version: str) -> frozenset[str]:
+    """Every element name the XSD declares (and the root's): what lies inside any other
+    element is never needed to tell the errors, and is freed as the parser goes."""
+    names = {e.get("name", "") for e in _xsd_tree(version).iter(f"{{{_XSD}}}element")}
+    return frozenset(names - {""})
+
+
 def _passage_id(passage: etree._Element) -> str | None:
     for child in passage:
         if localname(child.tag) == "idTechnique":
@@ -253,15 +261,24 @@ def check_flux(
     schemas = _schemas(version)
     teller = _Teller(catalogue, version)
     events: Iterator = open_events(
-        path, WHAT, progress, tags=("passageCertification", "certification")
+        path,
+        WHAT,
+        progress,
+        # The root among the tags: the tree is in hand from the first bytes, so what lies in
+        # an unknown element before the first passage is freed too.
+        tags=("passageCertification", "certification", localname(root.tag)),
+        known=_element_names(version),
     )
     top: etree._Element | None = None
     count = 0
     try:
         for _, element in events:
             top = top if top is not None else element.getroottree().getroot()
+            name = localname(element.tag)
+            if name not in ("passageCertification", "certification"):
+                continue  # the root's own end: the frame is validated below
             count += 1
-            if localname(element.tag) == "passageCertification":
+            if name == "passageCertification":
                 if not schemas.passage.validate(element):
                     ident = _passage_id(element)
                     teller.tell(schemas.passage.error_log, element, ident, count)

@@ -63,6 +63,21 @@ def release(element: etree._Element) -> None:
             del parent[0]
 
 
+def prune_unknown(root: etree._Element, known: frozenset[str]) -> None:
+    """Free what the parser has passed inside an element whose name is not in ``known``: along
+    the path of still-open elements, from the first unknown one down, every closed child goes.
+    An unknown element is an error whatever it holds: millions of children or a deep chain
+    under it cost nothing, while the known elements around it stay whole for validation."""
+    node = root
+    inside = False
+    while len(node):
+        last = node[-1]
+        if inside or localname(node.tag) not in known:
+            inside = True
+            del node[:-1]
+        node = last
+
+
 def prune_passed(root: etree._Element, keep: frozenset[str]) -> None:
     """Free what the parser has passed: along the path of still-open elements, every closed
     sibling before the newest one goes, but the first of each name in ``keep`` (what a reader
@@ -97,6 +112,7 @@ def open_events(
     events: tuple[Event, ...] = ("end",),
     tags: tuple[str, ...] | None = None,
     keep: frozenset[str] | None = None,
+    known: frozenset[str] | None = None,
 ) -> Iterator:
     """Parser events of a file, with safe settings and French errors.
 
@@ -104,7 +120,8 @@ def open_events(
     ``tags`` limits the events to elements of those local names (their start events are read
     too, unseen by the caller: with the root's name among the tags, the tree is in hand from
     the first bytes); with ``keep``, what the caller is not told about is freed as the parser
-    goes (see prune_passed).
+    goes (see prune_passed); with ``known``, what the parser has passed inside an element of
+    any other name is freed (see prune_unknown).
     """
     size = require_regular_file(path, what)
     if size == 0:
@@ -120,7 +137,7 @@ def open_events(
             path,
         )
     _refuse_declared_doctype(path, what)
-    return _events(path, what, events, progress, tags, keep)
+    return _events(path, what, events, progress, tags, keep, known)
 
 
 def _refuse_declared_doctype(path: Path, what: str) -> None:
@@ -145,6 +162,7 @@ def _events(
     progress: Progress,
     tags: tuple[str, ...] | None,
     keep: frozenset[str] | None,
+    known: frozenset[str] | None = None,
 ) -> Iterator:
     try:
         raw = path.open("rb")
@@ -186,6 +204,8 @@ def _events(
                 break
             if keep is not None and root is not None:
                 prune_passed(root, keep)
+            if known is not None and root is not None:
+                prune_unknown(root, known)
     except etree.XMLSyntaxError as error:
         raise XmlSyntaxError(
             _syntax_message(error, what), path, error.lineno or None, error.msg or ""
