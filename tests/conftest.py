@@ -8,14 +8,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-SHARED = ROOT.parent / "shared" / "cdc"
+# The CDC's official files: ../shared/cdc when it stands beside the checkout, else the copy
+# committed in fixtures/cdc (a clean clone on a fresh machine has no ../shared).
+SHARED = next(
+    (p for p in (ROOT.parent / "shared" / "cdc", FIXTURES / "cdc") if p.is_dir()), FIXTURES / "cdc"
+)
 
 
 @pytest.fixture
 def shared() -> Path:
-    """../shared/cdc, or a skip when this checkout has no shared folder beside it."""
+    """The official files (../shared/cdc or their copy in fixtures/cdc); a skip if neither."""
     if not SHARED.is_dir():
-        pytest.skip("../shared/cdc est absent : test des fichiers officiels ignoré")
+        pytest.skip("fichiers officiels absents (../shared/cdc, fixtures/cdc) : test ignoré")
     return SHARED
 
 
