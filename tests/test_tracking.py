@@ -229,7 +229,13 @@ def test_command_text_json_workbook_and_receipts(store: str, tmp_path: Path) -> 
 
     result = runner.invoke(app, ["suivi", "--historique", store, "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["synthese"]["encore_refuses"] == 3
+    document = json.loads(result.output)
+    assert document["synthese"]["encore_refuses"] == 3
+    # Laid out by the C encoder: each passage whole on its own line (indent=2 would spread it
+    # over a dozen lines through the pure-Python encoder), accents kept.
+    lines = [line.strip().rstrip(",") for line in result.output.splitlines()]
+    for passage in document["encore_refuses"] + document["resolus"]:
+        assert json.dumps(passage, ensure_ascii=False) in lines
 
     # The terminal shows the most urgent few; it says where the others are.
     result = runner.invoke(

@@ -6,7 +6,6 @@ imports the pipeline lazily so that `accuse --help` stays quick.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -218,6 +217,7 @@ def suivi_command(
     def run() -> int:
         from accuse.history.store import load, resolve_location
         from accuse.history.tracking import compute
+        from accuse.render.jsontext import dumps
         from accuse.render.suivi import (
             build_document,
             received_document,
@@ -252,7 +252,7 @@ def suivi_command(
             document = received_document(tracking) if recus else build_document(tracking)
             if written is not None:
                 document["fichiers_ecrits"] = [str(written)]
-            sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+            sys.stdout.write(dumps(document))
             return 0
         console = Console(highlight=False)
         if recus:
@@ -271,6 +271,7 @@ def _statistics(location: Location, sortie: Path | None, format: OutputFormat) -
     """`accuse suivi --stats`: the rates computed with pandas (loaded on this path only)."""
     from accuse.history.stats import compute_stats
     from accuse.history.store import load
+    from accuse.render.jsontext import dumps
     from accuse.render.statistics import build_document, render, write_page
     from accuse.text import inert
 
@@ -287,7 +288,7 @@ def _statistics(location: Location, sortie: Path | None, format: OutputFormat) -
         document = build_document(computed)
         if sortie is not None:
             document["fichiers_ecrits"] = [str(sortie)]
-        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(dumps(document))
         return 0
     console = Console(highlight=False)
     render(computed, console)
