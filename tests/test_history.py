@@ -3,17 +3,19 @@ receipts, newer schemas, and two processes at once or one killed mid-record."""
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, inspect, select
 
 from accuse.errors import InputError
 from accuse.history import store as history
 from accuse.history.store import (
     load,
+    load_events,
     passages,
     receipts,
     record,
@@ -23,6 +25,7 @@ from accuse.history.store import (
     unknown_sightings,
     withdrawals,
 )
+from accuse.history.tracking import track
 from tests.history_support import Deposit, Holder, big_deposit, killed_worker, record_worker
 
 pytest_plugins = ["tests.postgres"]
@@ -236,7 +239,7 @@ def test_schema_version_is_recorded(store: str, tmp_path: Path) -> None:
     record(Deposit("r1", {"A": "N1"}).analyse(tmp_path), store)
     engine = create_engine(resolve_location(store).url)
     with engine.connect() as conn:
-        assert conn.execute(select(schema_version.c.version)).scalars().all() == [1, 2, 3]
+        assert conn.execute(select(schema_version.c.version)).scalars().all() == [1, 2, 3, 4]
     engine.dispose()
 
 
@@ -267,8 +270,84 @@ def test_unknown_messages_are_kept_masked_and_filled_in_from_version_1(
     assert again == seen
     engine = create_engine(resolve_location(store).url)
     with engine.connect() as conn:
-        assert conn.execute(select(schema_version.c.version)).scalars().all() == [1, 2, 3]
+        assert conn.execute(select(schema_version.c.version)).scalars().all() == [1, 2, 3, 4]
     engine.dispose()
+
+
+def test_tracking_reads_the_rejections_and_their_acceptances_only(
+    store: str, tmp_path: Path
+) -> None:
+    accepted_only = [f"OK-{n:04d}" for n in range(300)]
+    holders = [Holder("A", "Lefebvre", "Léa", "RNCP1", "01/02/2025")]
+    record(Deposit("r1", {"A": "N1", "B": "N2"}, accepted_only, holders).analyse(tmp_path), store)
+    record(Deposit("r2", {"B": "N1"}, ["A", *accepted_only]).analyse(tmp_path), store)
+    found = load_events(store)
+    names = {r.id: r.receipt_name for r in found.receipts}
+    # 604 passages recorded; the tracking reads the 3 rejections and A's acceptance, no more.
+    assert _counts(store) == (2, 604)
+    assert sorted((names[e[0]], e[1], e[2]) for e in found.events) == [
+        ("r1.xml", "A", "KO"),
+        ("r1.xml", "B", "KO"),
+        ("r2.xml", "A", "OK"),
+        ("r2.xml", "B", "KO"),
+    ]
+    (a,) = [e for e in found.events if e[1] == "A" and e[2] == "KO"]
+    assert (a[6], a[7], a[8], found.day(a[9])) == ("Lefebvre", "Léa", "RNCP1", dt.date(2025, 2, 1))
+
+
+def _as_version_3(store: str) -> None:
+    """The history as accuse wrote it before version 4 (no status index)."""
+    engine = create_engine(resolve_location(store).url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_passages_status")
+        conn.execute(schema_version.delete().where(schema_version.c.version == 4))
+    engine.dispose()
+
+
+def _indexes(store: str) -> set[str]:
+    engine = create_engine(resolve_location(store).url)
+    try:
+        with engine.connect() as conn:
+            return {str(i["name"]) for i in inspect(conn).get_indexes("passages")}
+    finally:
+        engine.dispose()
+
+
+def test_a_version_3_history_is_read_as_it_stands_then_migrated_by_a_record(
+    store: str, tmp_path: Path
+) -> None:
+    record(Deposit("r1", {"A": "N1", "B": "N2"}, ["C"]).analyse(tmp_path), store)
+    assert "ix_passages_status" in _indexes(store)
+    expected = track(store)
+    _as_version_3(store)
+    where = resolve_location(store).path
+    before = where.read_bytes() if where is not None else b""
+    # A reading command reads it as it stands: same tracking, not a byte written.
+    assert track(store) == expected
+    assert "ix_passages_status" not in _indexes(store)
+    if where is not None:
+        assert where.read_bytes() == before
+        assert not Path(f"{where}-wal").exists() or Path(f"{where}-wal").stat().st_size == 0
+    # The next record migrates it: the index is added, in the same transaction as its version.
+    record(Deposit("r2", {"B": "N1"}, ["A"]).analyse(tmp_path), store)
+    assert "ix_passages_status" in _indexes(store)
+    engine = create_engine(resolve_location(store).url)
+    with engine.connect() as conn:
+        assert conn.execute(select(schema_version.c.version)).scalars().all() == [1, 2, 3, 4]
+    engine.dispose()
+    assert [p.idTechnique for p in track(store).still_rejected] == ["B"]
+
+
+def test_a_damaged_passage_date_is_told_not_crashed(tmp_path: Path) -> None:
+    where = tmp_path / "h.sqlite"
+    holders = [Holder("A", "Lefebvre", "Léa", "RNCP1", "01/02/2025")]
+    record(Deposit("r1", {"A": "N1"}, [], holders).analyse(tmp_path), str(where))
+    engine = create_engine(resolve_location(str(where)).url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE passages SET \"dateDebutValidite\" = 'pas une date'")
+    engine.dispose()
+    with pytest.raises(InputError, match="valeur illisible"):
+        track(str(where))
 
 
 def test_newer_schema_is_refused_untouched(store: str, tmp_path: Path) -> None:

@@ -215,8 +215,8 @@ def suivi_command(
     """
 
     def run() -> int:
-        from accuse.history.store import load, resolve_location
-        from accuse.history.tracking import compute
+        from accuse.history.store import resolve_location
+        from accuse.history.tracking import track
         from accuse.render.jsontext import dumps
         from accuse.render.suivi import (
             build_document,
@@ -234,7 +234,7 @@ def suivi_command(
             return forget_receipt(location, oublier, oui)
         if importer:
             import_receipts(location, importer, source, quiet=format is OutputFormat.json)
-        tracking = compute(load(location))
+        tracking = track(location)
         written: Path | None = None
         if sortie is not None:
             if sortie.suffix.lower() != ".xlsx":

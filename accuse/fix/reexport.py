@@ -697,10 +697,9 @@ def _new_ids(
 
 def _refused_repeatedly(history: str | None) -> dict[str, tuple[str, ...]]:
     """idTechnique -> family of each passage still refused after two deposits or more."""
-    from accuse.history.store import load
-    from accuse.history.tracking import compute
+    from accuse.history.tracking import track
 
-    tracking = compute(load(history))
+    tracking = track(history)
     return {p.idTechnique: (p.family,) for p in tracking.repeated}
 
 

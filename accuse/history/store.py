@@ -52,13 +52,17 @@ from accuse.errors import InputError
 from accuse.files import os_reason, require_regular_file
 from accuse.model import CellValue
 from accuse.nir import mask_in_text as mask_nir
-from accuse.pipeline.analysis import Analysis
 from accuse.text import inert, squeeze
 
 if TYPE_CHECKING:
     import pandas as pd
 
-SCHEMA_VERSION = 3
+    from accuse.pipeline.analysis import Analysis
+
+SCHEMA_VERSION = 4
+# The oldest schema a reading command reads as it stands, without migrating it: the versions
+# after it only add indexes (a reading command never writes; the next recording adds them).
+READABLE_FROM = 3
 ENV_VAR = "ACCUSE_HISTORIQUE"
 DEFAULT_NAME = "historique.sqlite"
 BUSY_SECONDS = 30  # how long a SQLite writer waits for another one before giving up
@@ -197,11 +201,22 @@ def _create_v3(conn: Connection) -> None:
     withdrawals.create(conn)
 
 
+# Version 4: the rejections found without reading every passage (accuse suivi reads the
+# rejections, then the acceptances of the passages ever rejected, through this index).
+passages_by_status = Index("ix_passages_status", passages.c.status, passages.c.idTechnique)
+
+
+def _create_v4(conn: Connection) -> None:
+    # Declared on `passages`, so a history created since version 4 already has it.
+    passages_by_status.create(conn, checkfirst=True)
+
+
 # version -> step bringing the schema from version - 1 to it, run in one transaction.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _create_v1,
     2: _create_v2,
     3: _create_v3,
+    4: _create_v4,
 }
 
 
@@ -416,12 +431,14 @@ def open_store(location: Location, *, create: bool, write: bool = False) -> Iter
                 raise InputError(
                     f"impossible de créer le dossier de l'historique ({why}).", folder
                 ) from None
-    # A reading command reads read-only, unless an older schema must be migrated first.
+    # A reading command reads read-only, unless a schema older than READABLE_FROM must be
+    # migrated first.
     reading = not create and not write
-    engine = _engine(location, read_only=reading and current in (0, SCHEMA_VERSION))
+    as_it_stands = current == 0 or READABLE_FROM <= current <= SCHEMA_VERSION
+    engine = _engine(location, read_only=reading and as_it_stands)
     try:
         with _database_errors(location):
-            version = ensure_schema(engine, create=create)
+            version = ensure_schema(engine, create=create, reading=reading)
         yield engine if version else None
     finally:
         engine.dispose()
@@ -527,8 +544,9 @@ _SERVER_REASONS = (
 )
 
 
-def ensure_schema(engine: Engine, *, create: bool) -> int:
-    """Create or migrate the schema; the version in place afterwards (0: no store)."""
+def ensure_schema(engine: Engine, *, create: bool, reading: bool = False) -> int:
+    """Create or migrate the schema; the version in place afterwards (0: no store). A reading
+    command leaves a schema it can read as it stands (READABLE_FROM)."""
     for attempt in range(6):
         try:
             with engine.begin() as conn:
@@ -536,6 +554,8 @@ def ensure_schema(engine: Engine, *, create: bool) -> int:
                 if version > SCHEMA_VERSION:
                     raise _newer(version)
                 if version == SCHEMA_VERSION or (version == 0 and not create):
+                    return version
+                if reading and version >= READABLE_FROM:
                     return version
                 now = _utc_now()
                 if version == 0:
@@ -979,6 +999,83 @@ def load(location: str | Path | Location | None = None, *, every_passage: bool =
                 for w in conn.execute(select(withdrawals).order_by(*order))
             ]
     return History(where.display, found, events, withdrawn)
+
+
+# One mention of a passage as the tracking reads it: PassageEvent's fields, in its order, as a
+# plain tuple (a hundred thousand frozen dataclasses cost more than the query that finds them);
+# on SQLite its date may still be the text stored (TrackedEvents.days gives the date).
+EventRow = tuple[
+    int,
+    str,
+    str,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    dt.date | str | None,
+]
+EVENT_COLUMNS = tuple(f.name for f in fields(PassageEvent))  # its date last
+
+
+@dataclass(frozen=True)
+class TrackedEvents:
+    """What `accuse suivi` needs of the history, and no more: every rejection, and the
+    acceptances of the passages ever rejected (never those of passages only ever accepted)."""
+
+    location: str
+    receipts: list[RecordedReceipt]  # in recording order
+    events: list[EventRow]  # in no particular order
+    withdrawals: list[WithdrawalEvent]  # in recording order
+    days: dict[str, dt.date] = field(default_factory=dict)  # stored text -> date (SQLite)
+
+    def day(self, value: dt.date | str | None) -> dt.date | None:
+        return self.days[value] if isinstance(value, str) else value
+
+
+def load_events(location: str | Path | Location | None = None) -> TrackedEvents:
+    """The rows the tracking needs, read on the driver's own path in one read transaction:
+    the rejections (through the status index of schema version 4; a scan on an older history
+    read as it stands), then the acceptances of the passages ever rejected."""
+    where = resolve_location(location)
+    with open_store(where, create=False) as engine, _database_errors(where):
+        if engine is None:
+            return TrackedEvents(where.display, [], [], [])
+        with engine.begin() as conn:
+            found = [_recorded(r) for r in conn.execute(select(receipts).order_by(receipts.c.id))]
+            quote = conn.dialect.identifier_preparer.quote
+            table, status, identifier = quote("passages"), quote("status"), quote("idTechnique")
+            columns = ", ".join(quote(c) for c in EVENT_COLUMNS)
+            statement = (
+                f"SELECT {columns} FROM {table} WHERE {status} = 'KO' UNION ALL "
+                f"SELECT {columns} FROM {table} WHERE {status} = 'OK' AND {identifier} IN "
+                f"(SELECT {identifier} FROM {table} WHERE {status} = 'KO')"
+            )
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute(statement)
+                events: list[EventRow] = list(cursor.fetchall())
+            finally:
+                cursor.close()
+            days: dict[str, dt.date] = {}
+            if conn.dialect.name == "sqlite":  # dates come back as SQLAlchemy's Date stored them
+                stored = {e[9] for e in events}
+                stored.discard(None)
+                # A value that is no date raises ValueError or TypeError: a damaged history.
+                days = {str(text): _stored_date(text) for text in stored}
+            order_by = (withdrawals.c.receipt_id, withdrawals.c.idTechnique)
+            withdrawn = [
+                WithdrawalEvent(w.receipt_id, w.idTechnique, w.status, w.message)
+                for w in conn.execute(select(withdrawals).order_by(*order_by))
+            ]
+    return TrackedEvents(where.display, found, events, withdrawn, days)
+
+
+def _stored_date(text: object) -> dt.date:
+    if not isinstance(text, str):
+        raise TypeError(f"{text!r} n'est pas une date")
+    return dt.date.fromisoformat(text)
 
 
 def accepted_ids(location: str | Path | Location | None = None) -> tuple[str, frozenset[str]]:

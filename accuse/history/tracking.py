@@ -14,13 +14,23 @@ import calendar
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import groupby
-from typing import Literal, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 from accuse.cells import as_date
-from accuse.history.store import History, PassageEvent, RecordedReceipt
-from accuse.pipeline.analysis import Analysis, EarlierRefusal
+from accuse.history.store import (
+    EventRow,
+    History,
+    Location,
+    PassageEvent,
+    RecordedReceipt,
+    TrackedEvents,
+    load_events,
+)
 from accuse.read.receipt import name_date
+
+if TYPE_CHECKING:
+    from accuse.pipeline.analysis import Analysis, EarlierRefusal
 
 FORMAT_VERSION = 1
 DOUBLON = "DOUBLON"
@@ -152,41 +162,97 @@ def _latest(events: Sequence[PassageEvent], field: Callable[[PassageEvent], T | 
     return None
 
 
+# Positions in an EventRow (PassageEvent's fields, in order).
+_RECEIPT: Final = 0
+_ID: Final = 1
+_STATUS: Final = 2
+_FAMILY: Final = 3
+_TITLE: Final = 4
+_MESSAGE: Final = 5
+_NOM: Final = 6
+_PRENOM: Final = 7
+_CODE: Final = 8
+_DATE: Final = 9
+
+
+def _latest_of(events: Sequence[EventRow], position: int) -> Any:
+    """The most recent value a receipt analysed with a source gave for this field."""
+    for event in reversed(events):
+        value = event[position]
+        if value is not None:
+            return value
+    return None
+
+
 def compute(history: History, today: dt.date | None = None) -> Tracking:
+    events: list[EventRow] = [
+        (
+            e.receipt_id,
+            e.idTechnique,
+            e.status,
+            e.family,
+            e.family_title,
+            e.message,
+            e.nomNaissance,
+            e.prenom1,
+            e.code,
+            e.dateDebutValidite,
+        )
+        for e in history.events
+    ]
+    found = TrackedEvents(history.location, history.receipts, events, history.withdrawals)
+    return compute_events(found, today)
+
+
+def track(location: str | Path | Location | None = None, today: dt.date | None = None) -> Tracking:
+    """compute(load(location)), reading only what the tracking needs (load_events)."""
+    return compute_events(load_events(location), today)
+
+
+def compute_events(history: TrackedEvents, today: dt.date | None = None) -> Tracking:
     today = today or dt.date.today()
     ordered_receipts = in_date_order(history.receipts)
     receipts = {r.id: r for r in ordered_receipts}
     rank = {r.id: index for index, r in enumerate(ordered_receipts)}
-    days = {r.id: receipt_date(r) for r in ordered_receipts}
+    days = [receipt_date(r) for r in ordered_receipts]
+    names = [r.receipt_name for r in ordered_receipts]
 
-    def day(event: PassageEvent) -> dt.date:
-        return days[event.receipt_id]
+    # Each passage's mentions, oldest receipt first (a mention of no recorded receipt is left).
+    by_id: dict[str, list[EventRow]] = {}
+    for event in sorted(history.events, key=lambda e: rank.get(e[_RECEIPT], -1)):
+        if event[_RECEIPT] not in rank:
+            continue
+        found = by_id.get(event[_ID])
+        if found is None:
+            by_id[event[_ID]] = [event]
+        else:
+            found.append(event)
 
     still: list[TrackedPassage] = []
     resolved: list[ResolvedPassage] = []
-    ordered = sorted(history.events, key=lambda e: (e.idTechnique, rank[e.receipt_id]))
-    for identifier, group in groupby(ordered, key=lambda e: e.idTechnique):
-        events = list(group)
-        rejections = [e for e in events if not _accepted(e)]
+    for identifier, events in by_id.items():
+        rejections = [
+            rank[e[_RECEIPT]] for e in events if e[_STATUS] != "OK" and e[_FAMILY] != DOUBLON
+        ]
         if not rejections:
             continue  # only ever a DOUBLON: the portal holds it, nothing was ever to do
         last = events[-1]
-        nom = _latest(events, lambda e: e.nomNaissance)
-        prenom = _latest(events, lambda e: e.prenom1)
-        if _accepted(last):
+        nom = _latest_of(events, _NOM)
+        prenom = _latest_of(events, _PRENOM)
+        if last[_STATUS] == "OK" or last[_FAMILY] == DOUBLON:
             resolved.append(
                 ResolvedPassage(
                     idTechnique=identifier,
                     nomNaissance=nom,
                     prenom1=prenom,
                     rejected_deposits=len(rejections),
-                    last_rejected=day(rejections[-1]),
-                    accepted_on=day(last),
-                    as_doublon=last.status == "KO",
+                    last_rejected=days[rejections[-1]],
+                    accepted_on=days[rank[last[_RECEIPT]]],
+                    as_doublon=last[_STATUS] == "KO",
                 )
             )
             continue
-        issued: dt.date | None = _latest(events, lambda e: e.dateDebutValidite)
+        issued = history.day(_latest_of(events, _DATE))
         due = deadline(issued) if issued is not None else None
         left = (due - today).days if due is not None else None
         still.append(
@@ -194,14 +260,14 @@ def compute(history: History, today: dt.date | None = None) -> Tracking:
                 idTechnique=identifier,
                 nomNaissance=nom,
                 prenom1=prenom,
-                code=_latest(events, lambda e: e.code),
-                family=last.family or "",
-                family_title=last.family_title or last.family or "",
-                message=last.message or "",
+                code=_latest_of(events, _CODE),
+                family=last[_FAMILY] or "",
+                family_title=last[_TITLE] or last[_FAMILY] or "",
+                message=last[_MESSAGE] or "",
                 rejected_deposits=len(rejections),
-                first_rejected=day(rejections[0]),
-                last_rejected=day(rejections[-1]),
-                receipts=tuple(receipts[e.receipt_id].receipt_name for e in rejections),
+                first_rejected=days[rejections[0]],
+                last_rejected=days[rejections[-1]],
+                receipts=tuple(names[r] for r in rejections),
                 dateDebutValidite=issued,
                 deadline=due,
                 days_left=left,
@@ -238,6 +304,8 @@ def earlier_refusals(
 ) -> dict[str, EarlierRefusal]:
     """The passages this analysis finds rejected that receipts of the history dated up to this
     one had already rejected (``same_receipt``: this receipt's own id, if recorded)."""
+    from accuse.pipeline.analysis import EarlierRefusal
+
     day = name_date(analysis.receipt.path.name) or analysis.analysed_at.date()
     before = {r.id: receipt_date(r) for r in history.receipts if r.id != same_receipt}
     before = {i: d for i, d in before.items() if d <= day}
