@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, func, inspect, select
 from accuse.errors import InputError
 from accuse.history import store as history
 from accuse.history.store import (
+    accepted_ids,
     load,
     load_events,
     passages,
@@ -157,6 +158,19 @@ def test_record_keeps_receipt_identity_and_source_fields(store: str, tmp_path: P
     _consistent(store)
 
 
+def test_values_reach_the_store_as_they_are(store: str, tmp_path: Path) -> None:
+    """Rows go by the driver's own path (PostgreSQL: COPY, whose text format escapes
+    backslashes and tabs): what is read back is what was recorded."""
+    odd = "ID\\N\tx"  # a backslash, then N, a tab: COPY's own escapes, here as data
+    holders = [Holder(odd, "D'Été\\", "Zoé")]
+    record(Deposit("r1", {odd: "DATES"}, ["OK\\1"], holders).analyse(tmp_path), store)
+    (event,) = load(store).events
+    assert event.idTechnique == odd
+    assert event.nomNaissance == "D'Été\\" and event.prenom1 == "Zoé"
+    assert event.message is not None and odd in event.message
+    assert accepted_ids(store)[1] == frozenset({"OK\\1"})
+
+
 def test_same_receipt_twice_is_recognised(store: str, tmp_path: Path) -> None:
     first = Deposit("r1", {"A": "N1"}, ["B"]).analyse(tmp_path)
     assert record(first, store).new
@@ -296,10 +310,10 @@ def test_tracking_reads_the_rejections_and_their_acceptances_only(
 
 
 def _as_version_3(store: str) -> None:
-    """The history as accuse wrote it before version 4 (no status index)."""
+    """The history as accuse wrote it before version 4 (no index of the rejections)."""
     engine = create_engine(resolve_location(store).url)
     with engine.begin() as conn:
-        conn.exec_driver_sql("DROP INDEX ix_passages_status")
+        conn.exec_driver_sql("DROP INDEX ix_passages_rejected")
         conn.execute(schema_version.delete().where(schema_version.c.version == 4))
     engine.dispose()
 
@@ -317,20 +331,20 @@ def test_a_version_3_history_is_read_as_it_stands_then_migrated_by_a_record(
     store: str, tmp_path: Path
 ) -> None:
     record(Deposit("r1", {"A": "N1", "B": "N2"}, ["C"]).analyse(tmp_path), store)
-    assert "ix_passages_status" in _indexes(store)
+    assert "ix_passages_rejected" in _indexes(store)
     expected = track(store)
     _as_version_3(store)
     where = resolve_location(store).path
     before = where.read_bytes() if where is not None else b""
     # A reading command reads it as it stands: same tracking, not a byte written.
     assert track(store) == expected
-    assert "ix_passages_status" not in _indexes(store)
+    assert "ix_passages_rejected" not in _indexes(store)
     if where is not None:
         assert where.read_bytes() == before
         assert not Path(f"{where}-wal").exists() or Path(f"{where}-wal").stat().st_size == 0
     # The next record migrates it: the index is added, in the same transaction as its version.
     record(Deposit("r2", {"B": "N1"}, ["A"]).analyse(tmp_path), store)
-    assert "ix_passages_status" in _indexes(store)
+    assert "ix_passages_rejected" in _indexes(store)
     engine = create_engine(resolve_location(store).url)
     with engine.connect() as conn:
         assert conn.execute(select(schema_version.c.version)).scalars().all() == [1, 2, 3, 4]

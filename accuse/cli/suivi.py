@@ -105,16 +105,16 @@ def note_earlier_refusals(
     if sans_historique:
         return
     from accuse.errors import InputError
-    from accuse.history.store import load, recorded_id, resolve_location
-    from accuse.history.tracking import earlier_refusals
+    from accuse.history.store import load_events, recorded_id, resolve_location
+    from accuse.history.tracking import earlier_refusals_in
 
     try:
         location = resolve_location(historique)
-        history = load(location)
+        history = load_events(location, rejections_only=True)
         if not history.receipts:
             return
         same = recorded_id(location, analysis.receipt.path)
-        analysis.earlier = earlier_refusals(history, analysis, same)
+        analysis.earlier = earlier_refusals_in(history, analysis, same)
     except InputError:
         return
 

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from accuse.cells import as_date
 from accuse.history.store import (
     EventRow,
     History,
     Location,
-    PassageEvent,
     RecordedReceipt,
     TrackedEvents,
     load_events,
@@ -38,7 +37,6 @@ DEADLINE_MONTHS = 3  # data must reach the portal within three months of the cer
 SOON_DAYS = 30
 REPEAT_THRESHOLD = 2  # rejected in this many deposits or more: the CDC's special procedure
 
-T = TypeVar("T")
 Urgency = Literal["depassee", "sous_30_jours", "plus_tard", "inconnue"]
 _URGENCY_ORDER: dict[Urgency, int] = {
     "depassee": 0,
@@ -149,19 +147,6 @@ def urgency(days_left: int | None) -> Urgency:
     return "sous_30_jours" if days_left <= SOON_DAYS else "plus_tard"
 
 
-def _accepted(event: PassageEvent) -> bool:
-    return event.status == "OK" or event.family == DOUBLON
-
-
-def _latest(events: Sequence[PassageEvent], field: Callable[[PassageEvent], T | None]) -> T | None:
-    """The most recent value a receipt analysed with a source gave for this field."""
-    for event in reversed(events):
-        value = field(event)
-        if value is not None:
-            return value
-    return None
-
-
 # Positions in an EventRow (PassageEvent's fields, in order).
 _RECEIPT: Final = 0
 _ID: Final = 1
@@ -185,6 +170,10 @@ def _latest_of(events: Sequence[EventRow], position: int) -> Any:
 
 
 def compute(history: History, today: dt.date | None = None) -> Tracking:
+    return compute_events(_events_of(history), today)
+
+
+def _events_of(history: History) -> TrackedEvents:
     events: list[EventRow] = [
         (
             e.receipt_id,
@@ -200,8 +189,7 @@ def compute(history: History, today: dt.date | None = None) -> Tracking:
         )
         for e in history.events
     ]
-    found = TrackedEvents(history.location, history.receipts, events, history.withdrawals)
-    return compute_events(found, today)
+    return TrackedEvents(history.location, history.receipts, events, history.withdrawals)
 
 
 def track(location: str | Path | Location | None = None, today: dt.date | None = None) -> Tracking:
@@ -304,26 +292,39 @@ def earlier_refusals(
 ) -> dict[str, EarlierRefusal]:
     """The passages this analysis finds rejected that receipts of the history dated up to this
     one had already rejected (``same_receipt``: this receipt's own id, if recorded)."""
+    return earlier_refusals_in(_events_of(history), analysis, same_receipt)
+
+
+def earlier_refusals_in(
+    history: TrackedEvents, analysis: Analysis, same_receipt: int | None = None
+) -> dict[str, EarlierRefusal]:
+    """earlier_refusals from the rows load_events reads (its rejections are enough)."""
     from accuse.pipeline.analysis import EarlierRefusal
 
     day = name_date(analysis.receipt.path.name) or analysis.analysed_at.date()
     before = {r.id: receipt_date(r) for r in history.receipts if r.id != same_receipt}
     before = {i: d for i, d in before.items() if d <= day}
     rows = {r.idTechnique: r for r in analysis.rejected if r.fixable}
-    found: dict[str, list[PassageEvent]] = {}
+    found: dict[str, list[EventRow]] = {}
     for event in history.events:
-        if event.receipt_id in before and event.idTechnique in rows and not _accepted(event):
-            found.setdefault(event.idTechnique, []).append(event)
+        if (
+            event[_RECEIPT] in before
+            and event[_ID] in rows
+            and event[_STATUS] != "OK"
+            and event[_FAMILY] != DOUBLON
+        ):
+            found.setdefault(event[_ID], []).append(event)
     earlier: dict[str, EarlierRefusal] = {}
     for identifier, events in found.items():
+        events.sort(key=lambda e: e[_RECEIPT])  # the latest value: the last recorded
         row = rows[identifier].row
         issued = None
         if row is not None and analysis.source is not None:
             issued = as_date(analysis.source.value(row, "dateDebutValidite"))
-        issued = issued or _latest(events, lambda e: e.dateDebutValidite)
+        issued = issued or history.day(_latest_of(events, _DATE))
         earlier[identifier] = EarlierRefusal(
-            deposits=len({e.receipt_id for e in events}),
-            first=min(before[e.receipt_id] for e in events),
+            deposits=len({e[_RECEIPT] for e in events}),
+            first=min(before[e[_RECEIPT]] for e in events),
             deadline=deadline(issued) if issued is not None else None,
         )
     return earlier
