@@ -12,7 +12,9 @@ a fresh process so peak memory (RSS) is that command's own, the commands as user
 - `accuse reexporter` of that worksheet with 10 % of its rows edited, to xlsx and to XML;
 - `accuse verifier` and `accuse generer` on the narrow and wide sources;
 - `accuse suivi` over a history of five times the set's passages (a million at 200,000);
-- a batch: twelve monthly receipts recorded into one history;
+- a batch: twelve monthly receipts of 50,000 passages (--lot-passages) recorded into one
+  history, whatever the set's size: the same file deposited again each month with its
+  corrections (see monthly_receipts);
 - the peer: what a user would write instead, a short pandas script (read_excel with calamine,
   merge with the receipt's rejected ids, to_excel of those rows with xlsxwriter).
 
@@ -30,6 +32,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import shutil
 import statistics
 import subprocess
@@ -41,7 +44,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from generate import generate  # noqa: E402  (bench/ is a folder of scripts)
+from generate import _technical_id, _write_receipt, generate  # noqa: E402  (bench/: scripts)
 
 FLOOR_XLSX = """
 import sys
@@ -119,6 +122,20 @@ FLOORS = {
 }
 HISTORY_COPIES = 5  # suivi is timed over this many recorded copies of the set's receipt
 BATCH = 12  # monthly receipts of the batch case
+BATCH_PASSAGES = 50_000  # passages of each monthly receipt, whatever the set's size
+BATCH_FIXED = 0.7  # part of last month's rejections accepted once corrected and re-deposited
+BATCH_RENEWED = 0.1  # part of the holders that change from one month to the next
+# Real portal wordings ({id}: the passage's idTechnique), the rejections of the batch.
+BATCH_MESSAGES = (
+    "Aucun titulaire ne correspond aux critères obligatoires",
+    "Aucun titulaire ne correspond aux critères obligatoires enrichis du jour et du mois de "
+    "naissance",
+    "Plusieurs titulaires ont été identifiés",
+    "Le statut de la certification avec le bcr émetteur 03VML243, l'id technique partenaire "
+    "{id} et l'index 0 est KO",
+    "La date de fin de validité est inférieure à date de début de validité pour le passage "
+    "certification avec le bcr émetteur 03VML243 et l'id technique partenaire {id}",
+)
 
 
 class Unavailable(Exception):
@@ -171,10 +188,10 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)
 
 
-def cases(folder: Path) -> dict[str, Case]:
+def cases(folder: Path, batch: Path) -> dict[str, Case]:
     quiet = ("--sans-sortie", "--sans-historique")
     history = {"ACCUSE_HISTORIQUE": str(folder / "historique-defaut.sqlite")}
-    receipts = sorted(str(p.relative_to(folder)) for p in (folder / "lot").glob("*.xml"))
+    receipts = sorted(str(p.relative_to(folder)) for p in batch.glob("*.xml"))
     return {
         "plancher_xlsx": Case([sys.executable, "-c", FLOOR_XLSX, "source-plat.xlsx", "recu.xml"]),
         "plancher_modele": Case(
@@ -284,14 +301,44 @@ def monthly_copy(receipt: Path, target: Path, month: int) -> None:
     target.write_bytes(data)
 
 
-def histories(folder: Path) -> None:
+def monthly_receipts(target: Path, passages: int, ko: float, seed: int = 1) -> None:
+    """BATCH receipts of ``passages`` each, one per month (its date in its portal name), as a
+    certifier's year goes when the same file is deposited again each month with its
+    corrections: mostly the same holders from one month to the next (BATCH_RENEWED of them
+    new), last month's rejections corrected (BATCH_FIXED of them accepted, the others refused
+    again with the same message), and new rejections among the others, so that about ``ko``
+    of each receipt is rejected."""
+    rng = random.Random(f"{seed}:lot:{passages}")
+    renewed = max(1, round(passages * BATCH_RENEWED))
+    pool = [_technical_id(rng, i) for i in range(passages + renewed * (BATCH - 1))]
+    wanted = round(passages * ko)
+    rejected: dict[str, str] = {}  # idTechnique -> message of last month's rejections
+    target.mkdir(parents=True, exist_ok=True)
+    for month in range(1, BATCH + 1):
+        start = (month - 1) * renewed
+        deposited = pool[start : start + passages]
+        present = set(deposited)
+        still = {
+            i: message
+            for i, message in rejected.items()
+            if rng.random() >= BATCH_FIXED and i in present
+        }
+        others = [i for i in deposited if i not in rejected]
+        for i in rng.sample(others, max(0, min(len(others), wanted - len(still)))):
+            still[i] = rng.choice(BATCH_MESSAGES).format(id=i)
+        kos = [{"idTechnique": i, "message": m} for i, m in still.items()]
+        name = f"Accusé de traitement_flux-{month:02d}.xml_2026{month:02d}15.xml"
+        flux = f"lot-{seed}-{month:02d}-{rng.randrange(16**8):08x}"
+        _write_receipt(
+            target / name, flux, 70_000 + month, kos, [i for i in deposited if i not in still]
+        )
+        rejected = still
+
+
+def histories(folder: Path, batch: Path, batch_size: int, ko: float) -> None:
     """The batch's monthly receipts and suivi's big history, made once per set (not timed)."""
-    batch = folder / "lot"
     if not batch.is_dir():
-        batch.mkdir()
-        for month in range(1, BATCH + 1):
-            name = f"Accusé de traitement_flux.xml_2026{month:02d}15.xml"
-            monthly_copy(folder / "recu.xml", batch / name, month)
+        monthly_receipts(batch, batch_size, ko)
     store = folder / "historique-suivi.sqlite"
     if store.exists():
         return
@@ -318,12 +365,13 @@ def _clear(folder: Path, names: tuple[str, ...]) -> None:
             path.unlink(missing_ok=True)
 
 
-def run_size(size: int, ko: float, repetitions: int, root: Path) -> dict:
+def run_size(size: int, ko: float, repetitions: int, root: Path, batch_size: int) -> dict:
     folder = prepare(size, ko, root)
     edited_worksheet(folder)
-    histories(folder)
+    batch = folder / f"lot-{batch_size}"
+    histories(folder, batch, batch_size, ko)
     results: dict[str, dict] = {}
-    for name, case in cases(folder).items():
+    for name, case in cases(folder, batch).items():
         runs = []
         try:
             for _ in range(repetitions):
@@ -391,6 +439,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ko", type=float, default=0.1, help="part des passages refusés")
     parser.add_argument("--repetitions", type=int, default=3, help="mesures par cas (médiane)")
     parser.add_argument(
+        "--lot-passages",
+        type=int,
+        default=BATCH_PASSAGES,
+        help="passages de chacun des 12 accusés mensuels du lot",
+    )
+    parser.add_argument(
         "--sortie",
         type=Path,
         default=HERE / "out",
@@ -402,7 +456,11 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "versions": versions(),
         "date": time.strftime("%Y-%m-%d %H:%M"),
-        "tailles": [run_size(n, args.ko, args.repetitions, args.sortie) for n in args.passages],
+        "lot": {"accuses": BATCH, "passages_par_accuse": args.lot_passages},
+        "tailles": [
+            run_size(n, args.ko, args.repetitions, args.sortie, args.lot_passages)
+            for n in args.passages
+        ],
     }
     (args.sortie / "resultats.json").write_text(
         json.dumps(report, ensure_ascii=False, indent=2), "utf-8"

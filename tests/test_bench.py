@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import os
 import sys
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
+from accuse.history.store import load
+from accuse.history.tracking import track
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.skipif(
@@ -27,7 +31,13 @@ def _bench():
 
 def test_bench_smoke(tmp_path: Path, capsys) -> None:
     assert (
-        _bench().main(["--passages", "300", "--repetitions", "1", "--sortie", str(tmp_path)]) == 0
+        _bench().main(
+            [
+                *("--passages", "300", "--repetitions", "1", "--sortie", str(tmp_path)),
+                *("--lot-passages", "500"),
+            ]
+        )
+        == 0
     )
     report = json.loads((tmp_path / "resultats.json").read_text("utf-8"))
     assert report["machine"]["coeurs"] >= 1
@@ -74,3 +84,17 @@ def test_bench_smoke(tmp_path: Path, capsys) -> None:
     assert (folder / "reexport.xml").is_file()
     assert (folder / "pair.xlsx").is_file()
     assert "plancher_xlsx" in capsys.readouterr().out
+    # The batch: twelve distinct monthly receipts of its own size (not copies of the set's),
+    # mostly the same holders from one month to the next, recorded whole by the timed command.
+    assert report["lot"] == {"accuses": 12, "passages_par_accuse": 500}
+    months = sorted((folder / "lot-500").glob("*.xml"))
+    assert [p.name[-12:-4] for p in months] == [f"2026{m:02d}15" for m in range(1, 13)]
+    ids = [set(etree.parse(str(p)).xpath("//idTechnique/text()")) for p in months]
+    assert all(len(month) == 500 for month in ids)
+    assert all(len(a & b) >= 400 for a, b in itertools.pairwise(ids))
+    recorded = load(folder / "historique-lot.sqlite").receipts
+    assert len(recorded) == 12
+    assert all(r.accepted_count + r.rejected_count == 500 for r in recorded)
+    assert all(45 <= r.rejected_count <= 55 for r in recorded)  # about 10 % each month
+    tracking = track(folder / "historique-lot.sqlite")
+    assert tracking.resolved and tracking.repeated  # corrected, and refused again
