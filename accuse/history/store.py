@@ -204,18 +204,18 @@ def _create_v3(conn: Connection) -> None:
 
 # Version 4: the rejections found without reading every passage (accuse suivi reads the
 # rejections, then the acceptances of the passages ever rejected, through this index). Partial:
-# only the rejected passages (a tenth, typically) are in it, so recording stays cheap.
-rejected_passages = Index(
-    "ix_passages_rejected",
-    passages.c.idTechnique,
-    sqlite_where=passages.c.status == "KO",
-    postgresql_where=passages.c.status == "KO",
-)
+# only the rejected passages (a tenth, typically) are in it, so recording barely pays for it.
+# Written as SQL (the same for SQLite and PostgreSQL): declared on the table, its
+# postgresql_where would load SQLAlchemy's PostgreSQL dialect in every command.
+REJECTED_INDEX = "ix_passages_rejected"
 
 
 def _create_v4(conn: Connection) -> None:
-    # Declared on `passages`, so a history created since version 4 already has it.
-    rejected_passages.create(conn, checkfirst=True)
+    quote = conn.dialect.identifier_preparer.quote
+    conn.exec_driver_sql(
+        f"CREATE INDEX IF NOT EXISTS {quote(REJECTED_INDEX)} ON {quote(passages.name)} "
+        f"({quote('idTechnique')}) WHERE {quote('status')} = 'KO'"
+    )
 
 
 # version -> step bringing the schema from version - 1 to it, run in one transaction.
