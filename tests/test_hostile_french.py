@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from accuse.fix.workbook import FIX_HEADER_ROW
 from tests.conftest import FIXTURES
 from tests.test_hostile import _ENGLISH, check_refused_output, run
 
@@ -96,8 +97,8 @@ def test_a_folder_given_as_the_reexport_target_is_told_in_french(tmp_path: Path)
 
     book = openpyxl.load_workbook(worksheet)
     sheet = book["À corriger"]
-    header = [c.value for c in sheet[1]]
-    sheet.cell(2, header.index("Prénom") + 1, "Corrigé")
+    header = [c.value for c in sheet[FIX_HEADER_ROW]]
+    sheet.cell(FIX_HEADER_ROW + 1, header.index("Prénom") + 1, "Corrigé")
     book.save(worksheet)
     folder = tmp_path / "un-dossier.csv"
     folder.mkdir()
