@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import TypeGuard
 
 from accuse.model import CellValue
@@ -83,3 +84,66 @@ def is_nill(value: CellValue) -> TypeGuard[str]:
 def is_blank(value: CellValue) -> bool:
     """Empty or NILL: the field carries no value either way."""
     return is_empty(value) or is_nill(value)
+
+
+# A whole date in one cell, as users type it: JJ/MM/AAAA with /, - or . (or spaces), a 2-digit
+# year, AAAA-MM-JJ, possibly followed by a time. Spaces are normalised before matching, so no
+# pattern has two quantifiers competing for the same characters.
+_WHOLE_DAY_FIRST = re.compile(r"(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{4}|\d{2})(?: \d{1,2}:\d{2}.*)?")
+_WHOLE_YEAR_FIRST = re.compile(r"(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})(?:[T ]\d{1,2}:\d{2}.*)?")
+_AROUND_SEPARATOR = re.compile(r" ?([/.\-]) ?")
+# Excel serials of 1900-01-01 .. 2099-12-31; a bare 1900..2099 reads as a year, not a serial.
+_WHOLE_SERIALS = range(2, 73051)
+_YEARS = range(1900, 2100)
+
+
+@dataclass(frozen=True)
+class WholeDate:
+    """What one cell holding a whole date gives: the date, or why it gives none."""
+
+    date: dt.date | None = None
+    # why the value is no date, as a clause that follows the value in a sentence
+    # (« la date de naissance « 31/02/1985 » n'existe pas »); None for a date or an empty cell
+    problem: str | None = None
+
+
+def whole_date(value: CellValue) -> WholeDate:
+    """A date cell, an Excel serial or a date typed as text, told apart from what is not one."""
+    if is_blank(value):
+        return WholeDate()
+    if isinstance(value, dt.datetime):
+        return WholeDate(value.date())
+    if isinstance(value, dt.date):
+        return WholeDate(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not float(value).is_integer():
+            return WholeDate(problem=_NOT_A_DATE)
+        number = int(value)
+        if number in _YEARS:
+            return WholeDate(problem="ne donne que l'année : indiquez la date entière (JJ/MM/AAAA)")
+        if number in _WHOLE_SERIALS:
+            return WholeDate(EXCEL_EPOCH + dt.timedelta(days=number))
+        return WholeDate(problem=_NOT_A_DATE)
+    if not isinstance(value, str):
+        return WholeDate(problem=_NOT_A_DATE)
+    text = _AROUND_SEPARATOR.sub(r"\1", " ".join(value.split()))
+    match = _WHOLE_DAY_FIRST.fullmatch(text)
+    if match:
+        day, month, year = (int(match.group(i)) for i in (1, 2, 3))
+        if len(match.group(3)) == 2:
+            return WholeDate(
+                problem=f"a une année sur 2 chiffres (« {match.group(3)} ») : 19{match.group(3)} "
+                f"ou 20{match.group(3)} ? Écrivez l'année sur 4 chiffres (JJ/MM/AAAA)"
+            )
+    else:
+        match = _WHOLE_YEAR_FIRST.fullmatch(text)
+        if match is None:
+            return WholeDate(problem=_NOT_A_DATE)
+        year, month, day = (int(match.group(i)) for i in (1, 2, 3))
+    try:
+        return WholeDate(dt.date(year, month, day))
+    except ValueError:
+        return WholeDate(problem="n'existe pas : vérifiez le jour et le mois (JJ/MM/AAAA)")
+
+
+_NOT_A_DATE = "n'est pas une date lisible : écrivez-la JJ/MM/AAAA (par exemple 15/03/1985)"

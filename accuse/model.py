@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -112,6 +113,13 @@ class Source:
     def value(self, row: SourceRow, key: str) -> CellValue:
         return row.get(self.columns, key)
 
+    def column_headers(self) -> dict[str, str]:
+        """Dictionary key -> the user's header of its column, where it has one."""
+        width = len(self.headers)
+        return {
+            k: self.headers[i] for k, i in self.columns.items() if i < width and self.headers[i]
+        }
+
     @property
     def duplicate_ids(self) -> dict[str, list[int]]:
         return {i: p for i, p in self.positions.items() if len(p) > 1}
@@ -136,3 +144,5 @@ class DiagnosisContext:
     source_positions: dict[str, list[int]] = field(default_factory=dict)  # id -> source rows
     columns: frozenset[str] = frozenset()  # dictionary keys the source has a column for
     action: FluxAction = "CREATION"  # a flux source's action
+    # dictionary key -> the user's header of that column, to name it as they spell it
+    headers: Mapping[str, str] = field(default_factory=dict)

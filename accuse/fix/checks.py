@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from accuse.cells import NILL_SPELLINGS, as_date, cell_text, is_empty, is_nill
+from accuse.cells import NILL_SPELLINGS, as_date, cell_text, is_blank, is_empty, is_nill, whole_date
 from accuse.model import CellValue, FluxAction, SchemaVersion
 from accuse.nir import mask, parse
-from accuse.reference.fields import Field, by_key
+from accuse.reference.fields import Field, by_key, composites
 from accuse.reference.template import portal_spellings
 
 NIL = object()  # the value of a nillable element written xsi:nil="true"
@@ -256,9 +256,19 @@ def converted(
         )
         choice = "titulaire"
         keys = [k for k in keys if k != "nir"] + list(_branch_keys("titulaire"))
+    # A whole « Date de naissance » column gives day, month and year: its problems are its own.
+    wholes = {k: c.key for c in composites() if c.key in values for k in c.donne}
     for key in keys:
         value = values.get(key)
+        whole = wholes.get(key)
         try:
+            if whole is not None and not is_blank(values[whole]):
+                why = whole_date(values[whole]).problem
+                if why is not None:
+                    shown = cell_text(values[whole]).strip()
+                    raise FieldError(
+                        f"{by_key()[whole].designation} « {shown} » {why}.", "XSD_FORMAT"
+                    )
             if key in _REQUIRED_IN_BRANCH[choice] and is_empty(value):
                 raise FieldError(f"champ obligatoire vide ({_BRANCH_NAMES[choice]}).", "XSD_ABSENT")
             if key in ("codeInsee", "codePostal"):
@@ -266,7 +276,9 @@ def converted(
             else:
                 result[key] = xsd_value(key, value)
         except FieldError as error:
-            problems.append(Problem(position, identifier, key, str(error), error.family))
+            problem = Problem(position, identifier, whole or key, str(error), error.family)
+            if problem not in problems:
+                problems.append(problem)
     return result, problems
 
 

@@ -64,7 +64,7 @@ from accuse.model import CellValue, DiagnosisContext, SchemaVersion
 from accuse.output import atomic_target, check_not_input
 from accuse.pipeline.diagnosis import diagnose
 from accuse.read.sources.spreadsheet import SUFFIXES, check_container, check_extent
-from accuse.reference.fields import by_key, plain_name
+from accuse.reference.fields import by_key, plain_name, row_fields
 from accuse.reference.template import lists_sheet
 from accuse.text import formula_safe, inert, looks_like_formula
 
@@ -754,7 +754,7 @@ def _strip_controls(rows: list[ExportRow], headers: list[str], result: Result) -
 
 
 def _values(row: ExportRow, columns: dict[str, int]) -> dict[str, CellValue]:
-    return {key: row.values[i] for key, i in columns.items() if i < len(row.values)}
+    return row_fields(row.values, columns)
 
 
 def _check(rows: list[ExportRow], columns: dict[str, int], version: SchemaVersion) -> list[Problem]:
@@ -790,7 +790,7 @@ def _still_refused(
 ) -> list[Problem]:
     """The analysis's own row diagnosis, run again on each corrected row: a value that still
     carries the cause of its refusal is a problem; a mere suspicion is a warning."""
-    context = DiagnosisContext(columns=frozenset(columns))
+    context = DiagnosisContext(columns=frozenset(columns), headers=result.headers)
     already = {(p.position, p.champ) for p in found}
     problems: list[Problem] = []
     for row in rows:

@@ -44,7 +44,7 @@ from accuse.pipeline.diagnosis import certification_coherence, predict
 from accuse.progress import SILENT, Progress
 from accuse.read.sources import read_source
 from accuse.reference.catalogue import Catalogue
-from accuse.reference.fields import by_key
+from accuse.reference.fields import by_key, row_fields
 from accuse.reference.rules import Gravite, verification_data
 
 Verdict = Literal["pret", "a_corriger"]
@@ -113,8 +113,8 @@ class Verification:
 
 
 def row_values(source: Source, row: SourceRow) -> dict[str, CellValue]:
-    """A row's cells by dictionary key."""
-    return {k: row.values[i] for k, i in source.columns.items() if i < len(row.values)}
+    """A row's cells by dictionary key (and the fields a whole birth-date column gives)."""
+    return row_fields(row.values, source.columns)
 
 
 def _letter(index: int) -> str:
@@ -366,7 +366,9 @@ class _RowChecks:
     def _start(self, source: Source) -> None:
         self._source = source
         action: FluxAction = source.action or "CREATION"
-        self.context = DiagnosisContext(columns=frozenset(source.columns), action=action)
+        self.context = DiagnosisContext(
+            columns=frozenset(source.columns), action=action, headers=source.column_headers()
+        )
         self.creating = action == "CREATION"
         self.deadlines = source.action != "SUPPRESSION"
         # XSD 1.1.5 made these optional; the portal still wants them to create a passage.

@@ -22,6 +22,7 @@ from accuse.fix.fluxwriter import FluxHeader, build_flux, serialise, validation_
 from accuse.model import CellValue, Source
 from accuse.output import atomic_target, check_not_input
 from accuse.read.sources import read_source
+from accuse.reference.fields import row_fields
 from accuse.text import inert
 
 HEADER_OPTIONS = {
@@ -66,7 +67,7 @@ def read_ids(path: Path) -> list[str]:
 def _values(source: Source, identifier: str) -> tuple[int, dict[str, CellValue]]:
     row = source.row_for(identifier)
     assert row is not None
-    return row.position, {key: source.value(row, key) for key in source.columns}
+    return row.position, row_fields(row.values, source.columns)
 
 
 def _header(

@@ -309,6 +309,7 @@ def _receipt(path: Path) -> None:
 
 
 def field_element(key: str) -> str:
-    """The XSD element name of a dictionary key (idClientEmetteur -> idClient)."""
+    """The XSD element name of a dictionary key (idClientEmetteur -> idClient); the key itself
+    for a column outside the XSD (dateNaissance, a whole birth date)."""
     field = by_key().get(key)
-    return field.element if field else key
+    return field.element if field and field.element else key

@@ -28,6 +28,7 @@ from accuse.progress import SILENT, Progress
 from accuse.read.receipt import parse_receipt
 from accuse.read.sources import prefetch_source, read_source
 from accuse.reference.catalogue import Catalogue, CatalogueEntry, Classification, load_catalogue
+from accuse.reference.fields import row_fields, used_composites
 from accuse.text import inert
 
 if TYPE_CHECKING:
@@ -118,13 +119,10 @@ class Analysis:
         return [(entries[c], counts[c]) for c in codes]
 
     def row_values(self, row: SourceRow) -> dict[str, CellValue]:
-        """A source row by dictionary key, for the columns the source has."""
+        """A source row by dictionary key, for the columns the source has (and the fields a
+        whole « Date de naissance » column gives)."""
         assert self.source is not None
-        values, width = row.values, len(row.values)
-        return {
-            key: values[index] if index < width else None
-            for key, index in self.source.columns.items()
-        }
+        return row_fields(row.values, self.source.columns)
 
     def to_dataframe(self) -> pd.DataFrame:
         """One row per rejected passage, in receipt order: its family, what the diagnosis saw
@@ -146,6 +144,7 @@ class Analysis:
         ]
         columns = self.source.columns if self.source is not None else {}
         keys = [k for k in sorted(columns, key=columns.__getitem__) if k not in base]
+        keys += [k for f in used_composites(columns) for k in f.donne]
         records = []
         for rejected in self.rejected:
             entry = rejected.classification.entry
@@ -263,6 +262,7 @@ def _passages(analysis: Analysis) -> None:
         source_positions=source.positions if source is not None else {},
         columns=frozenset(source.columns) if source is not None else frozenset(),
         action=(source.action or "CREATION") if source is not None else "CREATION",
+        headers=source.column_headers() if source is not None else {},
     )
     cache: dict[str, Classification] = {}
     for passage in receipt.rejected:

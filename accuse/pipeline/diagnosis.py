@@ -15,13 +15,13 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from accuse.cells import NILL_SPELLINGS, as_date, is_nill
+from accuse.cells import NILL_SPELLINGS, as_date, is_nill, whole_date
 from accuse.model import CellValue, DiagnosisContext, Finding
 from accuse.nir import Nir
 from accuse.nir import mask as mask_nir
 from accuse.nir import parse as parse_nir
 from accuse.reference import geo
-from accuse.reference.fields import designation
+from accuse.reference.fields import composites, designation
 from accuse.text import fold
 
 LEVEL1 = ("nomNaissance", "prenom1", "sexe", "anneeNaissance")
@@ -56,6 +56,10 @@ class Row:
     def columns_known(self) -> bool:
         """Whether the source was read at all: without it, absent columns prove nothing."""
         return bool(self.values) or bool(self.context.columns)
+
+    def whole(self, key: str) -> str | None:
+        """The composite column (a whole « Date de naissance ») this row's ``key`` comes from."""
+        return next((c.key for c in composites() if key in c.donne and c.key in self.values), None)
 
 
 def _as_text(value: CellValue) -> str | None:
@@ -109,11 +113,19 @@ def _de(name: str | None) -> str:
 
 def _missing(row: Row, keys: Iterable[str], why: str) -> list[Finding]:
     """Empty or absent fields. An absent column is only reported when the source was read."""
-    found = []
+    found: list[Finding] = []
     for key in keys:
         if row.raw(key) is not None:
             continue
-        if row.has_column(key):
+        whole = row.whole(key)
+        if whole is not None:
+            # One sentence for the whole column; an unreadable one is _whole_dates' to tell.
+            said = Finding(
+                whole, f"{_cap(_said(whole))} est vide{_marker(row.values[whole])} : {why}"
+            )
+            if row.raw(whole) is None and said not in found:
+                found.append(said)
+        elif row.has_column(key):
             shown = _marker(row.values.get(key))
             found.append(Finding(key, f"{_cap(_said(key))} est vide{shown} : {why}"))
         elif row.columns_known():
@@ -204,12 +216,22 @@ def _discriminators(row: Row) -> list[Finding]:
 def _generic_missing(row: Row) -> list[Finding]:
     """For unknown messages: only mandatory fields left empty in an existing column (for a
     SUPPRESSION or a passage identified by its NIR, only what its branch holds)."""
-    found = []
+    found: list[Finding] = []
     keys: tuple[str, ...] = GENERIC_MANDATORY
     if row.context.action == "SUPPRESSION" or _uses_nir(row):
         keys = ("nomNaissance",) if _uses_nir(row) else ()
     for key in keys:
-        if key in row.values and row.raw(key) is None:
+        whole = row.whole(key)
+        if whole is not None:
+            if row.raw(whole) is None and all(f.champ != whole for f in found):
+                found.append(
+                    Finding(
+                        whole,
+                        f"{_cap(_said(whole))} est vide{_marker(row.values[whole])} : c'est une "
+                        "donnée obligatoire, ce qui peut expliquer le refus.",
+                    )
+                )
+        elif key in row.values and row.raw(key) is None:
             found.append(
                 Finding(
                     key,
@@ -522,6 +544,25 @@ def _birth_year(row: Row) -> list[Finding]:
             )
         ]
     return []
+
+
+def _whole_dates(row: Row) -> list[Finding]:
+    """A whole « Date de naissance » column whose cell gives no date (31/02/1985, 15/03/85)."""
+    found = []
+    for composite in composites():
+        raw = row.raw(composite.key)
+        problem = whole_date(raw).problem if raw is not None else None
+        if problem is not None:
+            header = row.context.headers.get(composite.key)
+            column = f" (colonne « {header} »)" if header else ""
+            found.append(
+                Finding(
+                    composite.key,
+                    f"{_cap(_said(composite.key))} « {_as_text(raw)} »{column} {problem}.",
+                    sure=True,
+                )
+            )
+    return found
 
 
 def _day_month(row: Row, swap: bool) -> list[Finding]:
@@ -1275,6 +1316,7 @@ def _nir_place(row: Row) -> list[Finding]:
 
 NIR_LEVEL1: tuple[Check, ...] = (_nir_format, _nir_sex_year)
 IDENTITY: tuple[Check, ...] = (
+    _whole_dates,
     _missing_level1,
     _names,
     _first_names,
@@ -1320,7 +1362,13 @@ FAMILIES: dict[str, tuple[Check, ...]] = {
 
 
 # A refusal about the NIR branch has never been seen: any NIR problem may be its cause.
-UNKNOWN_CHECKS: tuple[Check, ...] = (_generic_missing, _nir_format, _nir_sex_year, _nir_month)
+UNKNOWN_CHECKS: tuple[Check, ...] = (
+    _whole_dates,
+    _generic_missing,
+    _nir_format,
+    _nir_sex_year,
+    _nir_month,
+)
 
 
 def diagnose(
@@ -1332,8 +1380,11 @@ def diagnose(
     if code == "DOUBLON":
         return _doublon(row, idTechnique)
     found: list[Finding] = []
+    wholes = {c.key for c in composites()}
     for check in FAMILIES.get(code, UNKNOWN_CHECKS):
         for finding in check(row):
+            if finding.champ in wholes and any(f.champ == finding.champ for f in found):
+                continue  # a whole date column is empty or unreadable: said once
             if finding not in found:
                 found.append(finding)
     return found

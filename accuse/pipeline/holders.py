@@ -18,7 +18,7 @@ from accuse.errors import InputError
 from accuse.model import CellValue, Source, SourceRow
 from accuse.pipeline.analysis import Analysis, RejectedRow
 from accuse.reference.catalogue import CatalogueEntry
-from accuse.reference.fields import field_for_header
+from accuse.reference.fields import field_for_header, row_fields
 from accuse.reference.identity import holder_mail_data
 from accuse.text import header_key
 
@@ -182,8 +182,10 @@ def _request(
     family_fields = set(entry.champs)
     flagged_fields = {f.champ for f in rejected.findings if f.champ}
     lines = []
-    for spec in holder_mail_data().lines:
-        values = tuple(_deposited(source.value(row, key)) for key in spec.keys)
+    specs = holder_mail_data().lines
+    fields = row_fields(row.values, source.columns, only=[k for s in specs for k in s.keys])
+    for spec in specs:
+        values = tuple(_deposited(fields.get(key)) for key in spec.keys)
         filled = any(v is not None for v in values)
         lines.append(
             IdentityLine(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from accuse.model import FLUX_FEATURES, Source
 from accuse.pipeline.analysis import Analysis
-from accuse.reference.fields import by_key
+from accuse.reference.fields import by_key, used_composites
 from accuse.text import header_key, plural
 
 # What "redeposer" in the catalogue means, as every presentation says it.
@@ -48,11 +48,28 @@ def understood_columns(source: Source) -> list[tuple[str, str, str]]:
     if source.kind == "flux":
         return []
     found = []
+    used = used_composites(source.columns)
     for key, index in sorted(source.columns.items(), key=lambda item: item[1]):
         header = source.headers[index] if index < len(source.headers) else ""
         field = by_key().get(key)
-        if field is not None:
-            found.append((header, key, f"{field.label} ({field.id})"))
+        if field is None:
+            continue
+        if field.donne:
+            ids = ", ".join(by_key()[k].id for k in field.donne)
+            if field in used:
+                found.append((header, key, f"{field.lu_comme} ({ids})"))
+            else:
+                split = [
+                    f"« {source.headers[source.columns[k]]} »"
+                    for k in field.donne
+                    if k in source.columns and source.columns[k] < len(source.headers)
+                ]
+                said = f"{field.lu_comme}, non lue : {', '.join(split)} " + (
+                    "ont priorité" if len(split) > 1 else "a priorité"
+                )
+                found.append((header, key, said))
+        else:
+            found.append((header, key, f"{field.label} ({field.id})" if field.id else field.label))
     return found
 
 
@@ -82,8 +99,8 @@ def columns_sentence(source: Source) -> str | None:
 
 def _spells_its_field(header: str, key: str) -> bool:
     field = by_key().get(key)
-    if field is None:
-        return False
+    if field is None or field.donne:
+        return False  # a whole date read as three fields is always worth saying
     names = {header_key(n) for n in (field.key, field.label, field.nom) if n}
     return header_key(header) in names
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
+from accuse.cells import whole_date
+from accuse.model import CellValue
 from accuse.text import fold, header_key
 
 # The deposit schema's namespace, the same in XSD 1.1.2 and 1.1.5.
@@ -38,6 +41,8 @@ class Field:
     nom: str = ""
     designation: str = ""
     mots: tuple[frozenset[str], ...] = field(default=())
+    donne: tuple[str, ...] = ()  # type composite: the fields this one column holds together
+    lu_comme: str = ""  # type composite: what the column is understood as, in the summary
 
 
 @cache
@@ -49,6 +54,7 @@ def dictionary() -> tuple[Field, ...]:
         entry = dict(entry)
         entry["valeurs"] = tuple(entry.get("valeurs", ()))
         entry["alias"] = tuple(entry.get("alias", ()))
+        entry["donne"] = tuple(entry.get("donne", ()))
         entry["mots"] = tuple(frozenset(words) for words in entry.get("mots", ()))
         fields.append(Field(**entry))
     return tuple(fields)
@@ -57,6 +63,64 @@ def dictionary() -> tuple[Field, ...]:
 @cache
 def by_key() -> dict[str, Field]:
     return {f.key: f for f in dictionary()}
+
+
+@cache
+def composites() -> tuple[Field, ...]:
+    """The fields that stand for one column of the user's holding several fields together."""
+    return tuple(f for f in dictionary() if f.donne)
+
+
+def used_composites(columns: Collection[str]) -> tuple[Field, ...]:
+    """The composite columns a file has that give its fields: only when the file has no column
+    of its own for any of them (the template's split columns win over a whole one)."""
+    return tuple(
+        f for f in composites() if f.key in columns and not any(k in columns for k in f.donne)
+    )
+
+
+def set_aside_composites(columns: Collection[str]) -> tuple[Field, ...]:
+    """The composite columns a file has but does not read, its split columns winning."""
+    return tuple(f for f in composites() if f.key in columns and f not in used_composites(columns))
+
+
+def row_fields(
+    values: Sequence[CellValue], columns: Mapping[str, int], only: Iterable[str] | None = None
+) -> dict[str, CellValue]:
+    """A row's cells by dictionary key, with the fields a whole column gives split out of it
+    (a « Date de naissance » gives jour, mois and année, None each when the cell is empty or
+    no date: the composite's own key keeps the cell, to say why). ``only``: just these keys."""
+    width = len(values)
+    wanted = columns.keys() if only is None else [k for k in only if k in columns]
+    found = {k: values[columns[k]] if columns[k] < width else None for k in wanted}
+    for composite in set_aside_composites(columns):
+        found.pop(composite.key, None)
+    for composite in used_composites(columns):
+        index = columns[composite.key]
+        cell = values[index] if index < width else None
+        found[composite.key] = cell
+        day = whole_date(cell).date
+        parts = (day.day, day.month, day.year) if day is not None else (None, None, None)
+        for key, part in zip(composite.donne, parts, strict=True):
+            found[key] = part
+    return found
+
+
+def composite_giving(key: str, columns: Collection[str]) -> str | None:
+    """The composite column of a file that gives ``key``, when it is read for it."""
+    return next((f.key for f in used_composites(columns) if key in f.donne), None)
+
+
+def with_composites(keys: Iterable[str], columns: Collection[str]) -> set[str]:
+    """Field keys, with the composite column that gives any of them, and the fields a marked
+    composite gives: what to highlight, in the user's columns or field by field."""
+    marked = set(keys)
+    for composite in used_composites(columns):
+        if composite.key in marked:
+            marked.update(composite.donne)
+        elif marked.intersection(composite.donne):
+            marked.add(composite.key)
+    return marked
 
 
 @cache

@@ -38,7 +38,7 @@ from accuse.pipeline.summary import (
     verdict,
 )
 from accuse.reference.catalogue import CatalogueEntry
-from accuse.reference.fields import dictionary
+from accuse.reference.fields import composite_giving, dictionary, row_fields, with_composites
 from accuse.render.chart import BarChart, bar_chart
 from accuse.render.suivi import REPEAT_ADVICE
 from accuse.text import inert
@@ -210,7 +210,8 @@ class _RowBuilder:
         text = inert(mask(value)) if key == "nir" else _shown(value)
         if not text:
             # Empty cell and no such column are not the same advice.
-            absent = self.source is not None and key not in self.source.columns
+            columns = self.source.columns if self.source is not None else {}
+            absent = key not in columns and composite_giving(key, columns) is None
             text = "(colonne absente de votre fichier)" if absent else "(vide)"
         return Item(self.labels.get(key, key), ((text, key in marked),))
 
@@ -221,6 +222,8 @@ class _RowBuilder:
     def build(self, rejected: RejectedRow) -> RowView:
         entry = rejected.classification.entry
         marked = set(entry.champs) | {f.champ for f in rejected.findings if f.champ}
+        if self.source is not None:
+            marked = with_composites(marked, self.source.columns)
         holder: list[Item] = []
         birth: list[Item] = []
         others: list[Item] = []
@@ -269,7 +272,7 @@ class _RowBuilder:
         # Only the fields shown: Analysis.row_values would read every column of every row.
         assert self.source is not None
         keys = (*_HOLDER, *_BIRTH_DATE, *_BIRTH, *champs)
-        return {k: self.source.value(row, k) for k in keys if k in self.source.columns}
+        return row_fields(row.values, self.source.columns, only=keys)
 
     def _birth_date(self, values: dict[str, CellValue], marked: set[str]) -> Item:
         parts: list[Part] = []

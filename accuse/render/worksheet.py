@@ -43,7 +43,7 @@ from accuse.output import atomic_target
 from accuse.pipeline.analysis import Analysis, RejectedRow
 from accuse.pipeline.summary import REDEPOSER, totals, verdict
 from accuse.reference.catalogue import CatalogueEntry
-from accuse.reference.fields import by_key
+from accuse.reference.fields import by_key, with_composites
 from accuse.text import inert
 
 SHEET_SUMMARY = "Synthèse"
@@ -305,7 +305,7 @@ def _fix_sheet(
             shown = (carry.cells + [None] * len(keys))[: len(keys)]
             written = row_fingerprint(shown)
         prints[line.row.position] = (original, written)
-        marked = line.champs
+        marked = with_composites(line.champs, source.columns)
         # The hot loop of a 20,000-row worksheet: plain text, the common case, goes straight in.
         for index, value in enumerate(shown):
             highlighted = keys[index] in marked
