@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import openpyxl
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -21,7 +22,14 @@ from tests.history_support import Deposit, Holder
 
 pytest_plugins = ["tests.postgres"]
 
+# The day each test runs on, set when the test starts (never at import: a session that
+# crosses midnight would compare dates of two different days).
 TODAY = dt.date.today()
+
+
+@pytest.fixture(autouse=True)
+def _today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(f"{__name__}.TODAY", dt.date.today())
 
 
 def ago(days: int) -> dt.date:
@@ -44,20 +52,21 @@ def resolved(tracking: Tracking) -> dict[str, bool]:
     return {p.idTechnique: p.as_doublon for p in tracking.resolved}
 
 
-A = Holder("A-1", "Lefebvre", "Léa", "RNCP34567", ago(80))  # deadline in about 10 days
-B = Holder("B-2", '=HYPERLINK("x")', "Paul", "RS5678", ago(200))  # long past its deadline
-D = Holder("D-4", "Martin", "Thomas", "RNCP36129", ago(10).isoformat())  # AAAA-MM-JJ text
-
-KO_THEN_FIXED = [
-    Deposit("r1", {"A-1": "N1", "B-2": "N2"}, ["C-3"], holders=[A, B], days_ago=60),
-    Deposit("r2", {"B-2": "N1"}, ["A-1", "C-3"], holders=[B], days_ago=30),
-    # A new rejection; E-5 is not in the source given, so its deadline is unknown.
-    Deposit("r3", {"D-4": "DATES", "E-5": "N1"}, [], holders=[D], days_ago=5),
-]
+def ko_then_fixed() -> list[Deposit]:
+    """Three deposits, their dates counted back from the test's own day."""
+    a = Holder("A-1", "Lefebvre", "Léa", "RNCP34567", ago(80))  # deadline in about 10 days
+    b = Holder("B-2", '=HYPERLINK("x")', "Paul", "RS5678", ago(200))  # long past its deadline
+    d = Holder("D-4", "Martin", "Thomas", "RNCP36129", ago(10).isoformat())  # AAAA-MM-JJ text
+    return [
+        Deposit("r1", {"A-1": "N1", "B-2": "N2"}, ["C-3"], holders=[a, b], days_ago=60),
+        Deposit("r2", {"B-2": "N1"}, ["A-1", "C-3"], holders=[b], days_ago=30),
+        # A new rejection; E-5 is not in the source given, so its deadline is unknown.
+        Deposit("r3", {"D-4": "DATES", "E-5": "N1"}, [], holders=[d], days_ago=5),
+    ]
 
 
 def test_replay_of_a_sequence_of_receipts(store: str, tmp_path: Path) -> None:
-    r1, r2, r3 = KO_THEN_FIXED
+    r1, r2, r3 = ko_then_fixed()
 
     assert view(store).receipts == []
 
@@ -148,7 +157,7 @@ def test_most_overdue_first_then_soonest(tmp_path: Path) -> None:
 
 
 def _replayed(tmp_path: Path, store: str) -> None:
-    for deposit in KO_THEN_FIXED:
+    for deposit in ko_then_fixed():
         record(deposit.analyse(tmp_path), store)
 
 
@@ -288,7 +297,7 @@ def test_command_refuses_a_bad_workbook_name_and_an_input(tmp_path: Path) -> Non
 
 def test_record_analysis_notes(tmp_path: Path) -> None:
     store = str(tmp_path / "h.sqlite")
-    analysis = KO_THEN_FIXED[0].analyse(tmp_path)
+    analysis = ko_then_fixed()[0].analyse(tmp_path)
     assert record_analysis(analysis, store, True) == (
         "Historique : accusé non enregistré (--sans-historique)."
     )
@@ -302,7 +311,7 @@ def test_record_analysis_notes(tmp_path: Path) -> None:
 
 def test_record_analysis_note_when_the_source_comes_later(tmp_path: Path) -> None:
     store = str(tmp_path / "h.sqlite")
-    receipt, source = KO_THEN_FIXED[0].write(tmp_path)
+    receipt, source = ko_then_fixed()[0].write(tmp_path)
     record_analysis(analyse(receipt), store, False)
     note = record_analysis(analyse(receipt, source), store, False)
     assert "y ont été ajoutées pour 2 passages refusés." in note
