@@ -143,6 +143,42 @@ def test_one_draft_per_identity_refusal_with_an_address(tmp_path: Path) -> None:
         )
 
 
+def test_one_draft_and_one_mailing_line_per_holder(tmp_path: Path) -> None:
+    # K5's row (1960049) made the same person as K4's (1960034), refused for another
+    # certification; K3 (1960020), another person, shares K4's address.
+    with (FIXTURES / "source.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter=";"))
+    k4 = next(row for row in rows if row[0] == "1960034")
+    same = {h: v for h, v in zip(rows[0], k4, strict=True) if h != "Id Technique"}
+    same.update({"Type": "RS", "Code": "RS5678"})
+    address = "titulaire12@exemple.fr"  # K4's, line 13
+    source = csv_source(
+        tmp_path,
+        addresses={"1960049": address.upper(), "1960020": address},
+        changes={"1960049": same},
+    )
+    result = run(RECU, "--source", source)
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "accuse-recu-courriels"
+    found = drafts(folder)
+    assert sorted(found) == [8, 13, 21]  # K3, K4 with K5, K6
+    assert "Brouillons de courriel : 3" in result.stdout
+    assert "lignes 13, 18 — Bastien Blanc (ids 1960034, 1960049)" in result.stdout
+    both = found[13]
+    assert both["Subject"].startswith("Vos certifications RNCP34567 et RS5678 :")
+    body = both.get_content().replace("\r\n", "\n")
+    assert "les certifications RNCP34567 et RS5678 que vous avez obtenues" in body
+    assert "Références de vos dossiers : 1960034 (RNCP34567), 1960049 (RS5678)" in body
+    assert body.count("Nom de naissance : Blanc") == 1
+    # K5's family (birthplace level) asks to check what K4's does not.
+    assert re.search(r"Commune de naissance : Annecy +<- à vérifier", body)
+    # K3 shares the address but is someone else: a draft of their own.
+    assert found[8]["To"] == address and "Bonjour Léa Lefebvre," in found[8].get_content()
+    merged = mailing(folder)
+    assert sorted(m["Courriel"] for m in merged) == sorted(f["To"] for f in found.values())
+    assert len(merged) == 3
+
+
 def test_body_shows_the_deposited_identity_and_what_to_check(tmp_path: Path) -> None:
     result = run(RECU, "--source", csv_source(tmp_path))
     assert result.exit_code == 0, result.output
@@ -416,6 +452,8 @@ DOCUMENTED = [
     "identifiant",
     "ligne",
     "courriel",
+    "passages",
+    "certifications",
 ]
 
 

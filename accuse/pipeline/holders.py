@@ -96,6 +96,13 @@ class HolderRequest:
                 return line.values[line.keys.index(key)]
         return None
 
+    @property
+    def holder(self) -> tuple[object, ...]:
+        """Who the request goes to: one address and one identity as deposited. Two refusals of
+        the same holder make one draft; never two people sharing an address."""
+        address = self.address.casefold() if self.address is not None else None
+        return (address, *(line.values for line in self.identity))
+
 
 @dataclass(frozen=True)
 class OtherRefusal:
@@ -117,6 +124,15 @@ class MailPlan:
     @property
     def drafts(self) -> list[HolderRequest]:
         return [r for r in self.requests if r.address is not None]
+
+    @property
+    def holders(self) -> list[tuple[HolderRequest, ...]]:
+        """The requests with an address, one group per holder (several refused passages of one
+        person), in the order of their first request."""
+        groups: dict[tuple[object, ...], list[HolderRequest]] = {}
+        for request in self.drafts:
+            groups.setdefault(request.holder, []).append(request)
+        return [tuple(group) for group in groups.values()]
 
     @property
     def unmailed(self) -> list[HolderRequest]:

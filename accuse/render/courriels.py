@@ -53,11 +53,16 @@ _EML_POLICY = default_policy.clone(linesep="\r\n")
 
 @dataclass(frozen=True)
 class Draft:
-    request: HolderRequest
+    request: HolderRequest  # the holder's first refused passage
     address: str
     name: str
     subject: str
     body: str
+    others: tuple[HolderRequest, ...] = ()  # the same holder's other refused passages
+
+    @property
+    def requests(self) -> tuple[HolderRequest, ...]:
+        return (self.request, *self.others)
 
     @property
     def filename(self) -> str:
@@ -105,18 +110,35 @@ def certification_text(request: HolderRequest) -> str:
     return code or kind
 
 
-def template_context(request: HolderRequest) -> dict[str, object]:
-    """The variables a template sees (documented in the README): one holder's, nothing else."""
+def template_context(
+    request: HolderRequest, others: Sequence[HolderRequest] = ()
+) -> dict[str, object]:
+    """The variables a template sees (documented in the README): one holder's, nothing else.
+    ``others``: the same holder's other refused passages (same address, same identity)."""
+    every = (request, *others)
     lines = [
         {
             "libelle": line.label,
             "valeur": line_text(line),
             "renseigne": line.filled,
-            "a_verifier": line.concerned or line.flagged,
-            "signale": line.flagged,
+            "a_verifier": any(r.identity[i].concerned or r.identity[i].flagged for r in every),
+            "signale": any(r.identity[i].flagged for r in every),
         }
-        for line in request.identity
+        for i, line in enumerate(request.identity)
     ]
+    passages = [
+        {
+            "identifiant": shown(r.idTechnique),
+            "certification": certification_text(r),
+            "famille": r.family.code,
+            "famille_titre": r.family.titre,
+            "ligne": r.position,
+        }
+        for r in every
+    ]
+    names = list(dict.fromkeys(text for r in every if (text := certification_text(r))))
+    certifications = " et ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else ""
+    certifications = certifications or "".join(names)
 
     def value(key: str) -> str:
         found = request.value(key)
@@ -135,6 +157,8 @@ def template_context(request: HolderRequest) -> dict[str, object]:
         "identifiant": shown(request.idTechnique),
         "ligne": request.position,
         "courriel": request.address or "",
+        "passages": passages,
+        "certifications": certifications,
     }
 
 
@@ -180,7 +204,10 @@ def _template_error(error: Exception, template: str, user_folder: Path) -> Input
 
 
 def render_draft(
-    request: HolderRequest, environment: jinja2.Environment, user_folder: Path | None
+    request: HolderRequest,
+    environment: jinja2.Environment,
+    user_folder: Path | None,
+    others: Sequence[HolderRequest] = (),
 ) -> Draft:
     assert request.address is not None
     names = _template_names(request.family.code)
@@ -188,7 +215,7 @@ def render_draft(
     own = None
     if user_folder is not None:
         own = next((n for n in names if (user_folder / n).is_file()), None)
-    context = template_context(request)
+    context = template_context(request, others)
     try:
         text = environment.select_template(names).render(context)
     except (jinja2.TemplateError, UnicodeDecodeError) as error:
@@ -198,7 +225,7 @@ def render_draft(
     where = user_folder / own if user_folder is not None and own else Path(BASE_TEMPLATE)
     subject, body = _split(text.replace("\r\n", "\n"), where)
     name = " ".join(str(context[k]) for k in ("prenom", "nom") if context[k])
-    return Draft(request, request.address, name, subject, body)
+    return Draft(request, request.address, name, subject, body, tuple(others))
 
 
 def _split(text: str, template: Path) -> tuple[str, str]:
@@ -218,12 +245,13 @@ def _split(text: str, template: Path) -> tuple[str, str]:
 
 
 def render_drafts(plan: MailPlan, user_folder: Path | None = None) -> list[Draft]:
-    """Every draft, worded before anything is written (a bad template writes nothing).
+    """Every draft, one per holder, worded before anything is written (a bad template writes
+    nothing). A holder refused for several passages gets one draft that lists them all.
 
     ``user_folder``: where the user's own templates are (the CLI gives their accuse folder,
     ``user_config_folder()``); None, the shipped templates only."""
     environment = template_environment(user_folder)
-    return [render_draft(request, environment, user_folder) for request in plan.drafts]
+    return [render_draft(group[0], environment, user_folder, group[1:]) for group in plan.holders]
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -348,10 +376,15 @@ def _one_line(text: str) -> str:
     return inert(text).replace("\n", "\\u000a").replace("\t", "\\u0009")
 
 
-def _who(request: HolderRequest) -> str:
+def _who(request: HolderRequest, others: Sequence[HolderRequest] = ()) -> str:
     context = template_context(request)
     name = " ".join(str(context[k]) for k in ("prenom", "nom") if context[k])
-    return f"ligne {request.position} — {name or '(sans nom)'} (id {context['identifiant']})"
+    if not others:
+        return f"ligne {request.position} — {name or '(sans nom)'} (id {context['identifiant']})"
+    every = (request, *others)
+    lines = ", ".join(str(r.position) for r in every)
+    ids = ", ".join(shown(r.idTechnique) for r in every)
+    return f"lignes {lines} — {name or '(sans nom)'} (ids {ids})"
 
 
 def print_summary(outcome: MailDrafts, console: Console) -> None:
@@ -367,7 +400,7 @@ def print_summary(outcome: MailDrafts, console: Console) -> None:
         console.print(Text(f"Adresses lues dans la colonne « {header} ».", style="dim"))
     console.print(Text(f"  Brouillons de courriel : {len(drafts)}", style="green"))
     for draft in drafts[:DRAFTS_LISTED]:
-        console.print(Text(f"    {_who(draft.request)} : {draft.address}"))
+        console.print(Text(f"    {_who(draft.request, draft.others)} : {draft.address}"))
     if len(drafts) > DRAFTS_LISTED:
         console.print(
             Text(f"    … et {len(drafts) - DRAFTS_LISTED} autres (tous dans {MAILING_NAME}).")
