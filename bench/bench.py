@@ -250,13 +250,13 @@ def cases(folder: Path, batch: Path) -> dict[str, Case]:
         ),
         "generer_xlsx": Case(
             accuse("generer", "source-plat.xlsx", "--sans-historique", "--forcer", "-o", "g.xml"),
-            fresh=("g.xml",),
+            fresh=("g.xml", "g-*.xml"),
         ),
         "generer_modele": Case(
             accuse(
                 "generer", "source-modele.xlsx", "--sans-historique", "--forcer", "-o", "gm.xml"
             ),
-            fresh=("gm.xml",),
+            fresh=("gm.xml", "gm-*.xml"),
         ),
         "suivi_historique": Case(
             accuse("suivi", "--historique", "historique-suivi.sqlite", "--format", "json")
@@ -357,12 +357,13 @@ def histories(folder: Path, batch: Path, batch_size: int, ko: float) -> None:
 
 
 def _clear(folder: Path, names: tuple[str, ...]) -> None:
+    # Patterns too: generer splits a big flux into g-1.xml, g-2.xml… that a rerun must not meet.
     for name in names:
-        path = folder / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
+        for path in folder.glob(name):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
 
 
 def run_size(size: int, ko: float, repetitions: int, root: Path, batch_size: int) -> dict:
