@@ -13,8 +13,8 @@ import re
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from accuse.model import CellValue
@@ -143,11 +143,13 @@ def text_lines(text: str, width: float) -> int:
 
 
 class Formats:
-    """xlsxwriter formats, made once per combination (highlighted, number format)."""
+    """Cell formats, made once per combination (highlighted, number format), by an xlsxwriter
+    workbook or by the worksheet's own writer (accuse.render.xlsxfast), which takes the same
+    properties."""
 
-    def __init__(self, book: xlsxwriter.Workbook) -> None:
+    def __init__(self, book: Any) -> None:
         self._book = book
-        self._made: dict[tuple[str, bool], object] = {}
+        self._made: dict[tuple[str, bool], Any] = {}
         self.header = book.add_format(
             {"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF", "text_wrap": True}
         )
@@ -159,7 +161,7 @@ class Formats:
         )
         self.bold = book.add_format({"bold": True})
 
-    def get(self, kind: str, highlighted: bool) -> object:
+    def get(self, kind: str, highlighted: bool) -> Any:
         made = self._made.get((kind, highlighted))
         if made is None:
             spec: dict[str, object] = {"valign": "top"}
@@ -176,7 +178,7 @@ class Formats:
 
 
 def write_value(
-    sheet: Worksheet,
+    sheet: Worksheet | Any,
     row: int,
     column: int,
     value: CellValue,

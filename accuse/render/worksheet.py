@@ -1,8 +1,8 @@
 """corrections.xlsx: the rejected rows to fix, a summary, the unmatched ids, and bookkeeping.
 
-Written with xlsxwriter in constant-memory mode (rows go out in order, so 20,000 rejected rows
-stay fast and small in memory); every string goes through write_string, so a value such as
-"=cmd|' /C calc'!A0" or "+1" is text, never a formula. The hidden sheet keeps each row's
+Written with accuse.render.xlsxfast (rows go out in order, each cell becomes its XML as it is
+written: 20,000 rejected rows stay fast); every string goes through write_string, so a value
+such as "=cmd|' /C calc'!A0" or "+1" is text, never a formula. The hidden sheet keeps each row's
 original values and the source's fingerprint: `accuse reexporter` compares against it.
 """
 
@@ -12,17 +12,14 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-
-import xlsxwriter
-from xlsxwriter.worksheet import Worksheet
 
 from accuse.cells import NILL, as_date, cell_text
 from accuse.digest import file_digest
 from accuse.fix.checks import XSD_TO_TEMPLATE
 from accuse.fix.workbook import (
     BOOK_ROWS_MARK,
-    DATE_FORMAT,
     FIX_HEADER_ROW,
     FORMAT_VERSION,
     HEADER_ROW_KEY,
@@ -44,6 +41,7 @@ from accuse.pipeline.analysis import Analysis, RejectedRow
 from accuse.pipeline.summary import REDEPOSER, totals, verdict
 from accuse.reference.catalogue import CatalogueEntry
 from accuse.reference.fields import by_key, with_composites
+from accuse.render.xlsxfast import Sheet, Workbook
 from accuse.text import inert
 
 SHEET_SUMMARY = "Synthèse"
@@ -156,12 +154,34 @@ def worksheet_lines(analysis: Analysis) -> list[Line]:
 
 def shown_cells(source: Source, row: SourceRow, keys: list[str | None]) -> list[CellValue]:
     """A source row as the worksheet shows it, one cell per source column."""
-    values, kind = row.values, source.kind
-    count = len(values)
-    return [
-        display_value(key, values[index] if index < count else None, kind)
-        for index, key in enumerate(keys)
-    ]
+    kind = source.kind
+    values = row.values
+    width = len(keys)
+    shown = list(values[:width])
+    if len(shown) < width:
+        shown.extend([None] * (width - len(shown)))
+    # Only ids and codes held as numbers, and text dates, change: the other cells go as read.
+    for index, key, dates in _converted_columns(tuple(keys), kind):
+        value = shown[index]
+        if value is not None and (type(value) is str) == dates:
+            shown[index] = display_value(key, value, kind)
+    return shown
+
+
+@cache
+def _converted_columns(keys: tuple[str | None, ...], kind: str) -> list[tuple[int, str, bool]]:
+    """The columns :func:`display_value` may change: text fields (numbers become text), and
+    for a flux or a csv date fields (text becomes a date); True marks a date column."""
+    found = []
+    for index, key in enumerate(keys):
+        spec = by_key().get(key) if key else None
+        if spec is None or key is None:
+            continue
+        if spec.type == "texte":
+            found.append((index, key, False))
+        elif spec.type == "date" and kind in ("flux", "csv"):
+            found.append((index, key, True))
+    return found
 
 
 def _passage_lines(analysis: Analysis) -> list[Line]:
@@ -215,19 +235,7 @@ def write_worksheet(
     rows (by position) to show with the values the user typed in an earlier worksheet;
     ``run``: the identity of the run, shared with the report written beside it."""
     with atomic_target(Path(path), inputs) as temporary:
-        book = xlsxwriter.Workbook(
-            str(temporary),
-            {
-                # Held in memory, the sheet shares its strings (family titles, actions, names
-                # repeat from row to row): a quarter faster than streaming inline strings, for
-                # ~150 MB more at 20,000 rejected rows.
-                "constant_memory": False,
-                "strings_to_formulas": False,
-                "strings_to_numbers": False,
-                "strings_to_urls": False,
-                "default_date_format": DATE_FORMAT,
-            },
-        )
+        book = Workbook(temporary)
         formats = Formats(book)
         whole_file = analysis.receipt.shape == "rejet_fichier"
         lines = worksheet_lines(analysis)
@@ -242,7 +250,7 @@ def write_worksheet(
 
 
 def _fix_sheet(
-    book: xlsxwriter.Workbook,
+    book: Workbook,
     formats: Formats,
     analysis: Analysis,
     lines: list[Line],
@@ -282,19 +290,19 @@ def _fix_sheet(
     family_texts: dict[tuple[str, ...], tuple[str, str]] = {}
     for number, line in enumerate(lines, start=top + 1):
         cells = _prefix_cells(line, family_texts)
-        for column, value in enumerate(cells):
+        for column, cell in enumerate(cells):
             title = prefix[column]
-            if isinstance(value, int):
-                sheet.write_number(number, column, value, formats.top)
-            elif value:
+            if isinstance(cell, int):
+                sheet.write_number(number, column, cell, formats.top)
+            elif cell:
                 if title in _WRAPPED:
-                    sheet.write_string(number, column, value, formats.wrap)
-                    heights.add(number, [(str(value), widths[column])])
+                    sheet.write_string(number, column, cell, formats.wrap)
+                    heights.add(number, [(cell, widths[column])])
                 else:
-                    sheet.write_string(number, column, value, formats.top)
-        for offset, value in enumerate(line.extra):
-            if value is not None:
-                sheet.write_number(number, len(PREFIX) + offset, value, formats.top)
+                    sheet.write_string(number, column, cell, formats.top)
+        for offset, extra in enumerate(line.extra):
+            if isinstance(extra, int | float):  # the error's line and column, when known
+                sheet.write_number(number, len(PREFIX) + offset, extra, formats.top)
         if line.row is None:
             continue
         assert source is not None  # a line has a row only when a source was read
@@ -367,7 +375,7 @@ class _RowHeights:
             if lines > self.lines.get(row, 1):
                 self.lines[row] = lines
 
-    def apply(self, sheet: Worksheet) -> None:
+    def apply(self, sheet: Sheet) -> None:
         for row, lines in self.lines.items():
             sheet.set_row(row, LINE_HEIGHT * lines)
 
@@ -385,7 +393,7 @@ def _family_texts(entries: list[CatalogueEntry], made: dict) -> tuple[str, str]:
     return found
 
 
-def _prefix_cells(line: Line, made: dict) -> list[object]:
+def _prefix_cells(line: Line, made: dict) -> list[int | str | None]:
     titles, actions = _family_texts(line.entries, made)
     return [
         line.position,
@@ -402,7 +410,7 @@ def _unique(entries: Iterable[CatalogueEntry]) -> list[CatalogueEntry]:
 
 
 def _validations(
-    sheet: Worksheet, source: Source, keys: list[str | None], first: int, start: int, end: int
+    sheet: Sheet, source: Source, keys: list[str | None], first: int, start: int, end: int
 ) -> None:
     """Drop-down lists on rows ``start`` to ``end`` (counted from 0) of each enum column."""
     style = spelling(source)
@@ -431,7 +439,7 @@ def _validations(
         )
 
 
-def _summary_sheet(book: xlsxwriter.Workbook, formats: Formats, analysis: Analysis) -> None:
+def _summary_sheet(book: Workbook, formats: Formats, analysis: Analysis) -> None:
     sheet = book.add_worksheet(SHEET_SUMMARY)
     receipt, source = analysis.receipt, analysis.source
     t = totals(analysis)
@@ -494,7 +502,7 @@ def _redeposer(entry: CatalogueEntry) -> str:
     return REDEPOSER.get(entry.redeposer, entry.redeposer)
 
 
-def _doublons_sheet(book: xlsxwriter.Workbook, formats: Formats, analysis: Analysis) -> None:
+def _doublons_sheet(book: Workbook, formats: Formats, analysis: Analysis) -> None:
     """Passages refused as already stored, each with a cell for a new id: a "doublon" that is
     really another passage goes out again under the id typed there."""
     doublons = [r for r in analysis.rejected if not r.fixable and r.row is not None]
@@ -530,7 +538,7 @@ def _doublons_sheet(book: xlsxwriter.Workbook, formats: Formats, analysis: Analy
     sheet.freeze_panes(2, 0)
 
 
-def _unmatched_sheet(book: xlsxwriter.Workbook, formats: Formats, analysis: Analysis) -> None:
+def _unmatched_sheet(book: Workbook, formats: Formats, analysis: Analysis) -> None:
     sheet = book.add_worksheet(SHEET_UNMATCHED)
     sheet.set_column(0, 0, 30)
     sheet.set_column(1, 1, 36)
@@ -598,7 +606,7 @@ def source_metadata(source: Source) -> dict[str, object]:
 
 
 def _book_sheet(
-    book: xlsxwriter.Workbook,
+    book: Workbook,
     analysis: Analysis,
     lines: list[Line],
     whole_file: bool,
