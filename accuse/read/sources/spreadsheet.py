@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import struct
 import threading
 import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
+import re2
 from lxml import etree
 from python_calamine import CalamineSheet, CalamineWorkbook
 
@@ -121,16 +121,28 @@ def _row_limit(rows: int) -> int:
     return 10 ** len(str(2 * rows + _ROW_SLACK))
 
 
-_PATTERNS: dict[int, re.Pattern[bytes]] = {}
+def _scan_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False
+    options.encoding = re2.Options.Encoding.LATIN1  # bytes as they are: a chunk may cut a character
+    return options
 
 
-def _far_pattern(limit: int) -> re.Pattern[bytes]:
+_SCAN_OPTIONS = _scan_options()
+_PATTERNS: dict[int, Any] = {}  # re2's compiled patterns (untyped library)
+
+
+def _far_pattern(limit: int) -> Any:
+    """The far references, searched with RE2: one automaton pass over the sheet, where
+    Python's engine tried every one of its millions of r=" (0.2 s against 0.9 s on a
+    310 MB sheet of 200,000 rows; the scan runs before every spreadsheet is read)."""
     pattern = _PATTERNS.get(limit)
     if pattern is None:
         digits = len(str(limit))
         # The literal start (r=") keeps the search quick; single quotes are valid XML too.
-        pattern = _PATTERNS[limit] = re.compile(
-            rb"r=[\"'](" + _FAR_COLUMN + rb"\d+|[A-Z]{0,3}[1-9]\d{%d,})[\"'][^>]*>" % (digits - 1)
+        pattern = _PATTERNS[limit] = re2.compile(
+            rb"r=[\"'](" + _FAR_COLUMN + rb"\d+|[A-Z]{0,3}[1-9]\d{%d,})[\"'][^>]*>" % (digits - 1),
+            _SCAN_OPTIONS,
         )
     return pattern
 
@@ -357,7 +369,7 @@ def _far_cell(sheet: IO[bytes]) -> str | None:
         chunk = sheet.read(_SCAN_CHUNK)
         if not chunk:
             return None
-        rows += chunk.count(b"<row ") + chunk.count(b"<row>")
+        rows += chunk.count(b"<row")  # <row …> and <row>; <rowBreaks> is one more at most
         data = tail + chunk
         for found in _far_pattern(_row_limit(rows)).finditer(data):
             if _holds_value(data, found):
@@ -365,7 +377,7 @@ def _far_cell(sheet: IO[bytes]) -> str | None:
         tail = chunk[-256:]
 
 
-def _holds_value(data: bytes, found: re.Match[bytes]) -> bool:
+def _holds_value(data: bytes, found: Any) -> bool:
     """Whether a far reference is a cell with content: calamine skips an empty styled cell
     (<c r="A1043591" s="3"/>) and row elements (the official template formats rows down to
     1,043,591)."""
