@@ -521,3 +521,15 @@ def test_duplicate_from_an_earlier_deposit() -> None:
     context = DiagnosisContext(accepted_ids=frozenset({"P2"}), source_positions={"P1": [21]})
     found = diagnose("DOUBLON", "P1", GOOD, context)
     assert has(found, "idTechnique", "dépôt précédent", "rien à renvoyer")
+
+
+def test_prepare_reads_the_insee_lists_only_for_families_that_check_places() -> None:
+    from accuse.pipeline.diagnosis import prepare
+    from accuse.reference import geo
+
+    geo._communes.cache_clear()
+    prepare({"DATES_INCOHERENTES", "DOUBLON"})
+    assert geo._communes.cache_info().currsize == 0
+    prepare({"TITULAIRE_INTROUVABLE_N3"})
+    assert geo._communes.cache_info().currsize == 1
+    assert geo.commune_label("75056") == "Paris"

@@ -22,7 +22,7 @@ from accuse.model import (
     SourceRow,
 )
 from accuse.parallel import gc_paused
-from accuse.pipeline.diagnosis import diagnose
+from accuse.pipeline.diagnosis import diagnose, prepare
 from accuse.pipeline.join import join, locate_file_errors
 from accuse.progress import SILENT, Progress
 from accuse.read.receipt import parse_receipt
@@ -197,6 +197,10 @@ def _analyse(
     # The source's sheet loads on the second core while the receipt is parsed here.
     prefetched = prefetch_source(Path(source_path), sheet) if source_path is not None else None
     receipt = parse_receipt(Path(receipt_path), progress)
+    # What depends on the receipt alone is done while the sheet may still be loading.
+    classified = _classify(receipt, catalogue)
+    if prefetched is not None and prefetched.loading():
+        prepare({c.code for c in classified.values()})
     source = None
     if source_path is not None:
         wanted = {p.idTechnique for p in receipt.rejected}
@@ -216,8 +220,17 @@ def _analyse(
     if receipt.shape == "rejet_fichier":
         _file_errors(analysis)
     else:
-        _passages(analysis)
+        _passages(analysis, classified)
     return analysis
+
+
+def _classify(receipt: Receipt, catalogue: Catalogue) -> dict[str, Classification]:
+    """Each distinct message of the rejected passages, classified once."""
+    classified: dict[str, Classification] = {}
+    for passage in receipt.rejected:
+        if passage.message not in classified:
+            classified[passage.message] = catalogue.classify(passage.message)
+    return classified
 
 
 _FORCE_HINT = "Vérifiez les deux fichiers, ou relancez avec --forcer pour analyser quand même."
@@ -250,8 +263,8 @@ def check_belongs(receipt: Receipt, source: Source) -> None:
         )
 
 
-def _passages(analysis: Analysis) -> None:
-    receipt, source, catalogue = analysis.receipt, analysis.source, analysis.catalogue
+def _passages(analysis: Analysis, classified: dict[str, Classification]) -> None:
+    receipt, source = analysis.receipt, analysis.source
     joined = join(receipt, source) if source is not None else None
     if joined is not None:
         analysis.unmatched_ids = joined.unmatched_ids
@@ -264,11 +277,8 @@ def _passages(analysis: Analysis) -> None:
         action=(source.action or "CREATION") if source is not None else "CREATION",
         headers=source.column_headers() if source is not None else {},
     )
-    cache: dict[str, Classification] = {}
     for passage in receipt.rejected:
-        classification = cache.get(passage.message)
-        if classification is None:
-            classification = cache[passage.message] = catalogue.classify(passage.message)
+        classification = classified[passage.message]
         row = joined.rows.get(passage.idTechnique) if joined is not None else None
         findings: tuple[Finding, ...] = ()
         if row is not None or classification.code == "DOUBLON":

@@ -1371,6 +1371,13 @@ UNKNOWN_CHECKS: tuple[Check, ...] = (
 )
 
 
+def prepare(codes: Iterable[str]) -> None:
+    """Load the reference data the checks of these families will use (the INSEE lists,
+    a few tenths of a second): a caller with time to spare calls it ahead."""
+    if any(_birthplace in FAMILIES.get(code, ()) for code in codes):
+        geo.prepare()
+
+
 def diagnose(
     code: str, idTechnique: str, values: Mapping[str, CellValue], context: DiagnosisContext
 ) -> list[Finding]:

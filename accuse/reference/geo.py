@@ -61,6 +61,13 @@ def _countries() -> dict[str, tuple[tuple[str, str], ...]]:
     return {c: tuple(sorted(v, key=lambda e: e[0] != "1")) for c, v in by_code.items()}
 
 
+def prepare() -> None:
+    """Read the INSEE lists now rather than at the first check that needs them."""
+    _communes()
+    _countries()
+    _name_haystack()
+
+
 def communes(code: str) -> tuple[Commune, ...]:
     return _communes().get(code.strip().upper(), ())
 

@@ -455,6 +455,10 @@ class Prefetch:
         except Exception:  # met again, and told, by read_spreadsheet
             self._loaded = None
 
+    def loading(self) -> bool:
+        """Whether the sheet is still loading: the caller's thread has time to spare."""
+        return self._thread.is_alive()
+
     def take(self) -> tuple[CalamineWorkbook, CalamineSheet] | None:
         self._thread.join()
         loaded, self._loaded = self._loaded, None  # a sheet's rows are iterated once
