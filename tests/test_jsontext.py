@@ -41,3 +41,11 @@ def test_one_refusal_per_line_and_accents_kept() -> None:
     assert all(json.loads(line.strip().rstrip(",")) for line in refusals)
     assert any("reçu" in line for line in lines)
     assert lines[0] == "{" and lines[-1] == "}"
+
+
+def test_values_orjson_refuses_are_still_written() -> None:
+    """A cell of 1e300 is read as an integer beyond 64 bits: the standard encoder takes it."""
+    document = {"ko": [{"valeurs": {"annee": 10**300, "nom": "Noël"}}, {"valeurs": {"x": 1}}]}
+    text = dumps(document)
+    assert json.loads(text) == document
+    assert any("Noël" in line and str(10**300) in line for line in text.splitlines())

@@ -5,18 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict
 
-from accuse.model import CellValue
 from accuse.nir import mask
 from accuse.pipeline.analysis import Analysis, RejectedRow
 from accuse.pipeline.summary import totals, understood_columns, verdict
 
 FORMAT_VERSION = 1
-
-
-def _value(value: CellValue) -> object:
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    return value
 
 
 def build(analysis: Analysis, nir_in_clear: bool = False) -> dict:
@@ -108,5 +101,8 @@ def _rejected(analysis: Analysis, rejected: RejectedRow, nir_in_clear: bool) -> 
         values = analysis.row_values(rejected.row)
         if "nir" in values and values["nir"] is not None and not nir_in_clear:
             values["nir"] = mask(values["nir"])
-        item["valeurs"] = {k: _value(v) for k, v in values.items()}
+        # Dates as ISO text, every other value as read (asked for every cell of every refusal)
+        item["valeurs"] = {
+            k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()
+        }
     return item
