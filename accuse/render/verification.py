@@ -3,7 +3,7 @@ and verification.html (same style as rapport.html). Every fact comes from the Ve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from rich.text import Text
 from accuse.fix.verify import Concern, Verification
 from accuse.output import atomic_target
 from accuse.reference.catalogue import Catalogue
+from accuse.reference.fields import by_key
 from accuse.render.html import asset, date_fr, environment
 from accuse.text import inert, plural
 
@@ -104,7 +105,7 @@ def render(verification: Verification, console: Console, rows: int = 20) -> None
             colour = "red" if gravite == "bloquant" else "yellow"
             table.add_row(Text(GRAVITE_LABEL[gravite], style=colour), title, code, str(count))
         console.print(table)
-        console.print(_first(v.problems, rows))
+        console.print(_first(v, rows))
         if len(v.problems) > rows:
             console.print(
                 Text(
@@ -122,14 +123,34 @@ def ordered(problems: Sequence[Concern]) -> list[Concern]:
     return sorted(problems, key=lambda p: (p.gravite != "bloquant", p.ligne or 0))
 
 
-def _first(problems: Sequence[Concern], rows: int) -> Text:
+def field_names(v: Verification) -> Callable[[str | None], str]:
+    """How a problem's field is named for the user: the header of their column in a
+    spreadsheet or csv (« Date fin »), the element's own name in a flux (what they see in the
+    XML), else the column of the official template the file lacks."""
+    headers = v.source.column_headers() if v.source is not None and v.source.kind != "flux" else {}
+
+    def name(champ: str | None) -> str:
+        if not champ:
+            return ""
+        if champ in headers:
+            return f"colonne « {inert(headers[champ])} »"
+        spec = by_key().get(champ)
+        if v.kind == "flux" or spec is None:
+            return champ
+        return f"colonne « {spec.label} » (absente du fichier)"
+
+    return name
+
+
+def _first(v: Verification, rows: int) -> Text:
     text = Text("Premiers problèmes :\n", style="bold")
-    for p in ordered(problems)[:rows]:
+    named = field_names(v)
+    for p in ordered(v.problems)[:rows]:
         where = f"ligne {p.ligne}" if p.ligne is not None else "fichier"
         if p.idTechnique:
             where += f" ({inert(p.idTechnique)})"
         if p.champ:
-            where += f", {p.champ}"
+            where += f", {named(p.champ)}"
         colour = "red" if p.gravite == "bloquant" else "yellow"
         text.append(f"- {where} ", style="bold")
         text.append(f"[{p.gravite}] ", style=colour)
@@ -170,6 +191,7 @@ def _rules(verification: Verification, catalogue: Catalogue) -> list[RuleView]:
 def render_page(verification: Verification, catalogue: Catalogue) -> str:
     v = verification
     shown = ordered(v.problems)[:ROWS_SHOWN_HTML]
+    named = field_names(v)
     identity = [
         ("Fichier", inert(v.path.name)),
         ("Sorte", describe(v)),
@@ -192,7 +214,7 @@ def render_page(verification: Verification, catalogue: Catalogue) -> str:
                 (
                     p.ligne if p.ligne is not None else "—",
                     inert(p.idTechnique or ""),
-                    p.champ or "",
+                    named(p.champ),
                     p.gravite,
                     v.titles.get(p.code, p.code),
                     inert(p.message),
