@@ -47,7 +47,7 @@ def test_a_problem_names_the_users_column(kind: str, tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     line = next(x for x in result.stdout.splitlines() if "(F-DATES)" in x)
     page = (out / "verification.html").read_text("utf-8")
-    cell = re.search(r'<td class="id">F-DATES</td><td class="code">([^<]*)</td>', page)
+    cell = re.search(r'<td class="id">F-DATES</td><td[^>]*>([^<]*)</td>', page)
     assert cell is not None
     if kind == "flux":
         assert "dateFinValidite" in line
@@ -56,7 +56,7 @@ def test_a_problem_names_the_users_column(kind: str, tmp_path: Path) -> None:
         header = _column_of(path, "dateFinValidite")
         assert f"colonne « {header} »" in line
         assert "dateFinValidite" not in line
-        assert cell.group(1) == f"colonne « {header} »"
+        assert cell.group(1) == header
 
 
 def test_a_field_without_column_is_named_in_french(tmp_path: Path) -> None:
@@ -74,5 +74,5 @@ def test_a_field_without_column_is_named_in_french(tmp_path: Path) -> None:
         app, ["verifier", str(path), "--sans-historique", "--sans-sortie", "--lignes", "500"]
     )
     assert result.exit_code == 1, result.output
-    said = f"colonne « {by_key()['obtentionCertification'].label} » (absente du fichier)"
+    said = f"colonne « {by_key()['obtentionCertification'].label} (absente du fichier) »"
     assert any(said in x and "(OK-1)" in x for x in result.stdout.splitlines()), result.stdout

@@ -125,7 +125,7 @@ def ordered(problems: Sequence[Concern]) -> list[Concern]:
 
 def field_names(v: Verification) -> Callable[[str | None], str]:
     """How a problem's field is named for the user: the header of their column in a
-    spreadsheet or csv (« Date fin »), the element's own name in a flux (what they see in the
+    spreadsheet or csv (Date fin), the element's own name in a flux (what they see in the
     XML), else the column of the official template the file lacks."""
     headers = v.source.column_headers() if v.source is not None and v.source.kind != "flux" else {}
 
@@ -133,11 +133,11 @@ def field_names(v: Verification) -> Callable[[str | None], str]:
         if not champ:
             return ""
         if champ in headers:
-            return f"colonne « {inert(headers[champ])} »"
+            return inert(headers[champ])
         spec = by_key().get(champ)
         if v.kind == "flux" or spec is None:
             return champ
-        return f"colonne « {spec.label} » (absente du fichier)"
+        return f"{spec.label} (absente du fichier)"
 
     return name
 
@@ -150,7 +150,9 @@ def _first(v: Verification, rows: int) -> Text:
         if p.idTechnique:
             where += f" ({inert(p.idTechnique)})"
         if p.champ:
-            where += f", {named(p.champ)}"
+            where += (
+                f", {named(p.champ)}" if v.kind == "flux" else f", colonne « {named(p.champ)} »"
+            )
         colour = "red" if p.gravite == "bloquant" else "yellow"
         text.append(f"- {where} ", style="bold")
         text.append(f"[{p.gravite}] ", style=colour)
@@ -207,6 +209,7 @@ def render_page(verification: Verification, catalogue: Catalogue) -> str:
             title=inert(v.path.name),
             verdict=verdict(v),
             ready=v.verdict == "pret",
+            flux=v.kind == "flux",
             identity=identity,
             totals=(v.passages, len(v.bloquants), len(v.risques)),
             rules=_rules(v, catalogue),
