@@ -331,3 +331,18 @@ def test_flux_ids_from_options_win_and_missing_ones_are_named() -> None:
     }
     header, problems = _flux_header(rows, {}, {"idClientEmetteur": 0}, options)
     assert problems == [] and header.idClientEmetteur == "11111111"
+
+
+def test_rows_left_alone_are_named_by_their_row_in_the_worksheet(tmp_path: Path) -> None:
+    worksheet = _worksheet(tmp_path, "source-plat.xlsx")
+    _edit(worksheet, {"1960012": {"Code": "RNCP34567"}})
+    sheet = openpyxl.load_workbook(worksheet)[SHEET_FIX]
+    rows = {row[1].value: row[0].row for row in sheet.iter_rows(min_row=FIX_HEADER_ROW + 1)}
+    result = CliRunner().invoke(app, ["reexporter", str(worksheet), "--format", "xlsx"])
+    assert result.exit_code == 0, result.output
+    line = " ".join(next(x for x in result.output.split("\n\n") if "non corrigées" in x).split())
+    assert f"« {SHEET_FIX} »" in line
+    for identifier in ("1960034", "1960049"):
+        assert f"ligne {rows[identifier]} ({identifier})" in line
+    source_rows = {i: p for p, i in reexport(worksheet, format="xlsx").untouched}
+    assert rows["1960034"] != source_rows["1960034"]  # the two numberings differ here

@@ -1026,9 +1026,18 @@ def summary_lines(result: Result) -> list[str]:
         lines.append(f"Passages dans le fichier réexporté : {len(result.exported)}.")
     if result.untouched:
         what = "réexportées telles quelles" if result.whole_file else "non réexportées"
-        shown = ", ".join(f"ligne {p} ({i})" for p, i in result.untouched[:20])
+        # Named by their row in the worksheet, where the user looks for them.
+        shown = ", ".join(
+            f"ligne {result.sheet_rows[p]} ({i})"
+            if p in result.sheet_rows
+            else f"ligne {p} de votre fichier ({i})"
+            for p, i in result.untouched[:20]
+        )
         more = " …" if len(result.untouched) > 20 else ""
-        lines.append(f"Lignes non corrigées ({what}) : {len(result.untouched)} — {shown}{more}.")
+        lines.append(
+            f"Lignes non corrigées ({what}) : {len(result.untouched)} — dans la feuille "
+            f"« {SHEET_FIX} », {shown}{more}."
+        )
     if result.never:
         lines.append(f"Passages déjà enregistrés (doublons), jamais renvoyés : {result.never}.")
     for problem in result.forced_problems[:_SHOWN_PROBLEMS]:
