@@ -309,6 +309,67 @@ def test_tracking_reads_the_rejections_and_their_acceptances_only(
     assert (a[6], a[7], a[8], found.day(a[9])) == ("Lefebvre", "Léa", "RNCP1", dt.date(2025, 2, 1))
 
 
+def test_many_rows_per_statement_record_every_passage_as_one_per_statement_would(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Passages go in many to an INSERT (SQLite; COPY on PostgreSQL): with room for only a few
+    rows a statement, full statements and a shorter last one, rejected rows (every column)
+    and accepted ones (their ids and status) come back exactly as recorded."""
+    monkeypatch.setattr(history, "_VARIABLES", 25)  # 2 rejected or 8 accepted a statement
+    rejected = {f"KO-{n:02d}": "N1" for n in range(7)}
+    holders = [Holder(i, f"Nom{n}", "Léa", "RNCP1", "01/02/2025") for n, i in enumerate(rejected)]
+    accepted = [f"OK-{n:02d}" for n in range(21)]
+    record(Deposit("r1", rejected, accepted, holders).analyse(tmp_path), store)
+    loaded = load(store, every_passage=True)
+    assert _counts(store) == (1, 28)
+    _consistent(store)
+    by_id = {e.idTechnique: e for e in loaded.events}
+    assert sorted(by_id) == sorted([*rejected, *accepted])
+    for n, identifier in enumerate(rejected):
+        event = by_id[identifier]
+        assert (event.status, event.family, event.nomNaissance, event.prenom1) == (
+            "KO",
+            "TITULAIRE_INTROUVABLE_N1",
+            f"Nom{n}",
+            "Léa",
+        )
+        assert str(event.dateDebutValidite) == "2025-02-01"
+    for identifier in accepted:
+        event = by_id[identifier]
+        assert event.status == "OK"
+        assert (event.family, event.family_title, event.message, event.nomNaissance) == (
+            (None,) * 4
+        )
+        assert (event.prenom1, event.code, event.dateDebutValidite) == (None, None, None)
+
+
+def test_the_rejections_of_given_passages_only(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What accuse analyse reads of the history: the rejections of the passages its receipt
+    rejects (looked up a few ids at a time here), the same rows the full read holds for them."""
+    monkeypatch.setattr(history, "_VARIABLES", 3)
+    first = {f"P{n}": "N1" for n in range(8)}
+    record(Deposit("r1", first, ["OK1"]).analyse(tmp_path), store)
+    record(Deposit("r2", {"P1": "N2", "P5": "N1", "Q": "N1"}, ["P2"]).analyse(tmp_path), store)
+    wanted = ["P1", "P2", "P5", "P7", "Q", "P5", "absent"]
+    some = load_events(store, rejections_only=True, among=wanted)
+    every = load_events(store, rejections_only=True)
+    assert len(some.receipts) == 2
+    expected = sorted(e for e in every.events if e[1] in wanted)
+    assert sorted(some.events) == expected
+    assert sorted((e[0], e[1]) for e in expected) == [
+        (1, "P1"),
+        (1, "P2"),
+        (1, "P5"),
+        (1, "P7"),
+        (2, "P1"),
+        (2, "P5"),
+        (2, "Q"),
+    ]
+    assert load_events(store, rejections_only=True, among=[]).events == []
+
+
 def _as_version_3(store: str) -> None:
     """The history as accuse wrote it before version 4 (no index of the rejections)."""
     engine = create_engine(resolve_location(store).url)

@@ -110,7 +110,10 @@ def note_earlier_refusals(
 
     try:
         location = resolve_location(historique)
-        history = load_events(location, rejections_only=True)
+        # Only the rejections of the passages this receipt rejects: a year of monthly
+        # receipts holds tens of thousands of others that this analysis does not mention.
+        wanted = [r.idTechnique for r in analysis.rejected if r.fixable]
+        history = load_events(location, rejections_only=True, among=wanted)
         if not history.receipts:
             return
         same = recorded_id(location, analysis.receipt.path)

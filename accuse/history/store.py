@@ -14,8 +14,9 @@ import hashlib
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import astuple, dataclass, field, fields
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,6 +69,8 @@ ENV_VAR = "ACCUSE_HISTORIQUE"
 DEFAULT_NAME = "historique.sqlite"
 BUSY_SECONDS = 30  # how long a SQLite writer waits for another one before giving up
 _CHUNK = 2000  # passages per INSERT batch: bounded memory on large receipts
+_CACHE_KIB = 32 * 1024  # page cache of a writing SQLite connection
+_VARIABLES = 999  # values bound in one SQLite statement at most (SQLite before 3.32)
 
 metadata = MetaData(
     naming_convention={
@@ -376,6 +379,9 @@ def _engine(location: Location, *, read_only: bool = False) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_SECONDS * 1000}")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # The indexes of a year of receipts outgrow SQLite's 2 MiB page cache: every insert
+        # then reads its index pages back. 32 MiB at most, for this connection only.
+        cursor.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
         _wal(cursor)
         cursor.close()
 
@@ -750,11 +756,21 @@ def _insert(conn: Connection, analysis: Analysis, digest: str, where: Location) 
     table = withdrawals if is_suppression(analysis) else passages
     names = [column.name for column in table.columns]
     sqlite = conn.dialect.name == "sqlite"
-    rows = _passage_tuples(analysis, names, receipt_id, day_as_text=sqlite)
+    rejected, accepted = _passage_tuples(analysis, names, receipt_id, day_as_text=sqlite)
     if conn.dialect.name == "postgresql":
-        _copy(conn, table, names, rows)
+        rest = tuple(_ACCEPTED[name] for name in names[2:])
+        rejected += [(receipt_id, identifier, *rest) for identifier in accepted]
+        _copy(conn, table, names, rejected)
     else:
-        _execute_many(conn, table, names, rows)
+        # An accepted passage is its ids and its status, every other column NULL: bound as
+        # three values instead of ten (binding is most of the driver's time per row).
+        assert names[2] == "status" and all(_ACCEPTED[n] is None for n in names[3:])
+        # In idTechnique order, the order of the indexes: each insert lands next to the last
+        # one instead of anywhere in them (a row's place in the table is not its meaning).
+        rejected.sort(key=itemgetter(1))
+        accepted.sort()
+        _execute_many(conn, table, names, rejected)
+        _execute_many(conn, table, names[:3], [(receipt_id, i, "OK") for i in accepted])
     unknown = unknown_rows(analysis)
     for row in unknown:
         row["receipt_id"] = receipt_id
@@ -773,14 +789,29 @@ def _insert(conn: Connection, analysis: Analysis, digest: str, where: Location) 
 def _execute_many(
     conn: Connection, table: Table, names: list[str], rows: list[tuple[object, ...]]
 ) -> None:
+    """The rows inserted through the driver, many rows per INSERT: sqlite3 pays its overhead
+    per statement executed (binding, reset), so 300 rows a statement cost about a third of one
+    row a statement on 50,000 passages. At most 999 values a statement, the limit of the
+    oldest SQLite versions."""
+    if not rows:
+        return
     quote = conn.dialect.identifier_preparer.quote
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"  # sqlite3 / psycopg
-    statement = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-        f"VALUES ({', '.join([marker] * len(names))})"
-    )
-    for start in range(0, len(rows), _CHUNK):
-        conn.exec_driver_sql(statement, rows[start : start + _CHUNK])
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
+    one = f"({', '.join([marker] * len(names))})"
+    per = max(1, _VARIABLES // len(names))  # rows per statement
+    chunk = max(per, _CHUNK // per * per)  # rows per call (then the seam below)
+    many = head + ", ".join([one] * per)
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        whole = len(part) // per * per
+        if whole:
+            conn.exec_driver_sql(
+                many,
+                [tuple(chain.from_iterable(part[i : i + per])) for i in range(0, whole, per)],
+            )
+        if whole < len(part):
+            conn.exec_driver_sql(head + one, part[whole:])
         _after_batch()
 
 
@@ -826,32 +857,42 @@ _ACCEPTED: dict[str, object] = {
 def _rejected_rows(analysis: Analysis) -> dict[str, dict[str, object]]:
     """idTechnique -> the row of its first rejection in the receipt."""
     by_id: dict[str, dict[str, object]] = {}
+    masked: dict[str, str] = {}  # message -> as stored: a family's wording comes back often
+    with_source = analysis.source is not None
     for rejected in analysis.rejected:
         if rejected.idTechnique in by_id:
             continue
-        values: dict[str, CellValue] = {}
-        if rejected.row is not None and analysis.source is not None:
-            values = analysis.row_values(rejected.row)
-        by_id[rejected.idTechnique] = {
+        message = masked.get(rejected.message)
+        if message is None:
+            message = masked[rejected.message] = mask_nir(rejected.message)
+        row: dict[str, object] = {
             "idTechnique": rejected.idTechnique,
             "status": "KO",
             "family": rejected.code,
             "family_title": rejected.classification.entry.titre,
-            "message": mask_nir(rejected.message),
-            "nomNaissance": _text(values.get("nomNaissance")),
-            "prenom1": _text(values.get("prenom1")),
-            "code": _text(values.get("code")),
-            "dateDebutValidite": as_date(values.get("dateDebutValidite")),
+            "message": message,
+            "nomNaissance": None,
+            "prenom1": None,
+            "code": None,
+            "dateDebutValidite": None,
         }
+        if with_source and rejected.row is not None:
+            values = analysis.row_values(rejected.row)
+            row["nomNaissance"] = _text(values.get("nomNaissance"))
+            row["prenom1"] = _text(values.get("prenom1"))
+            row["code"] = _text(values.get("code"))
+            row["dateDebutValidite"] = as_date(values.get("dateDebutValidite"))
+        by_id[rejected.idTechnique] = row
     return by_id
 
 
 def _passage_tuples(
     analysis: Analysis, names: list[str], receipt_id: int, *, day_as_text: bool
-) -> list[tuple[object, ...]]:
-    """passage_rows(analysis) of this receipt as tuples in the order of ``names`` (receipt_id
-    and idTechnique first); an accepted passage's tuple built without a dictionary of its own.
-    ``day_as_text``: dates as SQLAlchemy's Date stores them in SQLite."""
+) -> tuple[list[tuple[object, ...]], list[str]]:
+    """passage_rows(analysis) of this receipt: the rejected ones as tuples in the order of
+    ``names`` (receipt_id and idTechnique first), and the ids of the accepted ones (each
+    passage once; an id listed twice keeps its acceptance). ``day_as_text``: dates as
+    SQLAlchemy's Date stores them in SQLite."""
     assert names[:2] == ["receipt_id", "idTechnique"]
     accepted = dict.fromkeys(analysis.receipt.accepted_ids)
     pick = itemgetter(*names[1:])
@@ -863,9 +904,7 @@ def _passage_tuples(
         if day_as_text and isinstance(day, dt.date):
             row["dateDebutValidite"] = day.isoformat()
         rows.append((receipt_id, *pick(row)))
-    rest = tuple(_ACCEPTED[name] for name in names[2:])
-    rows += [(receipt_id, identifier, *rest) for identifier in accepted]
-    return rows
+    return rows, list(accepted)
 
 
 def unknown_rows(analysis: Analysis) -> list[dict[str, object]]:
@@ -1089,12 +1128,16 @@ class TrackedEvents:
 
 
 def load_events(
-    location: str | Path | Location | None = None, *, rejections_only: bool = False
+    location: str | Path | Location | None = None,
+    *,
+    rejections_only: bool = False,
+    among: Collection[str] | None = None,
 ) -> TrackedEvents:
     """The rows the tracking needs, read on the driver's own path in one read transaction:
     the rejections (through the partial index of schema version 4; a scan on an older history
     read as it stands), then, unless ``rejections_only``, the acceptances of the passages ever
-    rejected."""
+    rejected. ``among``: only the rejections of these passages (what accuse analyse asks of
+    the history for the passages its receipt rejects), looked up by their idTechnique."""
     where = resolve_location(location)
     with open_store(where, create=False) as engine, _database_errors(where):
         if engine is None:
@@ -1105,15 +1148,27 @@ def load_events(
             table, status, identifier = quote("passages"), quote("status"), quote("idTechnique")
             columns = ", ".join(quote(c) for c in EVENT_COLUMNS)
             statement = f"SELECT {columns} FROM {table} WHERE {status} = 'KO'"
-            if not rejections_only:
+            if not rejections_only and among is None:
                 statement += (
                     f" UNION ALL SELECT {columns} FROM {table} WHERE {status} = 'OK' AND "
                     f"{identifier} IN (SELECT {identifier} FROM {table} WHERE {status} = 'KO')"
                 )
+            events: list[EventRow] = []
             cursor = conn.connection.cursor()
             try:
-                cursor.execute(statement)
-                events: list[EventRow] = list(cursor.fetchall())
+                if among is None:
+                    cursor.execute(statement)
+                    events += cursor.fetchall()
+                else:
+                    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+                    wanted = list(dict.fromkeys(among))
+                    for start in range(0, len(wanted), _VARIABLES):
+                        part = wanted[start : start + _VARIABLES]
+                        cursor.execute(
+                            f"{statement} AND {identifier} IN ({', '.join([marker] * len(part))})",
+                            part,
+                        )
+                        events += cursor.fetchall()
             finally:
                 cursor.close()
             days: dict[str, dt.date] = {}
