@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 from accuse.cells import cell_text, clean_cell, is_empty
@@ -39,7 +38,6 @@ from accuse.fix.fluxwriter import (
     serialise,
     validation_errors,
 )
-from accuse.fix.template import write_template
 from accuse.fix.workbook import (
     BOOK_ROWS_MARK,
     DATE_FORMAT,
@@ -966,9 +964,13 @@ def _xlsx(
     path: Path, rows: list[ExportRow], src: dict, source_path: Path | None, result: Result
 ) -> None:
     if src["disposition"] == "modele_v1.4":  # the official template, kept whole
+        from accuse.fix.template import write_template  # imports xlsxwriter: only to write
+
         written = write_template(path, [r.values for r in rows], src, source_path)
         result.notes += written.notes(lists_sheet())
         return
+    import xlsxwriter  # here: accuse analyse reads worksheets with this module, never writes
+
     book = xlsxwriter.Workbook(
         str(path),
         {

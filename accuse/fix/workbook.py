@@ -13,11 +13,12 @@ import re
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-
-from xlsxwriter.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any
 
 from accuse.model import CellValue
+
+if TYPE_CHECKING:  # xlsxwriter is imported where a workbook is written with it, not by analyse
+    from xlsxwriter.worksheet import Worksheet
 
 FORMAT_VERSION = 2  # 2: original rows kept as fingerprints
 WORKSHEET_NAME = "corrections.xlsx"  # the file name accuse analyse gives the worksheet
@@ -112,7 +113,13 @@ MAX_CELL = 32767
 def row_fingerprint(cells: Iterable[CellValue]) -> str:
     """A row by meaning, in 64 characters: re-export compares it to tell what the user changed
     (far cheaper than keeping every original cell in the workbook)."""
-    parts = (canonical(c[:MAX_CELL] if isinstance(c, str) else c) for c in cells)
+    parts = [
+        # canonical()'s first case, inline: most cells are short text that cannot be a date.
+        c.strip()
+        if type(c) is str and len(c) <= MAX_CELL and "/" not in c and "-" not in c
+        else canonical(c[:MAX_CELL] if isinstance(c, str) else c)
+        for c in cells
+    ]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
