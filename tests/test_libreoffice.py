@@ -104,3 +104,76 @@ def test_libreoffice_renders_the_worksheet_without_overflowing_text(tmp_path: Pa
         "Corrigez les cellules surlignées dans vos colonnes (à droite), enregistrez, fermez "
         "Excel, puis lancez dans ce dossier : accuse reexporter corrections.xlsx"
     )
+
+
+def test_libreoffice_opens_the_worksheet_and_its_save_reexports(tmp_path: Path) -> None:
+    """A user on LibreOffice: the worksheet opens whole (hidden bookkeeping, drop-down lists,
+    autofilter, highlighted cells), is saved again as xlsx, edited, and re-exported. (Frozen
+    panes are a window's view: a headless conversion has none and drops them, as it does for a
+    workbook xlsxwriter wrote.)"""
+    import openpyxl
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
+
+    from accuse.fix.workbook import FIX_HEADER_ROW, SHEET_BOOK, SHEET_FIX
+
+    soffice, _ = _tools()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "accuse",
+            "analyse",
+            str(FIXTURES / "recu.xml"),
+            "-s",
+            str(FIXTURES / "source-plat.xlsx"),
+            "--sortie",
+            str(tmp_path / "sortie"),
+            "--sans-historique",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    converted = subprocess.run(
+        [
+            soffice,
+            "--headless",
+            f"-env:UserInstallation={(tmp_path / 'profil').as_uri()}",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(tmp_path / "lo"),
+            str(tmp_path / "sortie" / "corrections.xlsx"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    saved = tmp_path / "lo" / "corrections.xlsx"
+    assert saved.is_file(), converted.stderr
+    book = CalamineWorkbook.from_path(str(saved))
+    hidden = {m.name for m in book.sheets_metadata if m.visible == SheetVisibleEnum.Hidden}
+    assert hidden == {SHEET_BOOK}
+    workbook = openpyxl.load_workbook(saved)
+    sheet = workbook[SHEET_FIX]
+    assert sheet.auto_filter.ref.startswith("A2:")
+    assert sheet["A1"].value.startswith("Corrigez les cellules surlignées")
+    assert '"M,F"' in {v.formula1 for v in sheet.data_validations.dataValidation}
+    header = [c.value for c in sheet[FIX_HEADER_ROW]]
+    rows = list(sheet.iter_rows(min_row=FIX_HEADER_ROW + 1))
+    assert any(c.fill.fgColor.rgb == "FFFFE699" for row in rows for c in row)
+    row = next(r for r in rows if r[1].value == "1960012")
+    row[header.index("Code")].value = "RNCP34567"
+    workbook.save(saved)
+    target = tmp_path / "redepot.xlsx"
+    result = subprocess.run(
+        [sys.executable, "-m", "accuse", "reexporter", str(saved), "-f", "xlsx", "-o", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    out = CalamineWorkbook.from_path(str(target)).get_sheet_by_index(0).to_python()
+    records = [dict(zip(out[0], r, strict=False)) for r in out[1:]]
+    assert [(str(r["Id Technique"]), r["Code"]) for r in records] == [("1960012", "RNCP34567")]
