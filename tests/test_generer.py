@@ -350,8 +350,8 @@ def test_rows_and_passages_are_not_all_held_in_memory_at_once(
     at most the size sample of converted passages (the others wait on disk as bytes)."""
     import weakref
 
+    import accuse.fix.checks as checks_module
     import accuse.fix.generate as generate_module
-    import accuse.fix.verify as verify_module
     import accuse.read.sources.table as table_module
     from accuse.reference.catalogue import load_catalogue
 
@@ -372,10 +372,10 @@ def test_rows_and_passages_are_not_all_held_in_memory_at_once(
     def _gone(kind: str) -> None:
         alive[kind] -= 1
 
-    real_converted = verify_module.converted
+    real_convert = checks_module.Conversion.convert
 
     def converting(*args, **kwargs):
-        passage, problems = real_converted(*args, **kwargs)
+        passage, problems = real_convert(*args, **kwargs)
         passage = PassageDict(passage)
         alive["passages"] += 1
         most["passages"] = max(most["passages"], alive["passages"])
@@ -383,7 +383,7 @@ def test_rows_and_passages_are_not_all_held_in_memory_at_once(
         return passage, problems
 
     monkeypatch.setattr(table_module, "SourceRow", Counted)
-    monkeypatch.setattr(verify_module, "converted", converting)
+    monkeypatch.setattr(checks_module.Conversion, "convert", converting)
     rows = [clean_passage(f"B-{n}", TODAY) for n in range(size)]
     source = write("plat", rows, tmp_path)
     result = generate_module.generate(

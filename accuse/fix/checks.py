@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from accuse.cells import NILL_SPELLINGS, as_date, cell_text, is_blank, is_empty, is_nill, whole_date
 from accuse.model import CellValue, FluxAction, SchemaVersion
@@ -238,48 +238,180 @@ def converted(
 
     A row with a NIR is identified by it (identifiantNational) unless ``version`` is 1.1.2,
     where its other identity fields are used; a SUPPRESSION keeps only the certification, the
-    idTechnique and the identification."""
-    choice = branch(values, version)
-    keys = list(_FRAME) if action == "SUPPRESSION" else list(_passage_keys())
-    keys += _branch_keys(choice)
-    result: dict[str, str | object | None] = {}
-    problems: list[Problem] = []
-    if version == "1.1.2" and choice == "identifiantNational":
-        problems.append(
-            Problem(
-                position,
-                identifier,
-                "nir",
-                "un passage identifié par le seul NIR ne s'écrit qu'en XSD 1.1.5 : donnez "
-                "aussi prénom, sexe et année de naissance, ou écrivez le flux en 1.1.5.",
-            )
-        )
-        choice = "titulaire"
-        keys = [k for k in keys if k != "nir"] + list(_branch_keys("titulaire"))
-    # A whole « Date de naissance » column gives day, month and year: its problems are its own.
-    wholes = {k: c.key for c in composites() if c.key in values for k in c.donne}
-    for key in keys:
-        value = values.get(key)
-        whole = wholes.get(key)
-        try:
-            if whole is not None and not is_blank(values[whole]):
-                why = whole_date(values[whole]).problem
-                if why is not None:
-                    shown = cell_text(values[whole]).strip()
-                    raise FieldError(
-                        f"{by_key()[whole].designation} « {shown} » {why}.", "XSD_FORMAT"
-                    )
-            if key in _REQUIRED_IN_BRANCH[choice] and is_empty(value):
-                raise FieldError(f"champ obligatoire vide ({_BRANCH_NAMES[choice]}).", "XSD_ABSENT")
-            if key in ("codeInsee", "codePostal"):
-                result[key] = _birthplace(key, values)
+    idTechnique and the identification. (A source's rows all have the same keys: its plan is
+    made once, see Conversion.)"""
+    return conversion(frozenset(values), version, action).convert(values, position, identifier)
+
+
+# A step of a conversion plan: how one field of a row is converted.
+_PLAIN = 0  # a cell of the row: its outcome depends on the value alone (cached per value)
+_FIXED = 1  # no cell for it: the same problem on every row
+_OTHER = 2  # depends on other cells too (birthplace, a whole « Date de naissance »)
+# What a value gives for a field: its XSD form, or why it cannot be written.
+_Outcome = tuple[str | object | None, tuple[str, str] | None]
+CACHE_SIZE = 4096  # distinct values remembered per field (names, all distinct, fill it at once)
+# (key, the branch's name when the key is required in it) -> (class, value) -> outcome
+_outcomes: dict[tuple[str, str | None], dict[tuple[type, CellValue], _Outcome]] = {}
+_UNSET = object()  # a result placeholder of a plan's template, always overwritten or removed
+
+
+def _outcome(key: str, required_in: str | None, value: CellValue) -> _Outcome:
+    """What a value gives for a field, as converted() tells it (no other cell involved)."""
+    try:
+        if required_in is not None and is_empty(value):
+            raise FieldError(f"champ obligatoire vide ({required_in}).", "XSD_ABSENT")
+        return xsd_value(key, value), None
+    except FieldError as error:
+        return None, (str(error), error.family)
+
+
+def _cache(key: str, required_in: str | None) -> dict[tuple[type, CellValue], _Outcome]:
+    cache = _outcomes.get((key, required_in))
+    if cache is None:
+        cache = _outcomes[(key, required_in)] = {}
+    return cache
+
+
+def _remember(
+    cache: dict[tuple[type, CellValue], _Outcome],
+    key: str,
+    required_in: str | None,
+    value: CellValue,
+) -> _Outcome:
+    found = _outcome(key, required_in, value)
+    if len(cache) < CACHE_SIZE:
+        cache[(value.__class__, value)] = found
+    return found
+
+
+def cached_outcome(key: str, required_in: str | None, value: CellValue) -> _Outcome:
+    """_outcome, remembered per field for the first CACHE_SIZE distinct values: the same cell
+    value always gives the same outcome. The value's class is part of the key (True == 1)."""
+    cache = _cache(key, required_in)
+    found = cache.get((value.__class__, value))
+    return found if found is not None else _remember(cache, key, required_in, value)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How a row is converted once its branch is known: ``template`` holds every field in
+    the order converted() gives them, the fields without a cell already converted; ``steps``
+    (key, kind, the branch's name when the key is required in it, its outcomes' cache) say
+    what each row still needs."""
+
+    template: dict[str, str | object | None]
+    steps: tuple[tuple[str, int, str | None, dict[tuple[type, CellValue], _Outcome]], ...]
+    fixed: dict[str, tuple[str, str]]  # key -> (reason, family) of the _FIXED steps
+    wholes: dict[str, str]  # field -> the whole « Date de naissance » column giving it
+    choice: str  # the branch the fields are required by
+
+
+class Conversion:
+    """converted() for the rows of one source: the plan of each branch is made once from the
+    keys its rows have, so a row only converts its own cells (each through cached_outcome)."""
+
+    def __init__(self, keys: frozenset[str], version: SchemaVersion, action: FluxAction) -> None:
+        self.keys = keys
+        self.version: SchemaVersion = version
+        self.action: FluxAction = action
+        self._plans: dict[str, _Plan] = {}
+
+    def _plan(self, choice: str) -> _Plan:
+        keys = list(_FRAME) if self.action == "SUPPRESSION" else list(_passage_keys())
+        keys += _branch_keys(choice)
+        if self.version == "1.1.2" and choice == "identifiantNational":
+            choice = "titulaire"
+            keys = [k for k in keys if k != "nir"] + list(_branch_keys("titulaire"))
+        wholes = {k: c.key for c in composites() if c.key in self.keys for k in c.donne}
+        template: dict[str, str | object | None] = {}
+        steps: list[tuple[str, int, str | None, dict[tuple[type, CellValue], _Outcome]]] = []
+        fixed: dict[str, tuple[str, str]] = {}
+        for key in dict.fromkeys(keys):  # a key listed twice gives the same, said once
+            required_in = _BRANCH_NAMES[choice] if key in _REQUIRED_IN_BRANCH[choice] else None
+            if key in wholes or key in ("codeInsee", "codePostal"):
+                template[key] = _UNSET
+                steps.append((key, _OTHER, None, {}))
+            elif key in self.keys:
+                template[key] = _UNSET
+                steps.append((key, _PLAIN, required_in, _cache(key, required_in)))
             else:
-                result[key] = xsd_value(key, value)
-        except FieldError as error:
-            problem = Problem(position, identifier, whole or key, str(error), error.family)
+                result, error = _outcome(key, required_in, None)
+                if error is None:
+                    template[key] = result
+                else:
+                    fixed[key] = error
+                    steps.append((key, _FIXED, None, {}))
+        return _Plan(template, tuple(steps), fixed, wholes, choice)
+
+    def convert(
+        self, values: dict[str, CellValue], position: int | None, identifier: str
+    ) -> tuple[dict[str, str | object | None], list[Problem]]:
+        """converted(values, position, identifier) for a row with exactly ``keys``."""
+        choice = branch(values, self.version)
+        plan = self._plans.get(choice)
+        if plan is None:
+            plan = self._plans[choice] = self._plan(choice)
+        result = plan.template.copy()
+        problems: list[Problem] = []
+        if self.version == "1.1.2" and choice == "identifiantNational":
+            problems.append(
+                Problem(
+                    position,
+                    identifier,
+                    "nir",
+                    "un passage identifié par le seul NIR ne s'écrit qu'en XSD 1.1.5 : donnez "
+                    "aussi prénom, sexe et année de naissance, ou écrivez le flux en 1.1.5.",
+                )
+            )
+        for key, kind, required_in, known in plan.steps:
+            if kind == _PLAIN:
+                cell = values[key]
+                found = known.get((cell.__class__, cell))
+                if found is None:
+                    found = _remember(known, key, required_in, cell)
+                value, error = found
+                if error is None:
+                    result[key] = value
+                    continue
+                del result[key]
+                champ = key
+            elif kind == _FIXED:
+                error = plan.fixed[key]
+                champ = key
+            else:
+                try:
+                    result[key] = _other(key, values, plan)
+                    continue
+                except FieldError as failure:
+                    error = (str(failure), failure.family)
+                    champ = plan.wholes.get(key) or key
+                del result[key]
+            problem = Problem(position, identifier, champ, error[0], error[1])
             if problem not in problems:
                 problems.append(problem)
-    return result, problems
+        return result, problems
+
+
+def _other(key: str, values: dict[str, CellValue], plan: _Plan) -> str | object | None:
+    """A field whose value depends on other cells: converted() as it always was."""
+    value = values.get(key)
+    whole = plan.wholes.get(key)
+    if whole is not None and not is_blank(values[whole]):
+        why = whole_date(values[whole]).problem
+        if why is not None:
+            shown = cell_text(values[whole]).strip()
+            raise FieldError(f"{by_key()[whole].designation} « {shown} » {why}.", "XSD_FORMAT")
+    if key in _REQUIRED_IN_BRANCH[plan.choice] and is_empty(value):
+        raise FieldError(f"champ obligatoire vide ({_BRANCH_NAMES[plan.choice]}).", "XSD_ABSENT")
+    if key in ("codeInsee", "codePostal"):
+        return _birthplace(key, values)
+    return xsd_value(key, value)
+
+
+@lru_cache(maxsize=64)
+def conversion(keys: frozenset[str], version: SchemaVersion, action: FluxAction) -> Conversion:
+    """The Conversion of rows with these keys (one per source, in practice)."""
+    return Conversion(keys, version, action)
 
 
 def _birthplace(key: str, values: dict[str, CellValue]) -> str | object | None:
@@ -294,6 +426,26 @@ def _birthplace(key: str, values: dict[str, CellValue]) -> str | object | None:
     if is_empty(postal) or is_nill(postal):
         return NIL
     return _convert(by_key()["codePostal"], postal)
+
+
+# (key, class, value) -> why an émetteur/certificateur/contrat id is refused, or None
+_headers: dict[tuple[str, type, CellValue], tuple[str, str] | None] = {}
+
+
+def cached_header(key: str, value: CellValue) -> tuple[str, str] | None:
+    """(reason, family) when header_value refuses the value, else None; remembered for the
+    first CACHE_SIZE distinct values (a file has one of each, repeated on every row)."""
+    token = (key, value.__class__, value)
+    if token in _headers:
+        return _headers[token]
+    try:
+        header_value(key, value)
+        said = None
+    except FieldError as error:
+        said = (str(error), error.family)
+    if len(_headers) < CACHE_SIZE:
+        _headers[token] = said
+    return said
 
 
 def header_value(key: str, value: CellValue) -> str:

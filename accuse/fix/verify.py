@@ -19,12 +19,14 @@ from accuse.cells import as_date, cell_text
 from accuse.errors import InputError
 from accuse.fix.checks import (
     TEMPLATE_TO_XSD,
+    Conversion,
     FieldError,
-    converted,
+    cached_header,
+    cached_outcome,
+    conversion,
     header_value,
     is_empty,
     is_nill,
-    xsd_value,
 )
 from accuse.fix.fluxwriter import Passage
 from accuse.fix.xsdcheck import check_flux, field_element, newest_version
@@ -361,6 +363,7 @@ class _RowChecks:
         self.keep = keep
         self.header_values: dict[str, dict[str, int]] = {}
         self._natures: dict[tuple[str, str], tuple[str, int]] = {}
+        self._deadlines: dict[tuple[type, CellValue], tuple[str, str] | None] = {}
         self._source: Source | None = None
 
     def _start(self, source: Source) -> None:
@@ -374,6 +377,9 @@ class _RowChecks:
         # XSD 1.1.5 made these optional; the portal still wants them to create a passage.
         creating_115 = self.is_flux and self.creating and self.version != "1.1.2"
         self.creation = verification_data().creation if creating_115 else ()
+        # A source's rows all have the same keys (row_values): their conversion plan, once.
+        keys = frozenset(row_fields((), source.columns))
+        self.conversion = conversion(keys, self.version, "CREATION")
         self.header_columns = [
             (key, source.columns[key])
             for key in HEADER_KEYS
@@ -393,7 +399,7 @@ class _RowChecks:
             if not is_empty(value) and not is_nill(value):
                 self.header_values[key].setdefault(cell_text(value).strip(), position)
         if not self.is_flux:
-            passage = _field_checks(source, row, values, self.version, found)
+            passage = _field_checks(source, row, values, self.conversion, found)
             if self.keep is not None and ident not in self.accepted:
                 self.keep(position, ident, passage)
         for key in self.creation:
@@ -434,18 +440,18 @@ class _RowChecks:
         if ident in self.accepted:
             _already_accepted(position, ident, found)
         elif self.deadlines:
-            _deadline(source, row, self.today, found)
+            _deadline(source, row, self.today, found, self._deadlines)
 
 
 def _field_checks(
     source: Source,
     row: SourceRow,
     values: dict[str, CellValue],
-    version: SchemaVersion,
+    plan: Conversion,
     found: _Collector,
 ) -> Passage:
     """The row's fields checked one by one; returns its converted passage."""
-    passage, problems = converted(values, row.position, row.idTechnique, version=version)
+    passage, problems = plan.convert(values, row.position, row.idTechnique)
     for problem in problems:
         index = source.columns.get(problem.champ)
         where = f"Colonne « {_header(source, problem.champ)} »"
@@ -464,13 +470,12 @@ def _field_checks(
     for key in HEADER_KEYS:
         value = values.get(key)
         if key in values and not is_empty(value) and not is_nill(value):
-            try:
-                header_value(key, value)
-            except FieldError as error:
+            error = cached_header(key, value)
+            if error is not None:
                 found.add(
-                    error.family,
+                    error[1],
                     "bloquant",
-                    f"Colonne « {_header(source, key)} » : {error}",
+                    f"Colonne « {_header(source, key)} » : {error[0]}",
                     ligne=row.position,
                     idTechnique=row.idTechnique,
                     key=key,
@@ -500,9 +505,8 @@ def _dates(values: dict[str, CellValue], position: int, ident: str, found: _Coll
 
 
 def _flag(key: str, value: CellValue) -> bool | None:
-    try:
-        converted_value = xsd_value(key, value)
-    except FieldError:
+    converted_value, error = cached_outcome(key, None, value)
+    if error is not None:
         return None
     return converted_value == "true" if isinstance(converted_value, str) else None
 
@@ -640,32 +644,55 @@ def _history(source: Source, where: str, accepted: frozenset[str], result: Verif
     return f"Historique consulté ({where}) : {count} passage(s) déjà accepté(s) dans ce fichier."
 
 
-def _deadline(source: Source, row: SourceRow, today: dt.date, found: _Collector) -> None:
+def _deadline(
+    source: Source,
+    row: SourceRow,
+    today: dt.date,
+    found: _Collector,
+    memo: dict[tuple[type, CellValue], tuple[str, str] | None],
+) -> None:
     index = source.columns.get("dateDebutValidite")
     if index is None:
         return
-    start = as_date(row.values[index] if index < len(row.values) else None)
+    cell = row.values[index] if index < len(row.values) else None
+    token = (cell.__class__, cell)
+    if token in memo:
+        said = memo[token]
+    else:
+        said = _deadline_said(cell, today)
+        if len(memo) < DEADLINE_MEMO:
+            memo[token] = said
+    if said is not None:
+        found.add(
+            said[0],
+            "risque",
+            said[1],
+            ligne=row.position,
+            idTechnique=row.idTechnique,
+            key="dateDebutValidite",
+        )
+
+
+DEADLINE_MEMO = 4096  # distinct start dates remembered (a file has a few hundred at most)
+
+
+def _deadline_said(cell: CellValue, today: dt.date) -> tuple[str, str] | None:
+    """(code, message) of what a start of validity says of the legal deadline, if anything."""
+    start = as_date(cell)
     if start is None:
-        return
+        return None
     due = deadline(start)
     days = (due - today).days
     if days < 0:
-        found.add(
+        return (
             "ECHEANCE_DEPASSEE",
-            "risque",
             f"Échéance légale dépassée depuis le {due:%d/%m/%Y} (début de validité "
             f"{start:%d/%m/%Y} + 3 mois) : déposez ce passage sans attendre.",
-            ligne=row.position,
-            idTechnique=row.idTechnique,
-            key="dateDebutValidite",
         )
-    elif days <= verification_data().soon_days:
-        found.add(
+    if days <= verification_data().soon_days:
+        return (
             "ECHEANCE_PROCHE",
-            "risque",
             f"Échéance légale le {due:%d/%m/%Y}, dans {days} jour(s) (début de validité "
             f"{start:%d/%m/%Y} + 3 mois) : un refus à corriger laisserait peu de temps.",
-            ligne=row.position,
-            idTechnique=row.idTechnique,
-            key="dateDebutValidite",
         )
+    return None

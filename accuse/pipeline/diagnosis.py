@@ -13,7 +13,7 @@ import calendar
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from accuse.cells import NILL_SPELLINGS, as_date, is_nill, whole_date
 from accuse.model import CellValue, DiagnosisContext, Finding
@@ -23,6 +23,17 @@ from accuse.nir import parse as parse_nir
 from accuse.reference import geo
 from accuse.reference.fields import composites, designation
 from accuse.text import fold
+
+# Patterns compiled once (the checks run on every row of a verified file).
+_WHOLE_NUMBER = re.compile(r"\d+(\.0+)?")
+_LETTERS = re.compile(r"[a-z]+")
+_SPACED_HYPHEN = re.compile(r"\s-|-\s")
+_AROUND_HYPHEN = re.compile(r"\s*-\s*")
+_NAME_SEPARATORS = re.compile(r"[\s,;/+&]+")
+_SPACE = re.compile(r"\s")
+_FOUR_DIGITS = re.compile(r"\d{4}")
+_FIVE_DIGITS = re.compile(r"\d{5}")
+_COUNTRY_CODE = re.compile(r"99\d{3}")
 
 LEVEL1 = ("nomNaissance", "prenom1", "sexe", "anneeNaissance")
 LEVEL2 = ("moisNaissance", "jourNaissance")
@@ -37,18 +48,29 @@ MIN_AGE = 15
 class Row:
     values: Mapping[str, CellValue]
     context: DiagnosisContext
+    # Each cell as raw() and text() give it, worked out once: the checks ask ~35 times a row.
+    _raw: dict[str, CellValue] = field(default_factory=dict, init=False, compare=False)
+    _text: dict[str, str | None] = field(default_factory=dict, init=False, compare=False)
 
     def raw(self, key: str) -> CellValue:
-        """The cell, or None when it is blank (cells.is_blank, inlined: asked ~20 times a row)."""
+        """The cell, or None when it is blank (cells.is_blank, inlined)."""
+        known = self._raw
+        if key in known:
+            return known[key]
         value = self.values.get(key)
         if isinstance(value, str):
             text = value.strip()
             if not text or text.upper() in NILL_SPELLINGS:
-                return None
+                value = None
+        known[key] = value
         return value
 
     def text(self, key: str) -> str | None:
-        return _as_text(self.raw(key))
+        known = self._text
+        if key in known:
+            return known[key]
+        text = known[key] = _as_text(self.raw(key))
+        return text
 
     def has_column(self, key: str) -> bool:
         return key in self.values or key in self.context.columns
@@ -60,6 +82,39 @@ class Row:
     def whole(self, key: str) -> str | None:
         """The composite column (a whole « Date de naissance ») this row's ``key`` comes from."""
         return next((c.key for c in composites() if key in c.donne and c.key in self.values), None)
+
+
+MEMO_SIZE = 4096  # distinct inputs remembered per memoised check
+
+
+def _cells(row: Row, keys: tuple[str, ...]) -> tuple[tuple[type, CellValue], ...]:
+    """What a check reads of a row, as a memo's key: each cell as raw() gives it, with its
+    class (True == 1 == 1.0, yet a check may tell them apart)."""
+    found = []
+    for key in keys:
+        value = row.raw(key)
+        found.append((value.__class__, value))
+    return tuple(found)
+
+
+class Memoised:
+    """A check whose findings depend only on the cells ``keys`` (as raw() gives them),
+    remembered for the first MEMO_SIZE distinct cells (birthplaces and certifications repeat
+    from row to row). Each call gets its own list."""
+
+    def __init__(self, check: Callable[[Row], list[Finding]], *keys: str) -> None:
+        self.check = check
+        self.keys = keys
+        self.memo: dict[tuple[tuple[type, CellValue], ...], list[Finding]] = {}
+
+    def __call__(self, row: Row) -> list[Finding]:
+        token = _cells(row, self.keys)
+        found = self.memo.get(token)
+        if found is None:
+            found = self.check(row)
+            if len(self.memo) < MEMO_SIZE:
+                self.memo[token] = found
+        return list(found)
 
 
 def _as_text(value: CellValue) -> str | None:
@@ -80,7 +135,7 @@ def _as_int(value: CellValue) -> int | None:
         return value
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
-    if isinstance(value, str) and re.fullmatch(r"\d+(\.0+)?", value.strip()):
+    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
         return int(float(value.strip()))
     return None
 
@@ -249,7 +304,7 @@ _ODD_CHARS = re.compile(r"[^\w\s'’-]|\d|_")
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z]+", fold(text))
+    return _LETTERS.findall(fold(text))
 
 
 def _names(row: Row, same_is_suspect: bool = True) -> list[Finding]:
@@ -352,16 +407,16 @@ def _first_names(row: Row) -> list[Finding]:
     found = []
     second = row.text("prenom2")
     parts = first.split()
-    if re.search(r"\s-|-\s", first):
+    if _SPACED_HYPHEN.search(first):
         found.append(
             Finding(
                 "prenom1",
                 f"Le premier prénom « {first} » a des espaces autour du tiret : écrivez-le comme "
-                "à l'état civil, sans espace (« " + re.sub(r"\s*-\s*", "-", first) + " »).",
+                "à l'état civil, sans espace (« " + _AROUND_HYPHEN.sub("-", first) + " »).",
             )
         )
     elif _LIST_SEPARATORS.search(first) or len(parts) >= 3:
-        head = re.split(r"[\s,;/+&]+", first)[0]
+        head = _NAME_SEPARATORS.split(first)[0]
         found.append(
             Finding(
                 "prenom1",
@@ -493,8 +548,16 @@ def _sexe(row: Row) -> list[Finding]:
 def _reference_date(row: Row) -> tuple[dt.date, str]:
     start = as_date(row.raw("dateDebutValidite"))
     if start is not None:
-        return start, f"à la date de début de validité ({_jjmmaaaa(start)})"
+        said = _REFERENCES.get(start)
+        if said is None:
+            said = f"à la date de début de validité ({_jjmmaaaa(start)})"
+            if len(_REFERENCES) < MEMO_SIZE:
+                _REFERENCES[start] = said
+        return start, said
     return dt.date.today(), "aujourd'hui"
+
+
+_REFERENCES: dict[dt.date, str] = {}  # a start date -> how _reference_date says it
 
 
 def _birth_year(row: Row) -> list[Finding]:
@@ -645,8 +708,8 @@ def _place_code(raw: CellValue) -> PlaceCode | None:
     text = _as_text(raw)
     if text is None:
         return None
-    code = re.sub(r"\s", "", text).upper()
-    if re.fullmatch(r"\d{4}", code):
+    code = _SPACE.sub("", text).upper()
+    if _FOUR_DIGITS.fullmatch(code):
         # A spreadsheet stored 01053 as the number 1053.
         padded = code.zfill(5)
         why = (
@@ -662,9 +725,9 @@ def _foreign_country(row: Row) -> tuple[str | None, str | None]:
     """(3-digit country code, label) when the row says the holder was born outside France."""
     code = _as_text(row.raw("codePaysNaissance"))
     if code is not None:
-        code = re.sub(r"\s", "", code).upper()
+        code = _SPACE.sub("", code).upper()
         code = code.zfill(3) if code.isdigit() and len(code) < 3 else code
-        code = code[2:] if re.fullmatch(r"99\d{3}", code) else code
+        code = code[2:] if _COUNTRY_CODE.fullmatch(code) else code
     label = row.text("libellePaysNaissance")
     foreign_code = code if code is not None and code not in FRANCE_CODES else None
     foreign_label = label if label is not None and not geo.is_french_country_label(label) else None
@@ -852,12 +915,12 @@ def _postal_only(row: Row, postal: str) -> list[Finding]:
         ]
     commune = row.text("libelleCommuneNaissance")
     hint = ""
-    digits = re.sub(r"\s", "", postal)
+    digits = _SPACE.sub("", postal)
     digits = geo.lost_leading_zero(digits) or digits
     arrondissement = geo.arrondissement_for_postal(digits)
     if arrondissement:
         hint = f" ({geo.commune_label(arrondissement)} : {arrondissement})"
-    elif commune and re.fullmatch(r"\d{5}", digits):
+    elif commune and _FIVE_DIGITS.fullmatch(digits):
         codes = geo.codes_for_name(commune, _department(digits))
         hint = f" (« {commune} » : {' ou '.join(codes[:3])})" if codes else ""
     return [
@@ -992,7 +1055,7 @@ def _certification(row: Row, confirm: bool = True) -> list[Finding]:
         return _missing(row, ("code",), "le portail ne peut pas reconnaître la certification.")
     written = _as_text(raw) or ""
     original = raw if isinstance(raw, str) else written
-    compact = re.sub(r"\s", "", written)
+    compact = _SPACE.sub("", written)
     found = []
     if original != original.strip() or compact != written:
         found.append(
@@ -1431,6 +1494,14 @@ def _missing_place_ahead(row: Row) -> list[Finding]:
     ]
 
 
+# What _birthplace reads of a row.
+_PLACE_KEYS = (
+    "codeInsee",
+    "codePostal",
+    "codePaysNaissance",
+    "libellePaysNaissance",
+    "libelleCommuneNaissance",
+)
 # Each check, under the refusal family it announces.
 PREDICTORS: dict[str, tuple[Check, ...]] = {
     # Before a refusal, a usage name equal to the birth name is the common, right case.
@@ -1442,7 +1513,12 @@ PREDICTORS: dict[str, tuple[Check, ...]] = {
         _nir_sex_year,
     ),
     "TITULAIRE_INTROUVABLE_N2": (lambda row: _day_month(row, swap=False), _nir_month),
-    "TITULAIRE_INTROUVABLE_N3": (_lost_zero, _birthplace, _optional_first_names, _nir_place),
+    "TITULAIRE_INTROUVABLE_N3": (
+        Memoised(_lost_zero, "codeInsee", "codePostal", "libelleCommuneNaissance"),
+        Memoised(_birthplace, *_PLACE_KEYS),
+        _optional_first_names,
+        _nir_place,
+    ),
     "TITULAIRES_MULTIPLES": (_missing_level2_ahead, _missing_place_ahead),
 }
 
@@ -1467,7 +1543,16 @@ def predict(
 def certification_coherence(values: Mapping[str, CellValue]) -> list[Finding]:
     """Type and code that the portal would not recognise (a code without its prefix, spaces,
     RS with an RNCP code…); nothing when both are well written."""
-    row = Row(values, DiagnosisContext())
+    row = Row(values, _NO_CONTEXT)
     if row.raw("code") is None:
         return []  # an empty code is the field checks' to tell
+    return _coherence(row)
+
+
+def _written_certification(row: Row) -> list[Finding]:
     return _certification(row, confirm=False)
+
+
+_NO_CONTEXT = DiagnosisContext()
+# A file has few certifications: each (code, type) is checked once.
+_coherence = Memoised(_written_certification, "code", "type")

@@ -178,6 +178,7 @@ def place_key(label: str) -> str:
     return " ".join(w for w in words if w not in _SMALL_WORDS)
 
 
+@lru_cache(maxsize=4096)  # asked for every row of a verified file; communes repeat
 def commune_matches(code: str, label: str) -> bool:
     """Whether a written commune name fits the code: the commune itself, a delegated or
     associated commune sharing the code, or the city of an arrondissement ('Paris' for 75115)."""
