@@ -138,3 +138,28 @@ def test_receipt_alone_and_empty_receipt(catalogue) -> None:
     }
     empty = analyse(FIXTURES / "recu-vide.xml", catalogue=catalogue)
     assert not empty.has_rejections and empty.accepted_count == 0
+
+
+def test_the_callers_work_runs_once_after_the_receipt_and_its_error_stops_the_analysis(
+    tmp_path: Path,
+) -> None:
+    from accuse.errors import InputError
+
+    calls: list[str] = []
+    result = analyse(
+        FIXTURES / "recu.xml",
+        FIXTURES / "source-plat.xlsx",
+        meanwhile=lambda: calls.append("appelé"),
+    )
+    assert calls == ["appelé"] and result.rejected
+
+    def refuse() -> None:
+        raise InputError("adresse d'historique illisible", tmp_path / "x")
+
+    with pytest.raises(InputError, match="historique"):
+        analyse(FIXTURES / "recu.xml", FIXTURES / "source-plat.xlsx", meanwhile=refuse)
+    broken = tmp_path / "recu.xml"
+    broken.write_text("<rapport>", "utf-8")
+    with pytest.raises(InputError) as error:  # the receipt is read first
+        analyse(broken, FIXTURES / "source-plat.xlsx", meanwhile=refuse)
+    assert "historique" not in error.value.message

@@ -122,14 +122,18 @@ def analyse_command(
     2 si un fichier donné est inutilisable.
     """
 
+    def check_history() -> None:
+        """A mistyped history address is told before the source is read. Done while the
+        sheet loads: the history's modules (SQLAlchemy) take a few tenths of a second to
+        import, which the report's child then has at hand to record the receipt."""
+        from accuse.history.store import resolve_location
+
+        resolve_location(historique)
+
     def single(recu: Path) -> int:
         from accuse.pipeline.analysis import analyse
         from accuse.reference.catalogue import load_catalogue
 
-        if not sans_historique:
-            from accuse.history.store import resolve_location
-
-            resolve_location(historique)  # a mistyped address is told before any work
         result = analyse(
             recu,
             source,
@@ -138,6 +142,7 @@ def analyse_command(
             catalogue=load_catalogue(catalogue),
             progress=progress_bar(),
             force=forcer,
+            meanwhile=None if sans_historique else check_history,
         )
         note_earlier_refusals(result, historique, sans_historique)
         written: list[Path] = []

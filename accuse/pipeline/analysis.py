@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -176,10 +177,15 @@ def analyse(
     catalogue: Catalogue | None = None,
     progress: Progress = SILENT,
     force: bool = False,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Analysis:
-    """``force``: go on with a source that does not look like the one the receipt is about."""
+    """``force``: go on with a source that does not look like the one the receipt is about.
+    ``meanwhile``: work of the caller's own, done once the receipt is read, while the
+    source's sheet loads on the other core (its errors stop the analysis)."""
     with gc_paused():
-        return _analyse(receipt_path, source_path, sheet, id_column, catalogue, progress, force)
+        return _analyse(
+            receipt_path, source_path, sheet, id_column, catalogue, progress, force, meanwhile
+        )
 
 
 def _analyse(
@@ -190,6 +196,7 @@ def _analyse(
     catalogue: Catalogue | None,
     progress: Progress,
     force: bool = False,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Analysis:
     # Without a catalogue given, the shipped one: the user's own is read only when a caller
     # asks for it (the CLI does, through --catalogue and its defaults).
@@ -201,6 +208,8 @@ def _analyse(
     classified = _classify(receipt, catalogue)
     if prefetched is not None and prefetched.loading():
         prepare({c.code for c in classified.values()})
+    if meanwhile is not None:
+        meanwhile()
     source = None
     if source_path is not None:
         wanted = {p.idTechnique for p in receipt.rejected}
