@@ -272,6 +272,37 @@ def test_tricky_strings_dates_and_numbers_as_xlsxwriter_stores_them(tmp_path: Pa
     assert "<f>" not in sheet and 't="s"' in sheet
 
 
+def _edge_book(path: Path, book: Any) -> Path:
+    """Cells, widths, a filter and a list past Excel's last column (a csv may have 16,384
+    columns, the worksheet puts its own before them): left out, the rest kept."""
+    formats = Formats(book)
+    sheet = book.add_worksheet("Bord")
+    far = (0, 16_383, 16_384, 20_000)
+    for column in far:
+        sheet.write_string(0, column, f"colonne {column}", formats.header)
+        sheet.set_column(column, column, 12, formats.get("text", False))
+    for column in far:
+        sheet.write_number(1, column, column, formats.top)
+    sheet.set_row(1_048_576, 30)
+    sheet.autofilter(0, 0, 1, 16_384)
+    sheet.data_validation(1, 16_384, 5, 16_384, {"validate": "list", "source": ["M", "F"]})
+    sheet.data_validation(1, 0, 5, 0, {"validate": "list", "source": ["OUI", "NON"]})
+    sheet.merge_range(3, 16_383, 3, 16_384, "trop loin", formats.wrap)
+    book.close()
+    return path
+
+
+def test_past_the_last_column_is_left_out_as_xlsxwriter_does(tmp_path: Path) -> None:
+    fast = _edge_book(tmp_path / "rapide.xlsx", Workbook(tmp_path / "rapide.xlsx"))
+    slow = tmp_path / "xlsxwriter.xlsx"
+    _edge_book(slow, _xlsxwriter(slow))
+    assert _seen_by_openpyxl(fast) == _seen_by_openpyxl(slow)
+    assert _seen_by_calamine(fast) == _seen_by_calamine(slow)
+    sheet = openpyxl.load_workbook(fast)["Bord"]
+    assert sheet["XFD1"].value == "colonne 16383" and sheet.max_column == 16_384
+    assert sheet.auto_filter.ref is None and len(sheet.data_validations.dataValidation) == 1
+
+
 def test_dates_become_excels_serial_numbers() -> None:
     assert excel_date(dt.date(1900, 1, 1)) == 1
     assert excel_date(dt.date(1900, 2, 28)) == 59

@@ -369,6 +369,8 @@ class Sheet:
         value: str,
         cell_format: Format | None = None,
     ) -> None:
+        if not (self._inside(first_row, first_column) and self._inside(last_row, last_column)):
+            return  # beyond the sheet's edge: ignored, as xlsxwriter does
         for row in range(first_row, last_row + 1):
             for column in range(first_column, last_column + 1):
                 self.write_blank(row, column, None, cell_format)
@@ -381,11 +383,14 @@ class Sheet:
     def set_column(
         self, first: int, last: int, width: float, cell_format: Format | None = None
     ) -> None:
+        if not (0 <= first < MAX_COLUMNS and 0 <= last < MAX_COLUMNS):
+            return  # beyond the sheet's edge: ignored, as xlsxwriter does
         for column in range(first, last + 1):
             self._columns[column] = (width, cell_format)
 
     def set_row(self, row: int, height: float) -> None:
-        self._heights[row] = height
+        if 0 <= row < MAX_ROWS:
+            self._heights[row] = height
 
     def freeze_panes(self, row: int, column: int) -> None:
         self._pane = (row, column)
@@ -393,7 +398,8 @@ class Sheet:
     def autofilter(
         self, first_row: int, first_column: int, last_row: int, last_column: int
     ) -> None:
-        self.filter = (first_row, first_column, last_row, last_column)
+        if self._inside(first_row, first_column) and self._inside(last_row, last_column):
+            self.filter = (first_row, first_column, last_row, last_column)
 
     def data_validation(
         self,
@@ -406,6 +412,8 @@ class Sheet:
         """A drop-down list (the only kind the worksheet uses): the list, its messages."""
         if options.get("validate") != "list" or not isinstance(options.get("source"), list):
             raise ValueError("only list validations with their values are supported here")
+        if not (self._inside(first_row, first_column) and self._inside(last_row, last_column)):
+            return  # beyond the sheet's edge: ignored, as xlsxwriter does
         attributes = ['type="list"']
         style = options.get("error_type", "stop")
         if style != "stop":
