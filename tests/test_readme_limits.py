@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURES, ROOT
-from tests.hostile.make_corpus import far_cell_ods, far_cell_xls, far_cell_xlsx
+from tests.hostile import xlsb
+from tests.hostile.make_corpus import far_cell_ods, far_cell_xls, far_cell_xlsb, far_cell_xlsx
 from tests.test_hostile import run
 
 RECEIPT = FIXTURES / "recu.xml"
@@ -53,6 +54,14 @@ def _doctype(folder: Path) -> tuple[object, ...]:
 
 def _far_xlsx(folder: Path) -> tuple[object, ...]:
     return ("verifier", far_cell_xlsx(folder / "loin.xlsx", 1_048_575, 16_383))
+
+
+def _damaged_xlsb(folder: Path) -> tuple[object, ...]:
+    # A shared string past the end of the list: calamine would panic on it.
+    path = far_cell_xlsb(
+        folder / "abime.xlsb", 30, 1, xlsb.Raw(xlsb.CELL_SHARED, bytes(4) + b"\xff" * 4)
+    )
+    return ("verifier", path)
 
 
 def _hint(folder: Path) -> tuple[object, ...]:
@@ -104,6 +113,7 @@ TRIGGERS: dict[str, Callable[[Path], tuple[object, ...]]] = {
     "pas un fichier ordinaire": _fifo,
     "déclare un DOCTYPE": _doctype,
     "la cellule XFD1048576": _far_xlsx,
+    "il contient des enregistrements tronqués ou incohérents": _damaged_xlsb,
     "une phrase d'indice ne contient que": _hint,
     "ne contient que des 0": _formulas,
     "ce n'est pas un fichier TOML valide": _toml,
@@ -132,14 +142,14 @@ def test_the_table_shows_the_real_message(tmp_path: Path, fragment: str) -> None
     assert _plain(readme) in _plain(stderr), (readme, stderr)
 
 
-@pytest.mark.parametrize("kind", ["ods", "xls"])
+@pytest.mark.parametrize("kind", ["ods", "xls", "xlsb"])
 def test_far_cells_of_other_kinds_say_the_same(tmp_path: Path, kind: str) -> None:
     (readme,) = [m for m in _table_messages() if "la cellule XFD1048576" in m]
-    maker = far_cell_ods if kind == "ods" else far_cell_xls
+    maker = {"ods": far_cell_ods, "xls": far_cell_xls, "xlsb": far_cell_xlsb}[kind]
     source = maker(
         tmp_path / f"loin.{kind}",
         65_535 if kind == "xls" else 1_048_575,
-        16_383 if kind == "ods" else 255,
+        255 if kind == "xls" else 16_383,
     )
     result = run(tmp_path, "verifier", source)
     told = _plain(result.stderr.decode())

@@ -61,7 +61,12 @@ from accuse.fix.workbook import (
 from accuse.model import CellValue, DiagnosisContext, SchemaVersion
 from accuse.output import atomic_target, check_not_input
 from accuse.pipeline.diagnosis import diagnose
-from accuse.read.sources.spreadsheet import SUFFIXES, check_container, check_extent
+from accuse.read.sources.spreadsheet import (
+    SUFFIXES,
+    calamine_failed,
+    check_container,
+    check_extent,
+)
 from accuse.reference.fields import by_key, plain_name, row_fields
 from accuse.reference.template import lists_sheet
 from accuse.text import formula_safe, inert, looks_like_formula
@@ -183,7 +188,9 @@ def read_worksheet(path: Path) -> _Worksheet:
         )
     except InputError:
         raise
-    except Exception:  # calamine raises one type per format
+    except BaseException as error:  # calamine raises one type per format, or panics
+        if not calamine_failed(error):
+            raise
         raise InputError(
             "feuille de corrections illisible : le classeur est endommagé ou n'en est pas un. "
             "Donnez le fichier corrections.xlsx écrit par « accuse analyse », enregistré par "

@@ -18,6 +18,8 @@ import shutil
 import zipfile
 from pathlib import Path
 
+from tests.hostile.xlsb import Value, grid, write_xlsb
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 SECRET = "SECRET-accuse-ne-doit-jamais-sortir-41f7c2"
@@ -234,6 +236,15 @@ def far_cell_xls(path: Path, row: int, column: int) -> Path:
     sheet.write(row, column, "loin")
     book.save(str(path))
     return path
+
+
+def far_cell_xlsb(path: Path, row: int | None, column: int, value: Value = "loin") -> Path:
+    """The same as an .xlsb (Excel's binary workbook); ``value`` None is an empty styled cell,
+    a ``tests.hostile.xlsb.Raw`` any record; with ``row`` None, no far cell at all."""
+    cells = grid([HEADER, *_source_rows()])
+    if row is not None:
+        cells.append((row, column, value))
+    return write_xlsb(path, cells)
 
 
 _ODS_NS = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import threading
 import zipfile
@@ -163,7 +164,7 @@ def _far_pattern(limit: int) -> Any:
 def check_extent(path: Path) -> None:
     """Refuse a sheet whose cells reach far beyond its data (see MAX_COLUMNS), in every
     spreadsheet format calamine reads: xlsx/xlsm (cell references), ods (repeated rows and
-    columns declare a huge range in a few bytes), xls (cell records)."""
+    columns declare a huge range in a few bytes), xls and xlsb (cell records)."""
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
@@ -180,6 +181,11 @@ def check_extent(path: Path) -> None:
                 raise _far_error(path, far)
         elif suffix == ".xls":
             far = _far_xls_cell(path)
+            if far is not None:
+                raise _far_error(path, far)
+        elif suffix == ".xlsb":
+            with zipfile.ZipFile(path) as archive:
+                far = _far_xlsb_cell(archive, path)
             if far is not None:
                 raise _far_error(path, far)
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError, KeyError):
@@ -374,6 +380,222 @@ def _far_xls_cell(path: Path) -> str | None:
     return None
 
 
+# --- .xlsb: the BIFF12 records of each worksheet part (MS-XLSB) -------------------------------
+
+# A record is its type (a 1-2 byte varint), its size (a 1-4 byte varint), then its payload.
+# calamine reads the type's second byte and the size's fourth byte whole, whatever their high
+# bit says: the records are cut exactly as it cuts them, or the two would disagree on what is
+# a cell. Row header (0) and cell records (1-11) start with the row, or the column, as uint32;
+# calamine skips the empty styled cell (1). Every other record is passed over unread.
+_XLSB_ROW = 0x0000
+_XLSB_BLANK = 0x0001
+_XLSB_SHARED = 0x0007  # BrtCellIsst: its value is an index into the shared strings
+_XLSB_DIMENSION = 0x0094  # BrtWsDim: calamine slices its 16 bytes without checking
+_XLSB_BEGIN_SST = 0x009F
+# The payload a record must hold for calamine to read it: the column and style (8 bytes) and
+# the value. A shorter one is read from whatever the previous record left in calamine's buffer.
+_XLSB_MINIMUM = {0: 4, 1: 8, 2: 12, 3: 9, 4: 9, 5: 16, 6: 12, 7: 12, 8: 12, 9: 16, 10: 9, 11: 9}
+_XLSB_SHEET_FOLDERS = ("worksheets", "chartsheets", "dialogsheets")
+_XLSB_MAX_RELATIONS = 16 * 2**20
+# RE2, as the xlsx scan: linear whatever the part holds (many Target=" never closed).
+_XLSB_TARGET = re2.compile(rb"""Target\s*=\s*(?:"([^"]*)"|'([^']*)')""", _SCAN_OPTIONS)
+_XLSB_KEEP = 32  # bytes kept ahead of a record's start: its header and the payload read
+
+
+class _Damaged(Exception):
+    """A record calamine would read out of bounds (it panics) or from stale memory."""
+
+
+def _far_xlsb_cell(archive: zipfile.ZipFile, path: Path) -> str | None:
+    """The first far cell with content of an .xlsb's sheets (the parts its workbook's
+    relationships name as sheets, as calamine finds them). A record calamine would read out of
+    bounds is refused as damage."""
+    strings = _xlsb_string_count(archive, path)
+    names = {"xl/" + target for target in _xlsb_sheet_targets(archive, path)}
+    for member in archive.infolist():
+        if member.filename in names:
+            with archive.open(member) as sheet:
+                try:
+                    far = _far_xlsb_records(sheet, strings)
+                except _Damaged:
+                    raise _damaged_xlsb(path) from None
+            if far is not None:
+                return far
+    return None
+
+
+def _xlsb_sheet_targets(archive: zipfile.ZipFile, path: Path) -> list[str]:
+    """Every target of the workbook's relationships that calamine would read as a sheet."""
+    try:
+        info = archive.getinfo("xl/_rels/workbook.bin.rels")
+    except KeyError:
+        return []
+    if info.file_size > _XLSB_MAX_RELATIONS:
+        raise _damaged_xlsb(path)
+    found = _XLSB_TARGET.findall(archive.read(info))
+    targets = [(double or single).decode("utf-8", "replace") for double, single in found]
+    return [t for t in targets if t.split("/", 1)[0] in _XLSB_SHEET_FOLDERS]
+
+
+def _xlsb_string_count(archive: zipfile.ZipFile, path: Path) -> int:
+    """How many shared strings calamine loads: the count its BrtBeginSst record announces
+    (it fails on its own if fewer follow), none without the part."""
+    try:
+        info = archive.getinfo("xl/sharedStrings.bin")
+    except KeyError:
+        return 0
+    with archive.open(info) as part:
+        for kind, size, head in _xlsb_records(part):
+            if kind == _XLSB_BEGIN_SST:
+                if size < 8:
+                    raise _damaged_xlsb(path)
+                return int(struct.unpack_from("<I", head, 4)[0])
+    return 0
+
+
+def _xlsb_records(part: IO[bytes]) -> Iterator[tuple[int, int, bytes]]:
+    """(type, size, first bytes of the payload) of each whole record of a part, read in
+    chunks: a payload is skipped, never held, whatever size it declares. A record cut short by
+    the end of the part ends the reading (calamine then fails on its own)."""
+    data = b""
+    position = 0
+    ended = False
+    while True:
+        while len(data) - position < _XLSB_KEEP and not ended:
+            chunk = part.read(_SCAN_CHUNK)
+            ended = not chunk
+            data = data[position:] + chunk
+            position = 0
+        available = len(data)
+        if position >= available:
+            return
+        kind = data[position]
+        position += 1
+        if kind & 0x80:
+            if position >= available:
+                return
+            kind = (kind & 0x7F) | ((data[position] & 0x7F) << 7)
+            position += 1
+        size = 0
+        for shift in (0, 7, 14, 21):
+            if position >= available:
+                return
+            byte = data[position]
+            position += 1
+            size |= (byte & 0x7F) << shift
+            if not byte & 0x80:
+                break
+        head = data[position : position + 16]
+        if len(head) < min(size, 16):
+            return
+        position += size
+        if position > available:  # a long payload: skip the rest of it in the stream
+            missing = position - available
+            while missing > 0:
+                skipped = len(part.read(min(missing, _SCAN_CHUNK)))
+                if not skipped:
+                    return
+                missing -= skipped
+            data, position = b"", 0
+        yield kind, size, head
+
+
+def _far_xlsb_records(sheet: IO[bytes], strings: int) -> str | None:
+    """The first far cell with content among a sheet part's records. Every cell record of the
+    part is looked at, wherever it lies: calamine reads those of its sheet data, a subset.
+    The records are cut as in _xlsb_records, inline: a sheet holds millions of them."""
+    row = 0
+    rows = 0  # rows holding content, counted as they come (Excel writes them in order)
+    last = -1
+    limit = _row_limit(0)
+    minimum = _XLSB_MINIMUM
+    word = struct.Struct("<I").unpack_from
+    data = b""
+    position = available = 0
+    ended = False
+    while True:
+        if available - position < _XLSB_KEEP and not ended:
+            chunk = sheet.read(_SCAN_CHUNK)
+            ended = not chunk
+            data = data[position:] + chunk
+            position, available = 0, len(data)
+            continue
+        if position + 6 > available:  # near the end: the careful cut
+            return _far_xlsb_tail(data[position:], strings, row, rows, last)
+        kind = data[position]
+        if kind & 0x80:
+            kind = (kind & 0x7F) | ((data[position + 1] & 0x7F) << 7)
+            position += 1
+        byte = data[position + 1]
+        position += 2
+        size = byte & 0x7F
+        shift = 7
+        while byte & 0x80 and shift < 28:
+            byte = data[position]
+            position += 1
+            size |= (byte & 0x7F) << shift
+            shift += 7
+        if kind <= 0x0B:
+            if size < minimum[kind]:
+                raise _Damaged
+            if position + size > available and available - position < 16:
+                return None  # cut short: calamine fails on its own
+            if kind == _XLSB_ROW:
+                row = word(data, position)[0]
+            elif kind != _XLSB_BLANK:
+                if kind == _XLSB_SHARED and word(data, position + 8)[0] >= strings:
+                    raise _Damaged
+                column = word(data, position)[0]
+                if row > last:
+                    rows += 1
+                    last = row
+                    limit = _row_limit(rows)
+                if column >= MAX_COLUMNS or row + 1 >= limit:
+                    return _reference(row + 1, column + 1)
+        elif kind == _XLSB_DIMENSION and size < 16:
+            raise _Damaged
+        position += size
+        if position > available:  # a long payload: skip the rest of it in the stream
+            missing = position - available
+            while missing > 0:
+                skipped = len(sheet.read(min(missing, _SCAN_CHUNK)))
+                if not skipped:
+                    return None
+                missing -= skipped
+            data, position, available = b"", 0, 0
+
+
+def _far_xlsb_tail(data: bytes, strings: int, row: int, rows: int, last: int) -> str | None:
+    """The last few bytes of a part, cut by the careful reader with the same rules."""
+    for kind, size, head in _xlsb_records(io.BytesIO(data)):
+        if kind > 0x0B:
+            if kind == _XLSB_DIMENSION and size < 16:
+                raise _Damaged
+            continue
+        if size < _XLSB_MINIMUM[kind]:
+            raise _Damaged
+        if kind == _XLSB_ROW:
+            row = int.from_bytes(head[:4], "little")
+        elif kind != _XLSB_BLANK:
+            if kind == _XLSB_SHARED and int.from_bytes(head[8:12], "little") >= strings:
+                raise _Damaged
+            column = int.from_bytes(head[:4], "little")
+            if row > last:
+                rows, last = rows + 1, row
+            if column >= MAX_COLUMNS or row + 1 >= _row_limit(rows):
+                return _reference(row + 1, column + 1)
+    return None
+
+
+def _damaged_xlsb(path: Path) -> InputError:
+    return InputError(
+        "classeur endommagé : il contient des enregistrements tronqués ou incohérents (fichier "
+        "abîmé, ou fabriqué par un programme). Ouvrez-le dans Excel et enregistrez-le à "
+        "nouveau en .xlsx.",
+        path,
+    )
+
+
 def _inflated(path: Path, member: zipfile.ZipInfo) -> Iterator[bytes]:
     """A zip member's bytes, _SCAN_CHUNK at most at a time, inflated by zlib-ng: 0.4 s
     where zlib takes 1 s for a 200,000-row sheet, read before each spreadsheet command. Never
@@ -442,12 +664,21 @@ def _far_error(path: Path, reference: str) -> InputError:
     )
 
 
+def calamine_failed(error: BaseException) -> bool:
+    """Whether an exception is calamine's way of saying a file is unreadable: its own error
+    types, or a Rust panic (an index out of bounds on a crafted record), which pyo3 raises as
+    a PanicException, a BaseException that ``except Exception`` lets through."""
+    return isinstance(error, Exception) or type(error).__name__ == "PanicException"
+
+
 def _open(path: Path) -> CalamineWorkbook:
     check_container(path)
     check_extent(path)
     try:
         return CalamineWorkbook.from_path(str(path))
-    except Exception:  # calamine raises its own types, one per format
+    except BaseException as error:  # calamine raises its own types, one per format
+        if not calamine_failed(error):
+            raise
         suffix = path.suffix.lower().lstrip(".")
         if _looks_like_text(path):
             # Many tools export a csv or an HTML page under a .xls name.
@@ -496,8 +727,10 @@ class Prefetch:
             workbook = _open(self._path)
             name = self._sheet_name if self._sheet_name is not None else workbook.sheet_names[0]
             self._loaded = (workbook, workbook.get_sheet_by_name(name))
-        except Exception:  # met again, and told, by read_spreadsheet
+        except BaseException as error:  # met again, and told, by read_spreadsheet
             self._loaded = None
+            if not calamine_failed(error):
+                raise
 
     def loading(self) -> bool:
         """Whether the sheet is still loading: the caller's thread has time to spare."""
@@ -539,7 +772,9 @@ def read_spreadsheet(
                     sheet = workbook.get_sheet_by_name(name)
                 rows = _rows(sheet, sheet_progress)
                 scanned = scan(rows)
-            except Exception:  # calamine's own types
+            except BaseException as error:  # calamine's own types, or its panic
+                if not calamine_failed(error):
+                    raise
                 raise InputError(
                     f"la feuille « {name} » est illisible : le classeur est sans doute "
                     "endommagé. Ouvrez-le dans Excel ou LibreOffice et enregistrez-le à "
