@@ -201,6 +201,58 @@ def wide_flux(path: Path, megabytes: int = 40, inside: bool = False) -> Path:
     return path
 
 
+def _chains(handle, megabytes: int, levels: int, prefix: bytes = b"") -> None:
+    """``megabytes`` MB of chains of ``levels`` nested unknown elements, one after another."""
+    chain = b"<%sb>" % prefix * levels + b"x" + b"</%sb>" % prefix * levels
+    for _ in range(megabytes * 2**20 // len(chain)):
+        handle.write(chain)
+
+
+def deep_receipt(path: Path, megabytes: int = 40, levels: int = 200, inside: bool = False) -> Path:
+    """A receipt whose size is chains of ``levels`` nested unknown elements (``levels`` past
+    the parser's limit: one chain, after ``megabytes`` MB of empty siblings), at the top or
+    (``inside``) in a rejected passage's idTechnique."""
+    with path.open("wb") as handle:
+        handle.write(
+            b'<?xml version="1.0" encoding="UTF-8"?>\n<rapport><nomFichier>f.xml</nomFichier>'
+        )
+        if inside:
+            handle.write(b"<PassagesKO><passage><idTechnique>1960020<inconnu>")
+        else:
+            handle.write(b"<inconnu>")
+        if levels > 256:
+            _repeat(handle, b"<a/>", megabytes)
+            handle.write(b"<b>" * levels + b"x" + b"</b>" * levels)
+        else:
+            _chains(handle, megabytes, levels)
+        if inside:
+            handle.write(b"</inconnu></idTechnique><messageErreur>m</messageErreur></passage>")
+            handle.write(b"</PassagesKO></rapport>\n")
+        else:
+            handle.write(b"</inconnu><PassagesKO/></rapport>\n")
+    return path
+
+
+def deep_flux(path: Path, megabytes: int = 40, levels: int = 200, inside: bool = True) -> Path:
+    """The committed flux with chains of nested unknown elements, as deep_receipt, in its first
+    passage (``inside``) or after the root's start."""
+    text = (FIXTURES / "flux.xml").read_bytes()
+    marker = b"<cpf:passageCertification>" if inside else b"<cpf:emetteur>"
+    head, found, tail = text.partition(marker)
+    assert found, marker
+    with path.open("wb") as handle:
+        handle.write(head + (found if inside else b""))
+        handle.write(b"<cpf:inconnu>")
+        if levels > 256:
+            _repeat(handle, b"<a/>", megabytes)
+            handle.write(b"<cpf:b>" * levels + b"x" + b"</cpf:b>" * levels)
+        else:
+            _chains(handle, megabytes, levels, b"cpf:")
+        handle.write(b"</cpf:inconnu>")
+        handle.write((b"" if inside else found) + tail)
+    return path
+
+
 def separators_csv(path: Path, megabytes: int = 40) -> Path:
     """A header, then one line made of nothing but separators."""
     with path.open("wb") as handle:
