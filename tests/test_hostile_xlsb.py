@@ -301,52 +301,121 @@ def test_a_damaged_sheet_part_is_told_in_french(
     assert state([source]) == before
 
 
-def test_a_damaged_workbook_part_is_exit_2_not_a_crash(tmp_path: Path) -> None:
-    """A sheet named in workbook.bin under a relationship that does not exist: calamine
-    panics while opening the workbook. The panic is caught: exit 2 and the French sentence
-    (Rust prints its own panic line before it, which accuse cannot silence)."""
-    plain = far_cell_xlsb(tmp_path / "plain.xlsb", None, 0)
-    source = tmp_path / "classeur.xlsb"
-    book = b"".join(
+def _bundle(key: str, name: str = "Titulaires") -> bytes:
+    return xlsb.record(0x9C, struct.pack("<II", 0, 1) + xlsb.wide(key) + xlsb.wide(name))
+
+
+def _book(*records: bytes) -> bytes:
+    """A workbook.bin: its sheets' records, then ``records`` among the defined names."""
+    return b"".join(
         [
             xlsb.record(0x83),
             xlsb.record(0x8F),
-            xlsb.record(0x9C, struct.pack("<II", 0, 1) + xlsb.wide("rId9") + xlsb.wide("T")),
+            _bundle("rId1"),
             xlsb.record(0x90),
+            *records,
             xlsb.record(0x9D, bytes(26)),
             xlsb.record(0x84),
         ]
     )
+
+
+def _name(formula: bytes, declared: int | None = None) -> bytes:
+    """A BrtName: flags, key, function group, its name, then its parsed formula."""
+    size = len(formula) if declared is None else declared
+    body = bytes(9) + xlsb.wide("Zone") + struct.pack("<I", size) + formula + bytes(8)
+    return xlsb.record(0x27, body)
+
+
+def _styles(*records: bytes) -> bytes:
+    return b"".join([xlsb.record(0x0296), *records, xlsb.record(0x0297)])
+
+
+# part -> its damaged content: calamine 0.37 panics on each (an index out of bounds).
+DAMAGED_PARTS: dict[str, tuple[str, bytes]] = {
+    "relation-absente": (
+        "xl/workbook.bin",
+        _book().replace(_bundle("rId1"), _bundle("rId9")),
+    ),
+    "feuille-courte": ("xl/workbook.bin", _book().replace(_bundle("rId1"), xlsb.record(0x9C))),
+    "relation-trop-longue": (
+        "xl/workbook.bin",
+        _book().replace(_bundle("rId1"), xlsb.record(0x9C, struct.pack("<III", 0, 1, 500))),
+    ),
+    "proprietes-vides": ("xl/workbook.bin", xlsb.record(0x99) + _book()),
+    "feuilles-externes": ("xl/workbook.bin", _book(xlsb.record(0x16A, struct.pack("<I", 9)))),
+    "nom-trop-long": ("xl/workbook.bin", _book(_name(b"\x3a", declared=50))),
+    "format-court": (
+        "xl/styles.bin",
+        _styles(xlsb.record(0x0267, struct.pack("<I", 1)), xlsb.record(0x2C, b"\x00")),
+    ),
+    "style-court": (
+        "xl/styles.bin",
+        _styles(xlsb.record(0x0269, struct.pack("<I", 1)), xlsb.record(0x2F, b"\x00")),
+    ),
+    "texte-partage-court": (
+        "xl/sharedStrings.bin",
+        xlsb.record(0x9F, struct.pack("<II", 1, 1)) + xlsb.record(0x13) + xlsb.record(0xA0),
+    ),
+}
+
+
+def _replaced(folder: Path, name: str, member: str, data: bytes) -> Path:
+    plain = far_cell_xlsb(folder / "simple.xlsb", None, 0)
+    source = folder / f"{name}.xlsb"
     with zipfile.ZipFile(plain) as old, zipfile.ZipFile(source, "w") as new:
-        for member in old.infolist():
-            data = book if member.filename == "xl/workbook.bin" else old.read(member)
-            new.writestr(member.filename, data)
+        for info in old.infolist():
+            if info.filename != member:
+                new.writestr(info.filename, old.read(info))
+        new.writestr(member, data)
+    plain.unlink()
+    return source
+
+
+@pytest.mark.parametrize("name", list(DAMAGED_PARTS))
+def test_a_damaged_workbook_styles_or_strings_part_is_refused(tmp_path: Path, name: str) -> None:
+    member, data = DAMAGED_PARTS[name]
+    source = _replaced(tmp_path, name, member, data)
+    work = tmp_path / "travail"
+    work.mkdir()
+    before = state([source])
+    result = run(work, "verifier", source)
+    check_refused(result, work, f"{name}.xlsb", DAMAGED)
+    assert state([source]) == before
+
+
+def test_the_builders_parts_are_read_when_sound(tmp_path: Path) -> None:
+    """The same parts, sound: a defined name, number and cell formats. Read, not refused."""
+    sound = {
+        "xl/workbook.bin": _book(
+            xlsb.record(0x16A, struct.pack("<I", 1) + struct.pack("<Iii", 0, 0, 0)),
+            _name(b""),
+        ),
+        "xl/styles.bin": _styles(
+            xlsb.record(0x0267, struct.pack("<I", 1)),
+            xlsb.record(0x2C, struct.pack("<H", 164) + xlsb.wide("0.00")),
+            xlsb.record(0x0268),
+            xlsb.record(0x0269, struct.pack("<I", 1)),
+            xlsb.record(0x2F, bytes(16)),
+        ),
+    }
+    source = far_cell_xlsb(tmp_path / "simple.xlsb", None, 0)
+    for member, data in sound.items():
+        source = _replaced(tmp_path, member.split("/")[-1].split(".")[0], member, data)
+        result = run(tmp_path, "analyse", FIXTURES / "recu.xml", "-s", source, "--sans-sortie")
+        assert result.returncode == 1, result.stderr.decode()
+
+
+def test_a_panic_left_in_calamine_is_exit_2_not_a_crash(tmp_path: Path) -> None:
+    """A defined name whose formula is cut short (a cell reference without its bytes): its
+    formula is not followed by the guard, and calamine panics while opening the workbook. The
+    panic is caught as calamine's failure: exit 2 and the French sentence (Rust prints its own
+    panic lines before it, which accuse cannot silence)."""
+    source = _replaced(tmp_path, "formule", "xl/workbook.bin", _book(_name(b"\x3a")))
     for args in (("verifier", source), ("analyse", FIXTURES / "recu.xml", "-s", source)):
         result = run(tmp_path, *args)
         stderr = result.stderr.decode()
         assert result.returncode == 2, stderr
         assert "Traceback" not in stderr
         last = stderr.strip().splitlines()[-1]
-        assert last.startswith("Erreur : classeur.xlsb : classeur illisible"), stderr
-
-
-@pytest.mark.parametrize("chunk", [37, 64, 4096])
-def test_records_are_cut_right_across_reading_chunks(
-    tmp_path: Path, chunk: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The part is read in chunks: a record (or a long payload skipped unread, here one
-    holding bytes that look like far cells) straddling two chunks is cut as calamine cuts it."""
-    from accuse.errors import InputError
-    from accuse.read.sources import spreadsheet
-
-    monkeypatch.setattr(spreadsheet, "_SCAN_CHUNK", chunk)
-    decoy = xlsb.record(xlsb.CELL_TEXT, struct.pack("<II", 16_383, 0) + xlsb.wide("x")) * 400
-    plain = _header_row() + xlsb.record(0x0050, decoy) + xlsb.record(0x92) + xlsb.record(0x82)
-    cells = xlsb.grid([HEADER, *_source_rows()])
-    quiet = xlsb.write_xlsb(tmp_path / "calme.xlsb", cells, sheet_bytes=plain)
-    spreadsheet.check_extent(quiet)  # nothing far: no refusal
-    assert CalamineWorkbook.from_path(str(quiet)).get_sheet_by_index(0).to_python() == [HEADER]
-    far = plain[:-6] + _cell(xlsb.CELL_REAL, struct.pack("<IId", 300, 0, 1.0)) + plain[-6:]
-    loud = xlsb.write_xlsb(tmp_path / "loin.xlsb", cells, sheet_bytes=far)
-    with pytest.raises(InputError, match="KO2 du classeur est remplie"):
-        spreadsheet.check_extent(loud)
+        assert last.startswith("Erreur : formule.xlsb : classeur illisible"), stderr

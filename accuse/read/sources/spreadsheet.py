@@ -396,10 +396,26 @@ _XLSB_BEGIN_SST = 0x009F
 # the value. A shorter one is read from whatever the previous record left in calamine's buffer.
 _XLSB_MINIMUM = {0: 4, 1: 8, 2: 12, 3: 9, 4: 9, 5: 16, 6: 12, 7: 12, 8: 12, 9: 16, 10: 9, 11: 9}
 _XLSB_SHEET_FOLDERS = ("worksheets", "chartsheets", "dialogsheets")
-_XLSB_MAX_RELATIONS = 16 * 2**20
-# RE2, as the xlsx scan: linear whatever the part holds (many Target=" never closed).
 _XLSB_TARGET = re2.compile(rb"""Target\s*=\s*(?:"([^"]*)"|'([^']*)')""", _SCAN_OPTIONS)
 _XLSB_KEEP = 32  # bytes kept ahead of a record's start: its header and the payload read
+
+
+# workbook.bin and styles.bin, as calamine reads them: a record's type, then its size and
+# payload only for the types it uses; any other type's size and payload bytes are taken for
+# further types (a real file keeps in step: its records there are empty).
+_XLSB_SMALL_PART = 16 * 2**20  # a real workbook.bin or styles.bin is a few kilobytes
+_XLSB_PROPERTIES, _XLSB_BUNDLE, _XLSB_BUNDLES_END = 0x0099, 0x009C, 0x0090
+_XLSB_EXTERN, _XLSB_NAME = 0x016A, 0x0027
+# Records calamine takes as the end of the defined names.
+_XLSB_BOOK_END = {0x009D, 0x0225, 0x018D, 0x0180, 0x009A, 0x0252, 0x0229, 0x009B, 0x0084}
+# styles.bin: BrtBeginFmts then its BrtFmt records, BrtBeginCellXFs then its BrtXF records,
+# with the payload calamine slices in each.
+_XLSB_STYLE_LISTS = {0x0267: (0x002C, 6), 0x0269: (0x002F, 4)}
+_XLSB_SST_MINIMUM = {0x009F: 8, 0x0013: 5}  # BrtBeginSst, BrtSSTItem
+# RE2, as the xlsx scan: linear whatever the part holds (many Target=" or <Relationship never
+# closed).
+_XLSB_RELATION = re2.compile(rb"<Relationship[\s/>][^>]*>", _SCAN_OPTIONS)
+_XLSB_ID = re2.compile(rb"""\sId\s*=\s*(?:"([^"]*)"|'([^']*)')""", _SCAN_OPTIONS)
 
 
 class _Damaged(Exception):
@@ -410,8 +426,10 @@ def _far_xlsb_cell(archive: zipfile.ZipFile, path: Path) -> str | None:
     """The first far cell with content of an .xlsb's sheets (the parts its workbook's
     relationships name as sheets, as calamine finds them). A record calamine would read out of
     bounds is refused as damage."""
+    keys, targets = _xlsb_relations(archive, path)
+    _check_xlsb_parts(archive, path, keys)
     strings = _xlsb_string_count(archive, path)
-    names = {"xl/" + target for target in _xlsb_sheet_targets(archive, path)}
+    names = {"xl/" + t for t in targets if t.split("/", 1)[0] in _XLSB_SHEET_FOLDERS}
     for member in archive.infolist():
         if member.filename in names:
             with archive.open(member) as sheet:
@@ -424,17 +442,170 @@ def _far_xlsb_cell(archive: zipfile.ZipFile, path: Path) -> str | None:
     return None
 
 
-def _xlsb_sheet_targets(archive: zipfile.ZipFile, path: Path) -> list[str]:
-    """Every target of the workbook's relationships that calamine would read as a sheet."""
+def _xlsb_relations(archive: zipfile.ZipFile, path: Path) -> tuple[set[str], list[str]]:
+    """The Ids calamine can look a sheet up by (a Relationship element's, with a Target), and
+    every Target of the workbook's relationships, wherever it lies: each part calamine might
+    read as a sheet is looked at."""
     try:
         info = archive.getinfo("xl/_rels/workbook.bin.rels")
     except KeyError:
-        return []
-    if info.file_size > _XLSB_MAX_RELATIONS:
+        return set(), []
+    if info.file_size > _XLSB_SMALL_PART:
         raise _damaged_xlsb(path)
-    found = _XLSB_TARGET.findall(archive.read(info))
-    targets = [(double or single).decode("utf-8", "replace") for double, single in found]
-    return [t for t in targets if t.split("/", 1)[0] in _XLSB_SHEET_FOLDERS]
+    text = archive.read(info)
+    keys = set()
+    for element in _XLSB_RELATION.finditer(text):
+        key = _XLSB_ID.search(element.group(0))
+        if key is not None and _XLSB_TARGET.search(element.group(0)) is not None:
+            keys.add((key.group(1) or key.group(2) or b"").decode("utf-8", "replace"))
+    targets = [
+        (double or single).decode("utf-8", "replace")
+        for double, single in _XLSB_TARGET.findall(text)
+    ]
+    return keys, targets
+
+
+def _check_xlsb_parts(archive: zipfile.ZipFile, path: Path, keys: set[str]) -> None:
+    """Refuse the workbook, styles and shared-strings records calamine would read out of
+    bounds (it panics): shorter than it slices, a sheet naming a relationship that does not
+    exist, lengths inside a record that run past it."""
+    try:
+        for name, check in (
+            ("xl/workbook.bin", lambda data: _check_xlsb_book(data, keys)),
+            ("xl/styles.bin", _check_xlsb_styles),
+        ):
+            try:
+                info = archive.getinfo(name)
+            except KeyError:
+                continue
+            if info.file_size > _XLSB_SMALL_PART:
+                raise _Damaged
+            check(archive.read(info))
+        try:
+            info = archive.getinfo("xl/sharedStrings.bin")
+        except KeyError:
+            return
+        with archive.open(info) as part:
+            for kind, size, _ in _xlsb_records(part):
+                if size < _XLSB_SST_MINIMUM.get(kind, 0):
+                    raise _Damaged
+    except _Damaged:
+        raise _damaged_xlsb(path) from None
+
+
+def _xlsb_type(data: bytes, position: int) -> tuple[int, int] | None:
+    """(record type, position after it) as calamine reads a type, or None at the end."""
+    if position >= len(data):
+        return None
+    kind = data[position]
+    if kind & 0x80:
+        if position + 1 >= len(data):
+            return None
+        return (kind & 0x7F) | ((data[position + 1] & 0x7F) << 7), position + 2
+    return kind, position + 1
+
+
+def _xlsb_payload(data: bytes, position: int) -> tuple[bytes, int] | None:
+    """(payload, position after it) of the size read at ``position``, or None if cut short."""
+    size = 0
+    for shift in (0, 7, 14, 21):
+        if position >= len(data):
+            return None
+        byte = data[position]
+        position += 1
+        size |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            break
+    if position + size > len(data):
+        return None
+    return data[position : position + size], position + size
+
+
+def _check_xlsb_book(data: bytes, keys: set[str]) -> None:
+    """workbook.bin: the sheets' records (BrtWbProp, BrtBundleSh) up to BrtEndBundleShs, then
+    the external sheets and defined names (BrtExternSheet, BrtName) up to one of the records
+    calamine ends them with. A defined name's formula is not followed: a panic there is still
+    caught (calamine_failed)."""
+    position = 0
+    names = False
+    while True:
+        found = _xlsb_type(data, position)
+        if found is None:
+            return
+        kind, position = found
+        if not names:
+            if kind == _XLSB_BUNDLES_END:
+                names = True
+                continue
+            if kind not in (_XLSB_PROPERTIES, _XLSB_BUNDLE):
+                continue
+        elif kind in _XLSB_BOOK_END:
+            return
+        elif kind not in (_XLSB_EXTERN, _XLSB_NAME):
+            continue
+        read = _xlsb_payload(data, position)
+        if read is None:
+            return
+        payload, position = read
+        size = len(payload)
+        if kind == _XLSB_PROPERTIES and size < 1:
+            raise _Damaged
+        if kind == _XLSB_BUNDLE:
+            if size < 12:
+                raise _Damaged
+            count = int.from_bytes(payload[8:12], "little")
+            if count != 0xFFFF_FFFF:
+                if 12 + 2 * count + 4 > size:
+                    raise _Damaged
+                if payload[12 : 12 + 2 * count].decode("utf-16-le", "replace") not in keys:
+                    raise _Damaged
+        elif kind == _XLSB_EXTERN:
+            if size < 4 or int.from_bytes(payload[:4], "little") > (size - 4) // 12:
+                raise _Damaged
+        elif kind == _XLSB_NAME:
+            if size < 13:
+                raise _Damaged
+            text = 4 + 2 * int.from_bytes(payload[9:13], "little")
+            if 13 + text > size:
+                raise _Damaged
+            formula = int.from_bytes(payload[9 + text : 13 + text], "little")
+            if 13 + text + formula > size:
+                raise _Damaged
+
+
+def _check_xlsb_styles(data: bytes) -> None:
+    """styles.bin: the number formats and cell formats calamine reads, each list's records
+    found as it finds them (whole records, up to the wanted type)."""
+    position = 0
+    while True:
+        found = _xlsb_type(data, position)
+        if found is None:
+            return
+        kind, position = found
+        if kind not in _XLSB_STYLE_LISTS:
+            continue
+        read = _xlsb_payload(data, position)
+        if read is None:
+            return
+        payload, position = read
+        if len(payload) < 4:
+            raise _Damaged
+        wanted, minimum = _XLSB_STYLE_LISTS[kind]
+        for _ in range(int.from_bytes(payload[:4], "little")):
+            while True:
+                found = _xlsb_type(data, position)
+                read = None if found is None else _xlsb_payload(data, found[1])
+                if found is None or read is None:
+                    return
+                payload, position = read
+                if found[0] == wanted:
+                    break
+            if len(payload) < minimum or (
+                wanted == 0x002C and 6 + 2 * int.from_bytes(payload[2:6], "little") > len(payload)
+            ):
+                raise _Damaged
+        if kind == 0x0269:
+            return
 
 
 def _xlsb_string_count(archive: zipfile.ZipFile, path: Path) -> int:
