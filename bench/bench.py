@@ -29,6 +29,7 @@ Usage: python bench/bench.py --passages 20000 50000 200000 --ko 0.1 --repetition
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -340,8 +341,10 @@ def histories(folder: Path, batch: Path, batch_size: int, ko: float) -> None:
     if not batch.is_dir():
         monthly_receipts(batch, batch_size, ko)
     store = folder / "historique-suivi.sqlite"
-    if store.exists():
+    if store_is_current(store):
         return
+    for stale in (store, *(store.with_name(store.name + end) for end in ("-wal", "-shm"))):
+        stale.unlink(missing_ok=True)  # an earlier accuse's format: suivi would not time ours
     copies = folder / "copies"
     copies.mkdir(exist_ok=True)
     for month in range(1, HISTORY_COPIES + 1):
@@ -354,6 +357,23 @@ def histories(folder: Path, batch: Path, batch_size: int, ko: float) -> None:
             env={**os.environ, "ACCUSE_HISTORIQUE": str(store)},
             check=False,
         )
+
+
+def store_is_current(store: Path) -> bool:
+    """The history exists in this accuse's format. One kept from a run of an earlier version is
+    read by suivi as it stands (without the later indexes), so it would time that version."""
+    import sqlite3
+
+    from accuse.history.store import SCHEMA_VERSION
+
+    if not store.is_file():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"{store.as_uri()}?mode=ro", uri=True)) as con:
+            (version,) = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    except sqlite3.Error:
+        return False
+    return bool(version == SCHEMA_VERSION)
 
 
 def _clear(folder: Path, names: tuple[str, ...]) -> None:

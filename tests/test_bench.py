@@ -98,3 +98,30 @@ def test_bench_smoke(tmp_path: Path, capsys) -> None:
     assert all(45 <= r.rejected_count <= 55 for r in recorded)  # about 10 % each month
     tracking = track(folder / "historique-lot.sqlite")
     assert tracking.resolved and tracking.repeated  # corrected, and refused again
+
+
+def test_a_history_of_an_earlier_format_is_made_again(tmp_path: Path) -> None:
+    """suivi's big history is kept from one run to the next, unless an earlier accuse wrote
+    it: suivi would read that one as it stands, without the indexes of today's format."""
+    import subprocess
+
+    from accuse.history.store import SCHEMA_VERSION
+
+    bench = _bench()
+    store = tmp_path / "historique.sqlite"
+    assert not bench.store_is_current(store)
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "accuse", "analyse", str(ROOT / "fixtures" / "recu.xml")),
+            *("--sans-sortie", "--historique", str(store)),
+        ],
+        capture_output=True,
+        check=False,
+    )
+    assert bench.store_is_current(store)
+    import sqlite3
+
+    with sqlite3.connect(store) as con:
+        con.execute("DELETE FROM schema_version WHERE version = ?", (SCHEMA_VERSION,))
+    con.close()
+    assert not bench.store_is_current(store)

@@ -413,6 +413,68 @@ def test_a_version_3_history_is_read_as_it_stands_then_migrated_by_a_record(
     assert [p.idTechnique for p in track(store).still_rejected] == ["B"]
 
 
+def test_a_sqlite_file_is_read_without_the_database_layer_as_the_store_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """accuse suivi reads a SQLite history with sqlite3 alone (records.quick_events): the same
+    receipts, passages, withdrawals and dates as store.load_events, however the file is named
+    (its path, its folder, ACCUSE_HISTORIQUE)."""
+    from accuse.history.records import quick_events
+    from accuse.pipeline.analysis import analyse
+    from tests.conftest import FIXTURES
+
+    where = tmp_path / "h.sqlite"
+    holders = [Holder("A", "Lefebvre", "Léa", "RNCP1", "01/02/2025")]
+    record(Deposit("r1", {"A": "N1", "B": "N2"}, ["C"], holders).analyse(tmp_path), str(where))
+    record(Deposit("r2", {"B": "N1"}, ["A"]).analyse(tmp_path), str(where))
+    for name in ("creation", "suppression"):
+        found = analyse(FIXTURES / f"recu-2026-{name}.xml", FIXTURES / f"flux-2026-{name}.xml")
+        record(found, str(where))
+    full = load_events(str(where))
+    assert len(full.receipts) == 4 and len(full.withdrawals) == 3 and full.days
+    (folder := tmp_path / "dossier").mkdir()
+    shutil.copy(where, folder / "historique.sqlite")
+    monkeypatch.setenv("ACCUSE_HISTORIQUE", str(where))
+    for given in (str(where), where, None, folder):
+        quick = quick_events(given)
+        assert quick is not None, given
+        expected = full if given != folder else load_events(folder)
+        assert quick.location == expected.location
+        assert (quick.receipts, quick.withdrawals, quick.days) == (
+            expected.receipts,
+            expected.withdrawals,
+            expected.days,
+        )
+        assert sorted(quick.events, key=repr) == sorted(expected.events, key=repr)
+    assert track(str(where)) == track(resolve_location(str(where)))  # quick, then the store
+
+
+def test_the_quick_read_leaves_every_other_history_to_the_store(tmp_path: Path) -> None:
+    """No file, a server, a file that is no history, a newer format, a damaged value: not
+    read quickly (the store then reads it, or says what is wrong)."""
+    from accuse.history.records import quick_events
+
+    where = tmp_path / "h.sqlite"
+    assert quick_events(where) is None
+    assert quick_events("postgresql://u@localhost/base") is None
+    (tmp_path / "texte.sqlite").write_text("pas une base")
+    assert quick_events(tmp_path / "texte.sqlite") is None
+    holders = [Holder("A", "Lefebvre", "Léa", "RNCP1", "01/02/2025")]
+    record(Deposit("r1", {"A": "N1"}, [], holders).analyse(tmp_path), str(where))
+    assert quick_events(where) is not None
+    engine = create_engine(resolve_location(str(where)).url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE passages SET \"dateDebutValidite\" = 'pas une date'")
+    assert quick_events(where) is None
+    with engine.begin() as conn:
+        conn.exec_driver_sql('UPDATE passages SET "dateDebutValidite" = NULL')
+        conn.execute(schema_version.insert().values(version=99, applied_at=dt.datetime.now()))
+    engine.dispose()
+    assert quick_events(where) is None
+    with pytest.raises(InputError, match="plus récent"):
+        track(str(where))
+
+
 def test_a_damaged_passage_date_is_told_not_crashed(tmp_path: Path) -> None:
     where = tmp_path / "h.sqlite"
     holders = [Holder("A", "Lefebvre", "Léa", "RNCP1", "01/02/2025")]

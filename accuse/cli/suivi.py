@@ -218,7 +218,6 @@ def suivi_command(
     """
 
     def run() -> int:
-        from accuse.history.store import resolve_location
         from accuse.history.tracking import track
         from accuse.render.jsontext import dumps
         from accuse.render.suivi import (
@@ -230,14 +229,20 @@ def suivi_command(
         )
         from accuse.text import inert
 
-        location = resolve_location(historique)
-        if stats:
+        # Plain tracking (text or JSON) is given the history as typed: track() reads a SQLite
+        # file without loading the database layer, which the other uses resolve it for.
+        location: Location | None = None
+        if stats or oublier is not None or importer or sortie is not None:
+            from accuse.history.store import resolve_location
+
+            location = resolve_location(historique)
+        if stats and location is not None:
             return _statistics(location, sortie, format)
-        if oublier is not None:
+        if oublier is not None and location is not None:
             return forget_receipt(location, oublier, oui)
-        if importer:
+        if importer and location is not None:
             import_receipts(location, importer, source, quiet=format is OutputFormat.json)
-        tracking = track(location)
+        tracking = track(location if location is not None else historique)
         written: Path | None = None
         if sortie is not None:
             if sortie.suffix.lower() != ".xlsx":
@@ -248,7 +253,7 @@ def suivi_command(
                     "avec --stats.",
                     sortie,
                 )
-            inputs = [location.path] if location.path is not None else []
+            inputs = [location.path] if location is not None and location.path else []
             write_workbook(tracking, sortie, inputs)
             written = sortie
         if format is OutputFormat.json:

@@ -52,6 +52,21 @@ from accuse.cells import as_date, cell_text
 from accuse.digest import file_digest
 from accuse.errors import InputError
 from accuse.files import os_reason, require_regular_file
+from accuse.history.records import (
+    BUSY_SECONDS,
+    DEFAULT_NAME,
+    ENV_VAR,
+    EVENT_COLUMNS,
+    READABLE_FROM,
+    SCHEMA_VERSION,
+    EventRow,
+    PassageEvent,
+    RecordedReceipt,
+    TrackedEvents,
+    WithdrawalEvent,
+    aware,
+    stored_date,
+)
 from accuse.model import CellValue
 from accuse.nir import mask_in_text as mask_nir
 from accuse.text import inert, squeeze
@@ -61,13 +76,6 @@ if TYPE_CHECKING:
 
     from accuse.pipeline.analysis import Analysis
 
-SCHEMA_VERSION = 4
-# The oldest schema a reading command reads as it stands, without migrating it: the versions
-# after it only add indexes (a reading command never writes; the next recording adds them).
-READABLE_FROM = 3
-ENV_VAR = "ACCUSE_HISTORIQUE"
-DEFAULT_NAME = "historique.sqlite"
-BUSY_SECONDS = 30  # how long a SQLite writer waits for another one before giving up
 _CHUNK = 2000  # passages per INSERT batch: bounded memory on large receipts
 _CACHE_KIB = 32 * 1024  # page cache of a writing SQLite connection
 _VARIABLES = 999  # values bound in one SQLite statement at most (SQLite before 3.32)
@@ -955,57 +963,7 @@ def _to_utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC)
 
 
-def aware(moment: dt.datetime) -> dt.datetime:
-    """A stored moment in local time (SQLite gives it back without its UTC zone)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone()
-
-
 # --- reading ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RecordedReceipt:
-    id: int
-    receipt_name: str
-    shape: str
-    nomFichier: str | None
-    idFlux: str | None
-    idTraitement: str | None
-    idDemande: str | None
-    source_name: str | None
-    analysed_at: dt.datetime  # local time
-    recorded_at: dt.datetime
-    accepted_count: int
-    rejected_count: int
-    file_error_count: int
-
-
-@dataclass(frozen=True)
-class PassageEvent:
-    """One mention of a passage in one receipt."""
-
-    receipt_id: int
-    idTechnique: str
-    status: str
-    family: str | None
-    family_title: str | None
-    message: str | None
-    nomNaissance: str | None
-    prenom1: str | None
-    code: str | None
-    dateDebutValidite: dt.date | None
-
-
-@dataclass(frozen=True)
-class WithdrawalEvent:
-    """One passage of a SUPPRESSION flux's receipt: withdrawn (OK) or not (KO)."""
-
-    receipt_id: int
-    idTechnique: str
-    status: str
-    message: str | None
 
 
 @dataclass(frozen=True)
@@ -1094,39 +1052,6 @@ def load(location: str | Path | Location | None = None, *, every_passage: bool =
     return History(where.display, found, events, withdrawn)
 
 
-# One mention of a passage as the tracking reads it: PassageEvent's fields, in its order, as a
-# plain tuple (a hundred thousand frozen dataclasses cost more than the query that finds them);
-# on SQLite its date may still be the text stored (TrackedEvents.days gives the date).
-EventRow = tuple[
-    int,
-    str,
-    str,
-    str | None,
-    str | None,
-    str | None,
-    str | None,
-    str | None,
-    str | None,
-    dt.date | str | None,
-]
-EVENT_COLUMNS = tuple(f.name for f in fields(PassageEvent))  # its date last
-
-
-@dataclass(frozen=True)
-class TrackedEvents:
-    """What `accuse suivi` needs of the history, and no more: every rejection, and the
-    acceptances of the passages ever rejected (never those of passages only ever accepted)."""
-
-    location: str
-    receipts: list[RecordedReceipt]  # in recording order
-    events: list[EventRow]  # in no particular order
-    withdrawals: list[WithdrawalEvent]  # in recording order
-    days: dict[str, dt.date] = field(default_factory=dict)  # stored text -> date (SQLite)
-
-    def day(self, value: dt.date | str | None) -> dt.date | None:
-        return self.days[value] if isinstance(value, str) else value
-
-
 def load_events(
     location: str | Path | Location | None = None,
     *,
@@ -1176,19 +1101,13 @@ def load_events(
                 stored = {e[9] for e in events}
                 stored.discard(None)
                 # A value that is no date raises ValueError or TypeError: a damaged history.
-                days = {str(text): _stored_date(text) for text in stored}
+                days = {str(text): stored_date(text) for text in stored}
             order_by = (withdrawals.c.receipt_id, withdrawals.c.idTechnique)
             withdrawn = [
                 WithdrawalEvent(w.receipt_id, w.idTechnique, w.status, w.message)
                 for w in conn.execute(select(withdrawals).order_by(*order_by))
             ]
     return TrackedEvents(where.display, found, events, withdrawn, days)
-
-
-def _stored_date(text: object) -> dt.date:
-    if not isinstance(text, str):
-        raise TypeError(f"{text!r} n'est pas une date")
-    return dt.date.fromisoformat(text)
 
 
 def accepted_ids(location: str | Path | Location | None = None) -> tuple[str, frozenset[str]]:

@@ -18,17 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from accuse.cells import as_date
-from accuse.history.store import (
-    EventRow,
-    History,
-    Location,
-    RecordedReceipt,
-    TrackedEvents,
-    load_events,
-)
+from accuse.history.records import EventRow, RecordedReceipt, TrackedEvents, quick_events
 from accuse.read.receipt import name_date
 
 if TYPE_CHECKING:
+    from accuse.history.store import History, Location
     from accuse.pipeline.analysis import Analysis, EarlierRefusal
 
 FORMAT_VERSION = 1
@@ -193,8 +187,16 @@ def _events_of(history: History) -> TrackedEvents:
 
 
 def track(location: str | Path | Location | None = None, today: dt.date | None = None) -> Tracking:
-    """compute(load(location)), reading only what the tracking needs (load_events)."""
-    return compute_events(load_events(location), today)
+    """compute(load(location)), reading only what the tracking needs (load_events; a SQLite
+    file given by its path is read without loading SQLAlchemy: records.quick_events)."""
+    events = None
+    if location is None or isinstance(location, str | Path):
+        events = quick_events(location)
+    if events is None:
+        from accuse.history.store import load_events
+
+        events = load_events(location)
+    return compute_events(events, today)
 
 
 def compute_events(history: TrackedEvents, today: dt.date | None = None) -> Tracking:

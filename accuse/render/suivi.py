@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from accuse.history.store import RecordedReceipt
+from accuse.history.records import RecordedReceipt
 from accuse.history.tracking import (
     FORMAT_VERSION,
     REPEAT_THRESHOLD,
