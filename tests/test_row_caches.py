@@ -86,6 +86,7 @@ def test_conversion_gives_the_same_with_and_without_its_cache(
             for n, r in enumerate(rows)
         ]
 
+    checks.conversion.cache_clear()  # plans hold their fields' caches
     monkeypatch.setattr(checks, "_outcomes", {})
     monkeypatch.setattr(checks, "CACHE_SIZE", 0)  # nothing remembered: each cell converted anew
     plain = run()
@@ -109,6 +110,7 @@ def test_the_cache_tells_apart_values_python_finds_equal() -> None:
 def test_the_cache_stays_bounded_on_a_column_of_distinct_values(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    checks.conversion.cache_clear()
     monkeypatch.setattr(checks, "_outcomes", {})
     monkeypatch.setattr(checks, "CACHE_SIZE", 50)
     for n in range(500):
@@ -163,6 +165,24 @@ PLACES: list[dict[str, CellValue]] = [
     {"codePostal": "NILL", "codeInsee": " "},
     {},
 ]
+PEOPLE: list[dict[str, CellValue]] = [
+    {"nomNaissance": "Martin", "prenom1": "Léa", "sexe": "F", "anneeNaissance": 1990},
+    {"nomNaissance": "Martin épouse Durand", "prenom1": "Jean Pierre", "prenom2": "Paul"},
+    {"nomNaissance": "Durand", "nomUsage": "Durand", "prenom1": "Marie-Claire"},
+    {
+        "nomNaissance": "Durand Martin",
+        "nomUsage": "Martin",
+        "prenom1": "Jean-Luc",
+        "prenom2": "Luc",
+    },
+    {"nomNaissance": None, "nomUsage": "Martin", "prenom1": "Zoé, Anne", "prenom2": "Zoé"},
+    {"idDossier": "D-1", "nomNaissance": None, "prenom1": "Jean Pierre", "prenom2": "Paul"},
+    {"idDossier": "D-1", "nomNaissance": "Martin", "prenom1": "Jean Pierre", "prenom2": "Paul"},
+    {"nomNaissance": "M4rtin", "prenom1": "Anne - Sophie", "prenom2": "Paul Louis"},
+    {"nomNaissance": "Martin", "prenom1": "Léa", "prenom2": "Léa", "prenom3": "Rose"},
+    {"nomNaissance": "Martin", "prenom1": "Léa", "prenom2": "Anne Rose", "prenom3": None},
+    {"nomNaissance": 12, "prenom1": 3.5, "prenom2": True, "anneeNaissance": "85"},
+]
 CERTIFICATIONS: list[dict[str, CellValue]] = [
     {"code": "RNCP34567", "type": "RNCP"},
     {"code": "rncp 34567", "type": "RS"},
@@ -190,14 +210,19 @@ def _memos() -> list[Memoised]:
 def test_memoised_checks_give_the_same_with_and_without_their_memo(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    base = {"nomNaissance": "Martin", "prenom1": "Léa", "sexe": "F", "anneeNaissance": 1990}
     rows = [
-        {**base, **place, **certification}
-        for place, certification in itertools.product(PLACES, CERTIFICATIONS)
+        {**person, **place, **certification}
+        for person, place, certification in zip(
+            itertools.cycle(PEOPLE),
+            [p for p in PLACES for _ in CERTIFICATIONS],
+            itertools.cycle(CERTIFICATIONS),
+            strict=False,
+        )
     ]
+    rows += [{**person, **PLACES[0], **CERTIFICATIONS[0]} for person in PEOPLE]
     context = DiagnosisContext(columns=frozenset(k for r in rows for k in r))
     memos = _memos()
-    assert len(memos) >= 3  # birthplace, lost zero, certification
+    assert len(memos) >= 6  # names, first names, optional ones, birthplace, lost zero, code
     for memo in memos:
         monkeypatch.setattr(memo, "memo", {})
     monkeypatch.setattr(diagnosis, "MEMO_SIZE", 0)
@@ -281,3 +306,27 @@ def test_the_deadline_of_a_start_date_is_told_the_same_from_the_memo() -> None:
     assert said[0] == said[1]
     assert {code for code, _, _ in said[0]} == {"ECHEANCE_DEPASSEE", "ECHEANCE_PROCHE"}
     assert len(shared) == len(starts)
+
+
+def test_passage_lines_are_the_same_from_the_cache_and_it_stays_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from accuse.fix import fluxwriter
+
+    rows = _rows()
+    passages = [converted(r, n, f"id{n}")[0] for n, r in enumerate(rows)]
+    passages += [
+        {**passages[0], "libelleOption": "a & <b> é\r\n"},
+        {**passages[1], "verbatim": NIL},
+    ]
+    fluxwriter._lines.cache_clear()
+    monkeypatch.setattr(fluxwriter, "LINES_SIZE", 0)
+    plain = [fluxwriter.passage_xml(p) for p in passages]
+    assert not any(lines for _, lines in fluxwriter._lines(1, fluxwriter._keys("passage")))
+    monkeypatch.setattr(fluxwriter, "LINES_SIZE", 3)
+    assert [fluxwriter.passage_xml(p) for p in passages] == plain
+    assert [fluxwriter.passage_xml(p) for p in passages] == plain
+    remembered = [lines for _, lines in fluxwriter._lines(1, fluxwriter._keys("passage"))]
+    assert any(remembered) and max(len(lines) for lines in remembered) == 3
+    with pytest.raises(ValueError, match="XML compatible"):
+        fluxwriter.passage_xml({**passages[0], "libelleOption": "bip\x07"})

@@ -12,10 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Literal
 
-from accuse.cells import as_date, cell_text
+from accuse.cells import NILL_SPELLINGS, as_date, cell_text
 from accuse.errors import InputError
 from accuse.fix.checks import (
     TEMPLATE_TO_XSD,
@@ -46,7 +47,7 @@ from accuse.pipeline.diagnosis import certification_coherence, predict
 from accuse.progress import SILENT, Progress
 from accuse.read.sources import read_source
 from accuse.reference.catalogue import Catalogue
-from accuse.reference.fields import by_key, row_fields
+from accuse.reference.fields import by_key, composites, row_fields
 from accuse.reference.rules import Gravite, verification_data
 
 Verdict = Literal["pret", "a_corriger"]
@@ -365,6 +366,9 @@ class _RowChecks:
         self._natures: dict[tuple[str, str], tuple[str, int]] = {}
         self._deadlines: dict[tuple[type, CellValue], tuple[str, str] | None] = {}
         self._source: Source | None = None
+        self._pick: Callable[[tuple[CellValue, ...]], tuple[CellValue, ...]] | None = None
+        self._keys: tuple[str, ...] = ()
+        self._width = 0
 
     def _start(self, source: Source) -> None:
         self._source = source
@@ -377,25 +381,42 @@ class _RowChecks:
         # XSD 1.1.5 made these optional; the portal still wants them to create a passage.
         creating_115 = self.is_flux and self.creating and self.version != "1.1.2"
         self.creation = verification_data().creation if creating_115 else ()
+        # A row's cells by key (row_values) taken at C speed when no composite column is
+        # involved and the row is wide enough; otherwise row_values itself.
+        columns = source.columns
+        self._keys = tuple(columns)
+        self._width = max(columns.values(), default=0) + 1
+        plain = len(columns) > 1 and not any(c.key in columns for c in composites())
+        self._pick = itemgetter(*columns.values()) if plain else None
         # A source's rows all have the same keys (row_values): their conversion plan, once.
         keys = frozenset(row_fields((), source.columns))
         self.conversion = conversion(keys, self.version, "CREATION")
-        self.header_columns = [
-            (key, source.columns[key])
+        # (key, column, the cells already met in it) of the émetteur/certificateur/contrat
+        self.header_columns: list[tuple[str, int, set[tuple[type, CellValue]]]] = [
+            (key, source.columns[key], set())
             for key in HEADER_KEYS
             if not self.is_flux and not self.options.get(key) and key in source.columns
         ]
-        for key, _ in self.header_columns:
+        for key, _, _ in self.header_columns:
             self.header_values[key] = {}
 
     def __call__(self, source: Source, row: SourceRow) -> None:
         if source is not self._source:
             self._start(source)
         found = self.found
-        values = row_values(source, row)
+        cells = row.values
+        if self._pick is not None and len(cells) >= self._width:
+            values = dict(zip(self._keys, self._pick(cells), strict=True))  # as row_values
+        else:
+            values = row_values(source, row)
         position, ident = row.position, row.idTechnique
-        for key, index in self.header_columns:
-            value = row.values[index] if index < len(row.values) else None
+        for key, index, seen in self.header_columns:
+            value = cells[index] if index < len(cells) else None
+            token = (value.__class__, value)
+            if token in seen:
+                continue  # the same cell as a row before: nothing new to keep
+            if len(seen) < HEADER_MEMO:
+                seen.add(token)
             if not is_empty(value) and not is_nill(value):
                 self.header_values[key].setdefault(cell_text(value).strip(), position)
         if not self.is_flux:
@@ -513,7 +534,12 @@ def _flag(key: str, value: CellValue) -> bool | None:
 
 def _filled(values: Mapping[str, CellValue], key: str) -> bool:
     value = values.get(key)
-    return not is_empty(value) and not is_nill(value)
+    if value is None:
+        return False
+    return not isinstance(value, str) or value.strip().upper() not in _UNFILLED
+
+
+_UNFILLED = frozenset({"", *NILL_SPELLINGS})  # a text cell holding nothing (is_blank)
 
 
 def _conditional(
@@ -673,6 +699,7 @@ def _deadline(
         )
 
 
+HEADER_MEMO = 4096  # distinct cells remembered per émetteur/certificateur/contrat column
 DEADLINE_MEMO = 4096  # distinct start dates remembered (a file has a few hundred at most)
 
 

@@ -87,28 +87,34 @@ class Row:
 MEMO_SIZE = 4096  # distinct inputs remembered per memoised check
 
 
-def _cells(row: Row, keys: tuple[str, ...]) -> tuple[tuple[type, CellValue], ...]:
+def _cells(row: Row, keys: tuple[str, ...]) -> tuple[object, ...]:
     """What a check reads of a row, as a memo's key: each cell as raw() gives it, with its
     class (True == 1 == 1.0, yet a check may tell them apart)."""
-    found = []
-    for key in keys:
-        value = row.raw(key)
-        found.append((value.__class__, value))
-    return tuple(found)
+    cells = tuple(map(row.raw, keys))
+    return (cells, tuple(map(type, cells)))
 
 
 class Memoised:
-    """A check whose findings depend only on the cells ``keys`` (as raw() gives them),
-    remembered for the first MEMO_SIZE distinct cells (birthplaces and certifications repeat
-    from row to row). Each call gets its own list."""
+    """A check whose findings depend only on the cells ``keys`` (as raw() gives them) and,
+    when given, on what ``also`` says of the row, remembered for the first MEMO_SIZE distinct
+    inputs (birthplaces, certifications, first names repeat from row to row). Each call gets
+    its own list."""
 
-    def __init__(self, check: Callable[[Row], list[Finding]], *keys: str) -> None:
+    def __init__(
+        self,
+        check: Callable[[Row], list[Finding]],
+        *keys: str,
+        also: Callable[[Row], bool] | None = None,
+    ) -> None:
         self.check = check
         self.keys = keys
-        self.memo: dict[tuple[tuple[type, CellValue], ...], list[Finding]] = {}
+        self.also = also
+        self.memo: dict[tuple[object, ...], list[Finding]] = {}
 
     def __call__(self, row: Row) -> list[Finding]:
         token = _cells(row, self.keys)
+        if self.also is not None:
+            token += (self.also(row),)
         found = self.memo.get(token)
         if found is None:
             found = self.check(row)
@@ -1310,9 +1316,9 @@ def _nir_month(row: Row) -> list[Finding]:
 def _nir_place(row: Row) -> list[Finding]:
     """Level 3: the birth department and commune (6th to 10th characters; 99 + country)."""
     read = _nir_read(row)
-    place = _place_code(row.raw("codeInsee"))
     if read is None:
         return []
+    place = _place_code(row.raw("codeInsee"))
     shown = mask_nir(read.typed)
     code = place.code if place is not None and _INSEE_SHAPE.fullmatch(place.code) else None
     country3, _label = _foreign_country(row)
@@ -1416,7 +1422,7 @@ FAMILIES: dict[str, tuple[Check, ...]] = {
         _nir_month,
         _lost_zero,
         _birthplace,
-        _optional_first_names,
+        Memoised(_optional_first_names, "prenom1", "prenom2", "prenom3"),
         _nir_place,
     ),
     "DATES_INCOHERENTES": (_dates,),
@@ -1494,6 +1500,11 @@ def _missing_place_ahead(row: Row) -> list[Finding]:
     ]
 
 
+def _names_ahead(row: Row) -> list[Finding]:
+    # Before a refusal, a usage name equal to the birth name is the common, right case.
+    return _names(row, same_is_suspect=False)
+
+
 # What _birthplace reads of a row.
 _PLACE_KEYS = (
     "codeInsee",
@@ -1504,10 +1515,9 @@ _PLACE_KEYS = (
 )
 # Each check, under the refusal family it announces.
 PREDICTORS: dict[str, tuple[Check, ...]] = {
-    # Before a refusal, a usage name equal to the birth name is the common, right case.
     "TITULAIRE_INTROUVABLE_N1": (
-        lambda row: _names(row, same_is_suspect=False),
-        _first_names,
+        Memoised(_names_ahead, "nomNaissance", "nomUsage", also=_uses_dossier),
+        Memoised(_first_names, "prenom1", "prenom2", also=_uses_dossier),
         _birth_year,
         _nir_format,
         _nir_sex_year,
@@ -1516,10 +1526,17 @@ PREDICTORS: dict[str, tuple[Check, ...]] = {
     "TITULAIRE_INTROUVABLE_N3": (
         Memoised(_lost_zero, "codeInsee", "codePostal", "libelleCommuneNaissance"),
         Memoised(_birthplace, *_PLACE_KEYS),
-        _optional_first_names,
+        Memoised(_optional_first_names, "prenom1", "prenom2", "prenom3"),
         _nir_place,
     ),
     "TITULAIRES_MULTIPLES": (_missing_level2_ahead, _missing_place_ahead),
+}
+
+
+_NIR_CHECKS = (_nir_format, _nir_sex_year, _nir_month, _nir_place)
+_WITHOUT_NIR = {
+    family: tuple(c for c in checks if c not in _NIR_CHECKS)
+    for family, checks in PREDICTORS.items()
 }
 
 
@@ -1531,7 +1548,8 @@ def predict(
     row = Row(values, context)
     found: list[tuple[str, Finding]] = []
     seen: set[Finding] = set()
-    for family, checks in PREDICTORS.items():
+    # Without a NIR cell, the NIR's checks have nothing to say.
+    for family, checks in (PREDICTORS if "nir" in values else _WITHOUT_NIR).items():
         for check in checks:
             for finding in check(row):
                 if finding not in seen:
