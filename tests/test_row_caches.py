@@ -330,3 +330,22 @@ def test_passage_lines_are_the_same_from_the_cache_and_it_stays_bounded(
     assert any(remembered) and max(len(lines) for lines in remembered) == 3
     with pytest.raises(ValueError, match="XML compatible"):
         fluxwriter.passage_xml({**passages[0], "libelleOption": "bip\x07"})
+
+
+def test_messages_are_masked_the_same_from_the_memo_which_stays_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from accuse.fix import verify
+    from accuse.nir import mask_in_text
+    from accuse.reference.catalogue import load_shipped
+
+    monkeypatch.setattr(verify, "MASK_MEMO", 3)
+    found = verify._Collector(load_shipped())
+    nirs = [f"18505{n:02d}555123" for n in range(8)]
+    messages = [f"Le NIR {nir} ne va pas." for nir in nirs] * 2 + ["Rien à masquer."] * 2
+    for n, message in enumerate(messages):
+        found.add("XSD_FORMAT", "risque", message, ligne=n, key="nir")
+    shown = [p.message for p in found.problems]
+    assert shown == [mask_in_text(m) for m in messages]
+    assert not any(nir in text for nir in nirs for text in shown)
+    assert len(found._masked) == 3

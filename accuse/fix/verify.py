@@ -62,6 +62,7 @@ MAX_BYTES = 200 * 2**20  # per deposited file (Guide général V5 §4.4.2)
 _NUMERIC = ("scoreGeneral", "niveau", "domaineCompetenceId", "competenceId")
 # Receives each row's converted passage as it is checked: (row, idTechnique, passage).
 PassageSink = Callable[[int, str, Passage], None]
+MASK_MEMO = 4096  # distinct messages whose masked form is remembered
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class _Collector:
         self.titles: dict[str, str] = {}
         self.catalogue = catalogue
         self._blocked: set[tuple[int | None, str | None]] = set()
+        self._masked: dict[str, str] = {}  # message -> as shown (mask_in_text)
 
     def add(
         self,
@@ -157,8 +159,14 @@ class _Collector:
             entry = self.catalogue.get(code)
             rule = verification_data().rules.get(code)
             self.titles[code] = entry.titre if entry else (rule.titre if rule else code)
-        # A NIR never leaves in clear (terminal, verification.html, JSON): masked here, once.
-        message = mask_in_text(message)
+        # A NIR never leaves in clear (terminal, verification.html, JSON): masked here, once
+        # for each distinct message (the same sentences come back row after row).
+        masked = self._masked.get(message)
+        if masked is None:
+            masked = mask_in_text(message)
+            if len(self._masked) < MASK_MEMO:
+                self._masked[message] = masked
+        message = masked
         self.problems.append(Concern(idTechnique, ligne, champ, code, gravite, message))
 
 
