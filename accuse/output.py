@@ -168,6 +168,21 @@ def _locked_error(folder: Path, owner: tuple[int, str] | None) -> InputError:
     )
 
 
+# The process that forked this one to write beside it (accuse.parallel), None in any other:
+# a file written here is put in place only while that parent still lives.
+_forked_from: int | None = None
+
+
+class Orphaned(Exception):
+    """This writer's parent is gone: its file is not put in place."""
+
+
+def forked_from(parent: int) -> None:
+    """Say, in a forked writer, which process forked it (see atomic_target)."""
+    global _forked_from
+    _forked_from = parent
+
+
 @contextlib.contextmanager
 def atomic_target(target: Path, inputs: Sequence[Path] = ()) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target`` at once."""
@@ -188,6 +203,10 @@ def atomic_target(target: Path, inputs: Sequence[Path] = ()) -> Iterator[Path]:
         os.chmod(temporary, target.stat().st_mode & 0o777 if target.exists() else _default_mode())
     try:
         yield temporary
+        if _forked_from is not None and os.getppid() != _forked_from:
+            # Killed mid-run, the parent never wrote its half of the pair: this half would
+            # stand beside the other half of an earlier run.
+            raise Orphaned(target)
         os.replace(temporary, target)
     except OSError as error:
         raise _output_error(error, target) from None

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 
 from accuse.errors import InputError
+from accuse.output import forked_from
 
 Job = Callable[[], object]
 # A job that runs after ``second``, on its side: it is handed ``ready``, which it calls just
@@ -44,6 +45,7 @@ def _run_child(
     sender: Connection,
     told: Connection | None,
     parents_ends: tuple[Connection | None, ...],
+    parent: int,
 ) -> None:
     # The fork copied the parent's ends of both pipes: closed here, so that a parent killed
     # mid-run is seen as end of file instead of leaving this child waiting for its word forever
@@ -51,19 +53,23 @@ def _run_child(
     for end in parents_ends:
         if end is not None:
             end.close()
+    # A parent killed mid-run wrote no worksheet: this child's report must not replace the
+    # one beside the worksheet of an earlier run.
+    forked_from(parent)
+    outcome: object = None
     try:
         job()
-        sender.send(None)
     except InputError as error:
-        sender.send(("input", error.message, str(error.path) if error.path else None))
+        outcome = ("input", error.message, str(error.path) if error.path else None)
         then = None
     except BaseException as error:  # reported to the parent, which decides
-        sender.send(("bug", f"{type(error).__name__}: {error}", None))
+        outcome = ("bug", f"{type(error).__name__}: {error}", None)
         then = None
     try:
+        sender.send(outcome)
         if then is not None and told is not None:
             sender.send(then(_Told(told)))
-    except BaseException:  # no sentence: the parent then does it again itself
+    except BaseException:  # no sentence (or no parent): the parent then does it again itself
         pass
     finally:
         sender.close()
@@ -122,7 +128,9 @@ def side_by_side(
     receiver, sender = context.Pipe(duplex=False)
     told, tell = context.Pipe(duplex=False) if then is not None else (None, None)
     child = context.Process(
-        target=_run_child, args=(second, then, sender, told, (receiver, tell)), daemon=True
+        target=_run_child,
+        args=(second, then, sender, told, (receiver, tell), os.getpid()),
+        daemon=True,
     )
     child.start()
     sender.close()

@@ -158,3 +158,46 @@ def test_accuse_parallele_forces_either_way(
     monkeypatch.setenv("ACCUSE_PARALLELE", value)
     for default in (True, False):
         assert parallel_wanted(default) is (default if expected is None else expected)
+
+
+_ORPHAN_WRITER = """
+import sys, time
+from pathlib import Path
+from accuse.output import write_bytes
+from accuse.parallel import side_by_side
+
+folder = Path(sys.argv[1])
+
+def second():
+    (folder / "started").write_text("")
+    while not (folder / "go").exists():
+        time.sleep(0.01)
+    try:
+        write_bytes(folder / "rapport.html", b"nouveau")
+    finally:
+        (folder / "done").write_text("")
+
+side_by_side(lambda: time.sleep(120), second, parallel=True)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork: Linux only")
+def test_a_child_whose_parent_is_killed_puts_no_file_in_place(tmp_path: Path) -> None:
+    """A run killed while its report is being written in the child: the report of the
+    earlier run stays, beside the worksheet of that run (no pair from two runs)."""
+    report = tmp_path / "rapport.html"
+    report.write_bytes(b"ancien")
+    parent = subprocess.Popen([sys.executable, "-c", _ORPHAN_WRITER, str(tmp_path)])
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "started").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert (tmp_path / "started").exists(), "the child never started"
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    (tmp_path / "go").write_text("")
+    while not (tmp_path / "done").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert (tmp_path / "done").exists(), "the child never finished"
+    time.sleep(0.2)  # the child's last steps after its marker
+    assert report.read_bytes() == b"ancien"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["done", "go", "rapport.html", "started"]
