@@ -147,3 +147,13 @@ def whole_date(value: CellValue) -> WholeDate:
 
 
 _NOT_A_DATE = "n'est pas une date lisible : écrivez-la JJ/MM/AAAA (par exemple 15/03/1985)"
+
+
+def column_letters(index: int) -> str:
+    """A column's letters as spreadsheets show them, counted from 0: 0 → A, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters

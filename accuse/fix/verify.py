@@ -16,7 +16,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Literal
 
-from accuse.cells import NILL_SPELLINGS, as_date, cell_text
+from accuse.cells import NILL_SPELLINGS, as_date, cell_text, column_letters
 from accuse.errors import InputError
 from accuse.fix.checks import (
     TEMPLATE_TO_XSD,
@@ -119,15 +119,6 @@ class Verification:
 def row_values(source: Source, row: SourceRow) -> dict[str, CellValue]:
     """A row's cells by dictionary key (and the fields a whole birth-date column gives)."""
     return row_fields(row.values, source.columns)
-
-
-def _letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 class _Collector:
@@ -485,7 +476,7 @@ def _field_checks(
         index = source.columns.get(problem.champ)
         where = f"Colonne « {_header(source, problem.champ)} »"
         if index is not None:
-            where += f" ({_letter(index)})"
+            where += f" ({column_letters(index)})"
         elif problem.champ not in source.columns:
             where = f"Champ « {by_key()[problem.champ].label} » (aucune colonne)"
         found.add(

@@ -27,6 +27,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from accuse.cells import column_letters
+
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
 MAX_STRING = 32_767  # Excel's limit for one cell's text
@@ -71,14 +73,7 @@ def attribute_xml(value: str) -> str:
     )
 
 
-def column_name(index: int) -> str:
-    """A column's letters, counted from 0: 0 → A, 26 → AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+column_name = column_letters  # the name this module's callers know
 
 
 _LETTERS: list[str] = [column_name(i) for i in range(702)]  # A to ZZ; more on demand

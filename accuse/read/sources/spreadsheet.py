@@ -17,6 +17,7 @@ from lxml import etree
 from python_calamine import CalamineSheet, CalamineWorkbook
 from zlib_ng import zlib_ng
 
+from accuse.cells import column_letters
 from accuse.errors import InputError
 from accuse.model import Source
 from accuse.progress import SILENT, Progress
@@ -196,11 +197,7 @@ def check_extent(path: Path) -> None:
 
 def _reference(row: int, column: int) -> str:
     """A cell's A1 reference (1-based row and column)."""
-    letters = ""
-    while column > 0:
-        column, rest = divmod(column - 1, 26)
-        letters = chr(65 + rest) + letters
-    return f"{letters}{row}"
+    return f"{column_letters(column - 1) if column > 0 else ''}{row}"
 
 
 _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"

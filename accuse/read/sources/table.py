@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
 
-from accuse.cells import cell_text, clean_cell
+from accuse.cells import cell_text, clean_cell, column_letters
 from accuse.errors import InputError
 from accuse.model import CellValue, Source, SourceKind, SourceLayout, SourceRow
 from accuse.reference.fields import field_for_header, is_dictionary_id
@@ -55,7 +55,7 @@ def find_header(rows: list[Row], path: Path, id_column: str | None, where: str) 
         if not id_indexes:
             continue
         if len(id_indexes) > 1:
-            names = " et ".join(f"colonne {_letter(i)}" for i in id_indexes)
+            names = " et ".join(f"colonne {column_letters(i)}" for i in id_indexes)
             raise InputError(
                 f"{where} : deux colonnes d'identifiant technique ({names}, ligne {position}). "
                 "Gardez-en une seule, ou désignez la bonne avec --colonne-id.",
@@ -109,20 +109,11 @@ def id_column_wanted(id_column: str | None) -> str:
     return "d'identifiant technique (idTechnique, Id Technique, 5.1…)"
 
 
-def _letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def check_cell_sizes(cells: Iterable[CellValue], position: int, path: Path) -> None:
     """Refuse a cell longer than Excel allows: it would be cut short in the outputs."""
     for index, cell in enumerate(cells):
         if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
-            raise too_long(len(cell), f"ligne {position}, colonne {_letter(index)}", path)
+            raise too_long(len(cell), f"ligne {position}, colonne {column_letters(index)}", path)
 
 
 def too_long(length: int, where: str, path: Path, at_least: bool = False) -> InputError:
