@@ -76,3 +76,13 @@ def test_far_cell_found_in_any_chunk(tmp_path: Path) -> None:
     clean = _zip(tmp_path / "sain.xlsx", _sheet_xml(300_000), zipfile.ZIP_DEFLATED)
     with zipfile.ZipFile(clean) as archive:
         assert _far_cell(_inflated(clean, archive.getinfo(SHEET))) is None
+
+
+def test_a_sheet_compressed_another_way_is_still_scanned(tmp_path: Path) -> None:
+    """bzip2 or lzma members are read by zipfile itself: a far cell is found all the same."""
+    for method in (zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA):
+        path = _zip(tmp_path / f"loin-{method}.xlsx", _sheet_xml(1000, far="XFD1"), method)
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo(SHEET)
+            assert info.compress_type == method
+            assert _far_cell(_inflated(path, info)) == "XFD1"

@@ -768,8 +768,13 @@ def _inflated(path: Path, member: zipfile.ZipInfo) -> Iterator[bytes]:
     """A zip member's bytes, _SCAN_CHUNK at most at a time, inflated by zlib-ng: 0.4 s
     where zlib takes 1 s for a 200,000-row sheet, read before each spreadsheet command. Never
     more than the size the archive declares (check_container has weighed those)."""
-    if member.flag_bits & 0x1 or member.compress_type not in (zipfile.ZIP_STORED, 8):
-        raise zipfile.BadZipFile(member.filename)  # encrypted or unusual: calamine tells
+    if member.flag_bits & 0x1:
+        raise zipfile.BadZipFile(member.filename)  # encrypted: calamine tells
+    if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        # Another method (bzip2, lzma): zipfile's own reader, so the sheet is still scanned.
+        with zipfile.ZipFile(path) as archive, archive.open(member) as sheet:
+            yield from iter(lambda: sheet.read(_SCAN_CHUNK), b"")
+        return
     with path.open("rb") as raw:
         raw.seek(member.header_offset)
         header = raw.read(30)
